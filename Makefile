@@ -1,0 +1,29 @@
+# Two commands do everything (see README.md):
+#   make book   set up .venv and build the HTML book, executing every notebook (fast profile)
+#   make test   set up .venv and run the whole test suite (unit tests, nbval, the book build)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= fast
+
+.PHONY: setup book test clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+book: setup
+	SIAMESE_PROFILE=$(PROFILE) $(BIN)/python tools/build_book.py
+
+test: setup
+	SIAMESE_PROFILE=smoke $(BIN)/python -m pytest tests book
+	@echo "The book built by the tests: $(CURDIR)/_build/html/index.html"
+
+clean:
+	rm -rf _build

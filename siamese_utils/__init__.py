@@ -1,0 +1,22 @@
+"""Shared helpers for the book *Siamese Neural Networks for One-shot Image Recognition*.
+
+Every chapter imports its building blocks from here, in the order the data flows:
+
+* :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
+* :mod:`siamese_utils.seeding` - the one seeding helper;
+* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets, its alphabet index, pairs;
+* :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
+* :mod:`siamese_utils.train` - compiling and fitting the verification network;
+* :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
+* :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults.
+"""
+
+import os
+
+# TensorFlow's C++ start-up chatter ("oneDNN custom operations are on", CPU feature
+# guards) would otherwise end up in every rendered page. Set before TensorFlow is
+# imported anywhere; a value the reader set explicitly wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"

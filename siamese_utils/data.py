@@ -1,0 +1,408 @@
+"""Omniglot through tensorflow-datasets: images, the alphabet index, and image pairs.
+
+Conventions used throughout the book:
+
+* Images are ``float32`` arrays of shape ``(n, size, size, 1)`` with values in [0, 1] and
+  **ink = 1**, background = 0. Omniglot's PNGs are black strokes on white; inverting them
+  makes the empty background zero, which is what zero padding, resizing and pixel
+  distances assume.
+* tfds' ``train`` split is Omniglot's *background* set (30 alphabets), ``test`` its
+  *evaluation* set (20 alphabets); ``small1`` and ``small2`` are the two minimal background
+  subsets of Lake et al. (2015). Characters are identified by tfds' global ``label``
+  (0..1622), so background and evaluation characters can never be confused.
+* The evaluation alphabets are split in two fixed halves: :data:`TEST_ALPHABETS`, the ten
+  alphabets from which the official 20 one-shot runs of ``all_runs.zip`` were drawn, and
+  :data:`VALIDATION_ALPHABETS`, the other ten, for model selection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+
+import numpy as np
+
+SPLITS = ("train", "test", "small1", "small2")
+ORIGINAL_IMAGE_SIZE = 105
+DATASET_NAME = "omniglot"
+
+# The ten evaluation alphabets of the official one-shot runs (two runs each); checked
+# against all_runs.zip in the tests.
+TEST_ALPHABETS = (
+    "Atlantean",
+    "Ge_ez",
+    "Glagolitic",
+    "Gurmukhi",
+    "Kannada",
+    "Malayalam",
+    "Manipuri",
+    "Old_Church_Slavonic_(Cyrillic)",
+    "Tengwar",
+    "Tibetan",
+)
+VALIDATION_ALPHABETS = (
+    "Angelic",
+    "Atemayar_Qelisayer",
+    "Aurek-Besh",
+    "Avesta",
+    "Keble",
+    "Mongolian",
+    "Oriya",
+    "Sylheti",
+    "Syriac_(Serto)",
+    "ULOG",
+)
+
+
+class OmniglotNotFoundError(FileNotFoundError):
+    """Omniglot is neither prepared in the data directory nor downloadable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OmniglotSplit:
+    """One split of Omniglot held in memory.
+
+    Attributes:
+        name: the tfds split (``train``, ``test``, ``small1``, ``small2``), with a suffix
+            when the split was narrowed with :meth:`select_alphabets`.
+        images: ``float32`` array ``(n, size, size, 1)``, ink = 1, read-only.
+        characters: ``int64`` array ``(n,)``, the global character id (tfds ``label``).
+        alphabets: ``int64`` array ``(n,)``, the alphabet id (index into
+            ``alphabet_names``).
+        alphabet_names: the names of all 50 alphabets, indexed by alphabet id.
+    """
+
+    name: str
+    images: np.ndarray
+    characters: np.ndarray
+    alphabets: np.ndarray
+    alphabet_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.characters)
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square images, in pixels."""
+        return int(self.images.shape[1])
+
+    @property
+    def alphabets_present(self) -> tuple[str, ...]:
+        """Names of the alphabets that have images in this split, sorted."""
+        return tuple(sorted(self.alphabet_names[a] for a in np.unique(self.alphabets)))
+
+    @property
+    def num_characters(self) -> int:
+        """Number of distinct characters in this split."""
+        return int(len(np.unique(self.characters)))
+
+    def select_alphabets(self, names) -> "OmniglotSplit":
+        """Return the part of this split that belongs to the alphabets ``names``.
+
+        Raises:
+            ValueError: if a name is not an alphabet of this split (for example an
+                evaluation alphabet asked of the background split).
+        """
+        names = tuple(names)
+        missing = sorted(set(names) - set(self.alphabets_present))
+        if missing:
+            raise ValueError(
+                f"Alphabets {missing} are not in split {self.name!r}, which holds: "
+                f"{', '.join(self.alphabets_present)}."
+            )
+        ids = [self.alphabet_names.index(n) for n in names]
+        keep = np.isin(self.alphabets, ids)
+        return OmniglotSplit(
+            name=f"{self.name}[{len(names)} alphabets]",
+            images=_read_only(self.images[keep]),
+            characters=_read_only(self.characters[keep]),
+            alphabets=_read_only(self.alphabets[keep]),
+            alphabet_names=self.alphabet_names,
+        )
+
+    def index(self) -> "CharacterIndex":
+        """The alphabet -> character -> image index of this split."""
+        return CharacterIndex.from_split(self)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> str | None:
+    """The tfds data directory to use: ``data_dir``, else ``$TFDS_DATA_DIR``, else tfds' default."""
+    if data_dir is not None:
+        return os.fspath(data_dir)
+    return os.environ.get("TFDS_DATA_DIR") or None
+
+
+def _omniglot_builder(data_dir: str | None, download: bool):
+    """A tfds builder for Omniglot, prepared (downloaded) if needed and allowed."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(DATASET_NAME, data_dir=data_dir)
+    if builder.is_prepared():
+        return builder
+    where = builder.data_dir
+    advice = (
+        f"Omniglot is not prepared in {where}. Point the environment variable "
+        "TFDS_DATA_DIR (or the data_dir argument) at the folder that holds "
+        "'omniglot/3.0.0', or let tfds download it once with internet access: "
+        "python -c \"import tensorflow_datasets as tfds; tfds.load('omniglot')\" "
+        "(about 17 MB; tensorflow-datasets also needs the package importlib_resources "
+        "for that step)."
+    )
+    if not download:
+        raise OmniglotNotFoundError(advice + " Downloading was switched off (download=False).")
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # network, disk and checksum failures alike
+        raise OmniglotNotFoundError(
+            f"{advice} The download failed with {type(error).__name__}: {error}"
+        ) from error
+    return builder
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(split: str, image_size: int, data_dir: str | None, download: bool):
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    builder = _omniglot_builder(data_dir, download)
+    dataset = builder.as_dataset(split=split, batch_size=-1)
+    arrays = tfds.as_numpy(dataset)
+    # The three channels of tfds' image are identical: keep one, invert so ink = 1.
+    images = 1.0 - arrays["image"][..., :1].astype(np.float32) / 255.0
+    if image_size != ORIGINAL_IMAGE_SIZE:
+        # Area averaging keeps thin strokes visible as grey instead of dropping them.
+        resized = [
+            tf.image.resize(images[start : start + 2048], (image_size, image_size), "area")
+            for start in range(0, len(images), 2048)
+        ]
+        images = np.clip(np.concatenate([r.numpy() for r in resized]), 0.0, 1.0)
+    names = tuple(builder.info.features["alphabet"].names)
+    return OmniglotSplit(
+        name=split,
+        images=_read_only(images.astype(np.float32)),
+        characters=_read_only(arrays["label"].astype(np.int64)),
+        alphabets=_read_only(arrays["alphabet"].astype(np.int64)),
+        alphabet_names=names,
+    )
+
+
+def load_split(
+    split: str,
+    image_size: int = ORIGINAL_IMAGE_SIZE,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> OmniglotSplit:
+    """Load one Omniglot split with ``tfds`` into memory (cached per process).
+
+    Args:
+        split: ``train`` (background alphabets), ``test`` (evaluation alphabets),
+            ``small1`` or ``small2``.
+        image_size: side of the returned square images; 105 keeps the originals.
+        data_dir: tfds data directory; defaults to ``$TFDS_DATA_DIR``, then tfds' own default.
+        download: let tfds download and prepare the dataset when it is missing.
+
+    Raises:
+        ValueError: for an unknown split or an image size below 8 pixels.
+        OmniglotNotFoundError: when the dataset is missing and cannot be downloaded.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"Unknown Omniglot split {split!r}; choose one of {', '.join(SPLITS)}.")
+    if not isinstance(image_size, (int, np.integer)) or not 8 <= image_size <= 512:
+        raise ValueError(f"image_size must be an integer from 8 to 512, got {image_size!r}.")
+    return _load_cached(split, int(image_size), resolve_data_dir(data_dir), bool(download))
+
+
+@dataclasses.dataclass(frozen=True)
+class CharacterIndex:
+    """Which images belong to which character, and which characters to which alphabet.
+
+    Built with :meth:`OmniglotSplit.index`. Arrays are padded with ``-1``.
+
+    Attributes:
+        character_ids: global id of each of the split's characters, ``(c,)``.
+        character_alphabet: alphabet id of each character, ``(c,)``.
+        image_counts: images of each character, ``(c,)``.
+        character_images: image positions in the split, ``(c, max images)``.
+        alphabet_ids: the alphabets present, ``(a,)``.
+        alphabet_sizes: characters in each alphabet, ``(a,)``.
+        alphabet_characters: character positions (rows of ``character_ids``) of each
+            alphabet, ``(a, max characters)``.
+    """
+
+    character_ids: np.ndarray
+    character_alphabet: np.ndarray
+    image_counts: np.ndarray
+    character_images: np.ndarray
+    alphabet_ids: np.ndarray
+    alphabet_sizes: np.ndarray
+    alphabet_characters: np.ndarray
+
+    @classmethod
+    def from_split(cls, split: OmniglotSplit) -> "CharacterIndex":
+        """Index the images of ``split`` (stable order: by character id, then position)."""
+        character_ids, first, counts = np.unique(
+            split.characters, return_index=True, return_counts=True
+        )
+        order = np.argsort(split.characters, kind="stable")
+        character_images = np.full((len(character_ids), counts.max()), -1, np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        for row, (offset, count) in enumerate(zip(offsets, counts)):
+            character_images[row, :count] = order[offset : offset + count]
+        character_alphabet = split.alphabets[first]
+        alphabet_ids, alphabet_sizes = np.unique(character_alphabet, return_counts=True)
+        alphabet_characters = np.full((len(alphabet_ids), alphabet_sizes.max()), -1, np.int64)
+        for row, alphabet in enumerate(alphabet_ids):
+            members = np.flatnonzero(character_alphabet == alphabet)
+            alphabet_characters[row, : len(members)] = members
+        return cls(
+            character_ids=character_ids,
+            character_alphabet=character_alphabet,
+            image_counts=counts,
+            character_images=character_images,
+            alphabet_ids=alphabet_ids,
+            alphabet_sizes=alphabet_sizes,
+            alphabet_characters=alphabet_characters,
+        )
+
+    @property
+    def num_characters(self) -> int:
+        """Number of characters indexed."""
+        return len(self.character_ids)
+
+
+@dataclasses.dataclass(frozen=True)
+class PairIndices:
+    """Image pairs as positions into one split: ``left[i]`` and ``right[i]``, label ``same[i]``."""
+
+    left: np.ndarray
+    right: np.ndarray
+    same: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.same)
+
+
+def sample_pairs(
+    split: OmniglotSplit | CharacterIndex,
+    num_pairs: int,
+    seed: int | np.random.Generator,
+    same_alphabet_negatives: float = 0.5,
+) -> PairIndices:
+    """Draw ``num_pairs`` image pairs, half of the same character, half of different ones.
+
+    Same-character pairs take two *distinct* images of one character (uniform over
+    characters). Different-character pairs take one image of each of two characters;
+    a share ``same_alphabet_negatives`` of them picks both characters from one alphabet
+    (the harder negatives a one-shot trial within an alphabet is made of), the rest from
+    the whole split. The order is shuffled, and the same seed gives the same pairs.
+
+    Args:
+        split: the split to draw from, or its index.
+        num_pairs: number of pairs; ``num_pairs // 2`` are same-character pairs.
+        seed: an integer seed or a NumPy generator.
+        same_alphabet_negatives: in [0, 1].
+
+    Raises:
+        ValueError: for a non-positive count, a share outside [0, 1], or a split with too
+            few characters or images to form both kinds of pair.
+    """
+    if not isinstance(num_pairs, (int, np.integer)) or num_pairs < 1:
+        raise ValueError(f"num_pairs must be a positive integer, got {num_pairs!r}.")
+    if not 0.0 <= same_alphabet_negatives <= 1.0:
+        raise ValueError(
+            f"same_alphabet_negatives must lie in [0, 1], got {same_alphabet_negatives!r}."
+        )
+    index = split.index() if isinstance(split, OmniglotSplit) else split
+    if index.num_characters < 2 or index.image_counts.max() < 2:
+        raise ValueError(
+            "Pairs need at least two characters and a character with two images; "
+            f"this split has {index.num_characters} characters."
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    positives = num_pairs // 2
+    negatives = num_pairs - positives
+
+    def random_image(characters):
+        slot = rng.integers(0, index.image_counts[characters])
+        return index.character_images[characters, slot]
+
+    # Same character: a random image slot and a different slot of that character.
+    eligible = np.flatnonzero(index.image_counts >= 2)
+    pos_chars = eligible[rng.integers(0, len(eligible), positives)]
+    counts = index.image_counts[pos_chars]
+    first_slot = rng.integers(0, counts)
+    second_slot = (first_slot + rng.integers(1, counts)) % counts
+    pos_left = index.character_images[pos_chars, first_slot]
+    pos_right = index.character_images[pos_chars, second_slot]
+
+    # Different characters: shift within the alphabet, or across the whole split.
+    neg_first = rng.integers(0, index.num_characters, negatives)
+    alphabet_row = np.searchsorted(index.alphabet_ids, index.character_alphabet[neg_first])
+    sizes = index.alphabet_sizes[alphabet_row]
+    within = (rng.random(negatives) < same_alphabet_negatives) & (sizes >= 2)
+    rank = np.argmax(index.alphabet_characters[alphabet_row] == neg_first[:, None], axis=1)
+    shifted_rank = (rank + rng.integers(1, np.maximum(sizes, 2))) % sizes
+    within_partner = index.alphabet_characters[alphabet_row, shifted_rank]
+    global_partner = (neg_first + rng.integers(1, index.num_characters, negatives)) % (
+        index.num_characters
+    )
+    neg_second = np.where(within, within_partner, global_partner)
+    neg_left, neg_right = random_image(neg_first), random_image(neg_second)
+
+    order = rng.permutation(num_pairs)
+    left = np.concatenate([pos_left, neg_left])[order]
+    right = np.concatenate([pos_right, neg_right])[order]
+    same = np.concatenate([np.ones(positives), np.zeros(negatives)]).astype(np.float32)[order]
+    return PairIndices(left=left, right=right, same=same)
+
+
+def pair_arrays(
+    split: OmniglotSplit,
+    num_pairs: int,
+    seed: int | np.random.Generator,
+    same_alphabet_negatives: float = 0.5,
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Pairs as in-memory arrays ``((left, right), labels)``, labels shaped ``(n, 1)``.
+
+    Handy for a fixed validation set of verification pairs.
+    """
+    pairs = sample_pairs(split, num_pairs, seed, same_alphabet_negatives)
+    return (split.images[pairs.left], split.images[pairs.right]), pairs.same[:, None]
+
+
+def pair_dataset(
+    split: OmniglotSplit,
+    batch_size: int,
+    steps: int,
+    seed: int,
+    same_alphabet_negatives: float = 0.5,
+):
+    """A seeded ``tf.data`` pipeline of exactly ``steps`` batches of image pairs.
+
+    Each element is ``((left, right), same)`` with ``left`` and ``right`` of shape
+    ``(batch_size, size, size, 1)`` and ``same`` of shape ``(batch_size, 1)``. Pair indices
+    are drawn up front with :func:`sample_pairs` (so the same seed gives the same batches
+    in the same order); the images are gathered batch by batch inside the pipeline and
+    the next batches are prefetched while the model trains.
+    """
+    import tensorflow as tf
+
+    for label, value in (("batch_size", batch_size), ("steps", steps)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    pairs = sample_pairs(split, int(batch_size) * int(steps), seed, same_alphabet_negatives)
+    images = tf.constant(split.images)
+
+    def gather(left, right, same):
+        return (tf.gather(images, left), tf.gather(images, right)), same[:, None]
+
+    dataset = tf.data.Dataset.from_tensor_slices((pairs.left, pairs.right, pairs.same))
+    dataset = dataset.batch(int(batch_size), drop_remainder=True)
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

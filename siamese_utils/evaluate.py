@@ -1,0 +1,302 @@
+"""N-way one-shot classification: the paper's protocol and the official 20 runs.
+
+A one-shot *trial* shows a query image and N candidate images, one of each of N
+characters, exactly one of them the query's character. The model scores every
+(query, candidate) pair and picks the best-scoring candidate.
+
+Two sources of trials:
+
+* :func:`paper_protocol_trials` follows Koch et al. (2015), Section 4.3: pick an evaluation
+  alphabet and 20 of its characters, take two drawers' images of each; every image of the
+  first drawer is a query against the 20 images of the second. Ten alphabets, two tasks
+  each, give 400 trials. tfds does not keep drawer numbers, so "two drawers" becomes "two
+  distinct images of each character", drawn with a seed.
+* :func:`official_runs` reads the 20 runs of Lake et al. (2015), ``all_runs.zip``: the exact
+  400 trials every paper on Omniglot one-shot classification reports on.
+
+Evaluation embeds every image once with the twin and scores pairs from those cached
+embeddings with the network's head; ties between top scores are broken at random, so a
+model with constant output scores 1/N, not 100%.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import zipfile
+
+import numpy as np
+
+from siamese_utils.data import TEST_ALPHABETS, OmniglotSplit
+
+OFFICIAL_RUNS_URL = (
+    "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip"
+)
+OFFICIAL_RUNS_SHA256 = "437c1eeab0af8484112e1b4cc0f3d541ec727f7c47b9b202da738af9dfd6c325"
+OFFICIAL_RUNS_FILENAME = "all_runs.zip"
+OFFICIAL_RUNS_CACHE_SUBDIR = "datasets"
+NUM_OFFICIAL_RUNS = 20
+
+# Koch et al. (2015), Table 2: 20-way within-alphabet one-shot accuracy (%) on Omniglot.
+PAPER_TABLE_2 = {
+    "Humans": 95.5,
+    "Hierarchical Bayesian Program Learning": 95.2,
+    "Affine model": 81.8,
+    "Hierarchical Deep": 65.2,
+    "Deep Boltzmann Machine": 62.0,
+    "Simple Stroke": 35.2,
+    "1-Nearest Neighbor": 21.7,
+    "Siamese Neural Net": 58.3,
+    "Convolutional Siamese Net": 92.0,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class OneShotTrials:
+    """A set of N-way one-shot trials over one pool of images.
+
+    Attributes:
+        name: a label for tables (``paper protocol``, ``official runs``).
+        images: the image pool, ``(m, size, size, 1)``, ink = 1.
+        queries: pool position of each trial's query, ``(t,)``.
+        candidates: pool positions of each trial's N candidates, ``(t, n)``.
+        answers: position (0..n-1) of the correct candidate in each trial, ``(t,)``.
+        groups: a label for each trial: the alphabet (paper protocol) or the run.
+    """
+
+    name: str
+    images: np.ndarray
+    queries: np.ndarray
+    candidates: np.ndarray
+    answers: np.ndarray
+    groups: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    @property
+    def n_way(self) -> int:
+        """Number of candidates per trial."""
+        return int(self.candidates.shape[1])
+
+
+def paper_protocol_trials(
+    split: OmniglotSplit,
+    n_way: int = 20,
+    num_trials: int = 400,
+    seed: int = 0,
+    alphabets=TEST_ALPHABETS,
+) -> OneShotTrials:
+    """Within-alphabet N-way trials following the paper's protocol.
+
+    Tasks cycle through ``alphabets``; each task draws ``n_way`` characters of one alphabet
+    and two distinct images of each, and yields ``n_way`` trials (one per query image).
+    With the defaults: 10 alphabets x 2 tasks x 20 queries = 400 trials.
+
+    Raises:
+        ValueError: for ``n_way < 2``, ``num_trials < 1``, or an alphabet with fewer than
+            ``n_way`` characters (the message names it and its size).
+    """
+    if not isinstance(n_way, (int, np.integer)) or n_way < 2:
+        raise ValueError(f"n_way must be an integer of at least 2, got {n_way!r}.")
+    if not isinstance(num_trials, (int, np.integer)) or num_trials < 1:
+        raise ValueError(f"num_trials must be a positive integer, got {num_trials!r}.")
+    alphabets = tuple(alphabets)
+    subset = split.select_alphabets(alphabets)
+    index = subset.index()
+    names = [subset.alphabet_names[a] for a in index.alphabet_ids]
+    too_small = {
+        name: int(size) for name, size in zip(names, index.alphabet_sizes) if size < n_way
+    }
+    if too_small:
+        raise ValueError(
+            f"A {n_way}-way within-alphabet task needs {n_way} characters per alphabet, but "
+            f"{too_small} have fewer. Lower n_way (the smallest alphabet here has "
+            f"{int(index.alphabet_sizes.min())} characters) or choose other alphabets."
+        )
+    if index.image_counts.min() < 2:
+        raise ValueError("Every character needs two images (a query and a candidate).")
+    rng = np.random.default_rng(seed)
+    queries, candidates, answers, groups = [], [], [], []
+    task = 0
+    while len(queries) < num_trials:
+        name = alphabets[task % len(alphabets)]
+        row = names.index(name)
+        members = index.alphabet_characters[row, : index.alphabet_sizes[row]]
+        chosen = rng.choice(members, size=n_way, replace=False)
+        counts = index.image_counts[chosen]
+        drawer_one = rng.integers(0, counts)
+        drawer_two = (drawer_one + rng.integers(1, counts)) % counts
+        query_images = index.character_images[chosen, drawer_one]
+        candidate_images = index.character_images[chosen, drawer_two]
+        for position in range(n_way):
+            if len(queries) == num_trials:
+                break
+            queries.append(query_images[position])
+            candidates.append(candidate_images)
+            answers.append(position)
+            groups.append(name)
+        task += 1
+    # Map split positions to a compact pool holding only the images the trials use.
+    used, inverse = np.unique(np.concatenate([queries, np.ravel(candidates)]), return_inverse=True)
+    t = len(queries)
+    return OneShotTrials(
+        name="paper protocol",
+        images=subset.images[used],
+        queries=inverse[:t],
+        candidates=inverse[t:].reshape(t, n_way),
+        answers=np.asarray(answers),
+        groups=tuple(groups),
+    )
+
+
+def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
+    """Path of ``all_runs.zip``, downloaded once with ``keras.utils.get_file``.
+
+    The file is checked against its sha256; a copy already in the cache
+    (``$KERAS_HOME/datasets/all_runs.zip``, or ``cache_dir/datasets/``) is used offline.
+    """
+    import keras
+
+    try:
+        return keras.utils.get_file(
+            OFFICIAL_RUNS_FILENAME,
+            origin=OFFICIAL_RUNS_URL,
+            file_hash=OFFICIAL_RUNS_SHA256,
+            cache_subdir=OFFICIAL_RUNS_CACHE_SUBDIR,
+            cache_dir=None if cache_dir is None else os.fspath(cache_dir),
+        )
+    except Exception as error:
+        raise FileNotFoundError(
+            "Could not obtain the official one-shot runs (all_runs.zip, sha256 "
+            f"{OFFICIAL_RUNS_SHA256[:12]}...) from {OFFICIAL_RUNS_URL}. Without internet, "
+            "place a copy at $KERAS_HOME/datasets/all_runs.zip (KERAS_HOME defaults to "
+            f"~/.keras). The attempt failed with {type(error).__name__}: {error}"
+        ) from error
+
+
+def _decode_png(data: bytes, image_size: int) -> np.ndarray:
+    import tensorflow as tf
+
+    image = tf.io.decode_png(data, channels=1)
+    image = 1.0 - tf.cast(image, tf.float32) / 255.0  # ink = 1, as in siamese_utils.data
+    if image.shape[0] != image_size:
+        image = tf.image.resize(image, (image_size, image_size), "area")
+    return np.clip(image.numpy(), 0.0, 1.0)
+
+
+def official_runs(image_size: int = 105, cache_dir=None) -> OneShotTrials:
+    """The 400 trials (20 runs x 20 queries, 20-way) of Lake et al.'s ``all_runs.zip``.
+
+    Each run's ``class_labels.txt`` pairs every test image with the training image of its
+    character; the 20 training images are the candidates of all 20 queries of the run.
+    """
+    path = official_runs_path(cache_dir)
+    images, queries, candidates, answers, groups = [], [], [], [], []
+    with zipfile.ZipFile(path) as archive:
+        for run in range(1, NUM_OFFICIAL_RUNS + 1):
+            prefix = f"run{run:02d}"
+            base = len(images)
+            training = [f"{prefix}/training/class{k:02d}.png" for k in range(1, 21)]
+            for member in training:
+                images.append(_decode_png(archive.read(member), image_size))
+            lines = archive.read(f"{prefix}/class_labels.txt").decode().split("\n")
+            for line in filter(None, (text.strip() for text in lines)):
+                test_member, train_member = line.split()
+                images.append(_decode_png(archive.read(test_member), image_size))
+                queries.append(len(images) - 1)
+                candidates.append(np.arange(base, base + 20))
+                answers.append(training.index(train_member))
+                groups.append(prefix)
+    return OneShotTrials(
+        name="official runs",
+        images=np.stack(images).astype(np.float32),
+        queries=np.asarray(queries),
+        candidates=np.stack(candidates),
+        answers=np.asarray(answers),
+        groups=tuple(groups),
+    )
+
+
+def pick_candidates(scores: np.ndarray, seed: int | np.random.Generator = 0) -> np.ndarray:
+    """Position of the best score in each row, ties broken uniformly at random.
+
+    ``np.argmax`` alone would always pick the first of equal scores: a model that outputs
+    a constant would then "choose" candidate 0 every time, and score 100% whenever the
+    correct answer is stored first.
+    """
+    scores = np.asarray(scores)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    is_best = scores == scores.max(axis=1, keepdims=True)
+    return np.argmax(is_best * rng.random(scores.shape), axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneShotResult:
+    """Scores and choices of one model on one set of trials."""
+
+    trials: OneShotTrials
+    scores: np.ndarray  # (t, n): higher means "more likely the query's character"
+    choices: np.ndarray  # (t,): the chosen candidate position
+
+    @property
+    def correct(self) -> np.ndarray:
+        """Boolean ``(t,)``: was each trial answered correctly?"""
+        return self.choices == self.trials.answers
+
+    @property
+    def accuracy(self) -> float:
+        """Share of trials answered correctly, in [0, 1]."""
+        return float(np.mean(self.correct))
+
+
+def _check_images_fit(network, images: np.ndarray) -> None:
+    expected = tuple(network.inputs[0].shape[1:])
+    if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+        raise ValueError(
+            f"The trial images have shape {images.shape[1:]} but the network expects "
+            f"{expected}. Build the trials at the network's image size (for example "
+            "official_runs(image_size=...) or load_split(..., image_size=...))."
+        )
+
+
+def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
+    """p(same) for every (query, candidate) pair of every trial, shape ``(t, n)``.
+
+    Each pool image goes through the twin once; the pairs are then scored from the cached
+    embeddings by the network's L1 distance and classifier layers.
+    """
+    from siamese_utils.model import score_embeddings, twin_of
+
+    _check_images_fit(network, trials.images)
+    embeddings = twin_of(network).predict(trials.images, batch_size=batch_size, verbose=0)
+    left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
+    right = embeddings[trials.candidates.ravel()]
+    scores = np.concatenate(
+        [
+            score_embeddings(network, left[start : start + 8192], right[start : start + 8192])
+            for start in range(0, len(left), 8192)
+        ]
+    )
+    return scores.reshape(len(trials), trials.n_way)
+
+
+def pixel_distance_scores(trials: OneShotTrials) -> np.ndarray:
+    """Negative Euclidean pixel distance of every (query, candidate) pair: the 1-NN baseline."""
+    flat = trials.images.reshape(len(trials.images), -1).astype(np.float64)
+    query = flat[trials.queries][:, None, :]
+    candidates = flat[trials.candidates]
+    return -np.sqrt(((query - candidates) ** 2).sum(axis=-1))
+
+
+def one_shot(network, trials: OneShotTrials, seed: int = 0) -> OneShotResult:
+    """Evaluate a Siamese network on ``trials`` (cached embeddings, random tie-breaking)."""
+    scores = siamese_scores(network, trials)
+    return OneShotResult(trials, scores, pick_candidates(scores, seed))
+
+
+def pixel_nearest_neighbour(trials: OneShotTrials, seed: int = 0) -> OneShotResult:
+    """The 1-nearest-neighbour baseline in pixel space on the same trials."""
+    scores = pixel_distance_scores(trials)
+    return OneShotResult(trials, scores, pick_candidates(scores, seed))

@@ -1,0 +1,112 @@
+"""The book's figures, and its matplotlib defaults (set once, on import).
+
+Figures get an opaque white background so they stay readable in the theme's dark mode.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+BOOK_STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "figure.dpi": 100,
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.cmap": "gray_r",
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib defaults (called once when this module is imported)."""
+    mpl.rcParams.update(BOOK_STYLE)
+
+
+use_book_style()
+
+
+def _glyph(ax, image, title=None, color="black"):
+    ax.imshow(np.squeeze(image), cmap="gray_r", vmin=0.0, vmax=1.0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color(color)
+    if title:
+        ax.set_title(title, fontsize=8, color=color)
+
+
+def character_grid(split, alphabets, characters_per_alphabet: int = 8, seed: int = 0):
+    """One row per alphabet, one random image of each of a few of its characters."""
+    rng = np.random.default_rng(seed)
+    index = split.index()
+    fig, axes = plt.subplots(
+        len(alphabets),
+        characters_per_alphabet,
+        figsize=(characters_per_alphabet * 0.9, len(alphabets) * 1.0),
+        squeeze=False,
+    )
+    for row, name in enumerate(alphabets):
+        alphabet_row = list(index.alphabet_ids).index(split.alphabet_names.index(name))
+        members = index.alphabet_characters[alphabet_row, : index.alphabet_sizes[alphabet_row]]
+        chosen = rng.choice(members, size=characters_per_alphabet, replace=False)
+        for column, character in enumerate(chosen):
+            image = index.character_images[character, rng.integers(index.image_counts[character])]
+            _glyph(axes[row, column], split.images[image])
+        axes[row, 0].set_ylabel(name.replace("_", " "), rotation=0, ha="right", va="center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def pair_grid(split, pairs, columns: int = 8):
+    """Image pairs stacked vertically, titled 'same' or 'different'."""
+    count = min(columns, len(pairs))
+    fig, axes = plt.subplots(2, count, figsize=(count * 1.0, 2.4), squeeze=False)
+    for column in range(count):
+        same = bool(pairs.same[column])
+        color = "tab:green" if same else "tab:red"
+        _glyph(axes[0, column], split.images[pairs.left[column]], "same" if same else "different", color)
+        _glyph(axes[1, column], split.images[pairs.right[column]], None, color)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: dict, steps_per_epoch: int):
+    """Loss and verification accuracy per epoch, training against validation pairs."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
+    for key, label, style in (("", "training pairs", "-o"), ("val_", "validation pairs", "--s")):
+        loss_ax.plot(steps, history[f"{key}loss"], style, label=label, markersize=3)
+        acc_ax.plot(steps, history[f"{key}accuracy"], style, label=label, markersize=3)
+    loss_ax.set(xlabel="training step", ylabel="loss (cross-entropy + L2)", title="Loss")
+    acc_ax.set(xlabel="training step", ylabel="accuracy", title="Verification accuracy")
+    acc_ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    acc_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_bars(rows, reference: dict | None = None):
+    """Horizontal bars of 20-way accuracies (ours, and optionally the paper's Table 2)."""
+    labels = [label for label, _ in rows]
+    values = [100 * value for _, value in rows]
+    colors = ["tab:blue"] * len(rows)
+    if reference:
+        labels += [f"paper: {name}" for name in reference]
+        values += list(reference.values())
+        colors += ["tab:grey"] * len(reference)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 0.8))
+    positions = np.arange(len(labels))[::-1]
+    ax.barh(positions, values, color=colors)
+    for y, value in zip(positions, values):
+        ax.text(value + 0.8, y, f"{value:.1f}", va="center", fontsize=8)
+    ax.set_yticks(positions, labels, fontsize=8)
+    ax.axvline(5.0, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="20-way one-shot accuracy (%)", xlim=(0, 105))
+    fig.tight_layout()
+    return fig

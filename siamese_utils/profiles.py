@@ -1,0 +1,148 @@
+"""One switch that sizes every run in the book: the ``SIAMESE_PROFILE`` profile.
+
+Notebooks never hard-code image sizes, widths or step counts; they ask
+:func:`get_profile` and use what it returns. Three profiles exist:
+
+``fast`` (the default)
+    What the published book executes: a narrower network on 52x52 images that trains
+    in minutes on a laptop CPU and still learns a one-shot classifier worth reading about.
+``paper``
+    The scale of Koch et al. (2015): 105x105 images and the full 38.9M-parameter network.
+    Meant for a GPU; on a CPU one epoch takes hours.
+``smoke``
+    A toy size that proves every cell runs in seconds (used by nbval in CI). Its numbers
+    mean nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+PROFILE_ENVIRONMENT_VARIABLE = "SIAMESE_PROFILE"
+DEFAULT_PROFILE = "fast"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Every size a chapter needs, for one profile.
+
+    Attributes:
+        name: the profile's name (``fast``, ``paper`` or ``smoke``).
+        image_size: side of the square input images, in pixels.
+        filters: filter counts of the four convolutional layers (stem, then the block).
+        kernel_sizes: kernel sides of the same four layers.
+        embedding_units: width of the encoder's dense layer (the embedding).
+        batch_size: image pairs per training step.
+        train_steps: training steps of a chapter's main run.
+        steps_per_epoch: steps between two validation passes (one "epoch" of the curves).
+        learning_rate: Adam's learning rate for the chapters' short runs.
+        same_alphabet_negatives: share of different-character pairs drawn from one alphabet.
+        validation_pairs: verification pairs scored after every epoch.
+        one_shot_trials: trials of the paper's N-way one-shot protocol.
+        n_way: classes per one-shot trial.
+    """
+
+    name: str
+    image_size: int
+    filters: tuple[int, int, int, int]
+    kernel_sizes: tuple[int, int, int, int]
+    embedding_units: int
+    batch_size: int
+    train_steps: int
+    steps_per_epoch: int
+    learning_rate: float
+    same_alphabet_negatives: float
+    validation_pairs: int
+    one_shot_trials: int
+    n_way: int = 20
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """Shape of one input image: ``(image_size, image_size, 1)``."""
+        return (self.image_size, self.image_size, 1)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs of a main run (``train_steps / steps_per_epoch``, rounded up)."""
+        return -(-self.train_steps // self.steps_per_epoch)
+
+    def network_kwargs(self) -> dict:
+        """Keyword arguments for :func:`siamese_utils.model.siamese_network`."""
+        return {
+            "input_shape": self.input_shape,
+            "filters": self.filters,
+            "kernel_sizes": self.kernel_sizes,
+            "embedding_units": self.embedding_units,
+        }
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        name="fast",
+        image_size=52,
+        filters=(32, 64, 64, 128),
+        kernel_sizes=(5, 3, 3, 3),
+        embedding_units=1024,
+        batch_size=64,
+        train_steps=3000,
+        steps_per_epoch=300,
+        learning_rate=3e-4,
+        same_alphabet_negatives=0.5,
+        validation_pairs=2000,
+        one_shot_trials=400,
+    ),
+    "paper": Profile(
+        name="paper",
+        image_size=105,
+        filters=(64, 128, 128, 256),
+        kernel_sizes=(10, 7, 4, 4),
+        embedding_units=4096,
+        batch_size=128,
+        train_steps=30_000,
+        steps_per_epoch=1_000,
+        learning_rate=6e-5,
+        same_alphabet_negatives=0.5,
+        validation_pairs=10_000,
+        one_shot_trials=400,
+    ),
+    "smoke": Profile(
+        name="smoke",
+        image_size=32,
+        filters=(4, 8, 8, 8),
+        kernel_sizes=(5, 3, 3, 2),
+        embedding_units=16,
+        batch_size=16,
+        train_steps=4,
+        steps_per_epoch=2,
+        learning_rate=1e-3,
+        same_alphabet_negatives=0.5,
+        validation_pairs=32,
+        one_shot_trials=40,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the run sizes of profile ``name``.
+
+    Args:
+        name: ``fast``, ``paper`` or ``smoke``. When omitted, the environment variable
+            ``SIAMESE_PROFILE`` decides, and ``fast`` is used when it is unset or empty.
+
+    Raises:
+        ValueError: for a name that is not a profile; the message lists the valid ones.
+    """
+    source = "argument"
+    if name is None:
+        name = os.environ.get(PROFILE_ENVIRONMENT_VARIABLE, "").strip() or DEFAULT_PROFILE
+        source = f"environment variable {PROFILE_ENVIRONMENT_VARIABLE}"
+    key = name.strip().lower()
+    if key not in PROFILES:
+        valid = ", ".join(sorted(PROFILES))
+        raise ValueError(
+            f"Unknown profile {name!r} (from the {source}). Valid profiles: {valid}. "
+            f"Set {PROFILE_ENVIRONMENT_VARIABLE} to one of them, or unset it for "
+            f"{DEFAULT_PROFILE!r}."
+        )
+    return PROFILES[key]

@@ -1,0 +1,148 @@
+"""Omniglot from tfds: splits, the alphabet index, pairs and the pair pipeline."""
+
+import numpy as np
+import pytest
+
+from siamese_utils import data
+
+
+def test_splits_have_omniglots_sizes(background, evaluation):
+    assert (len(background), background.num_characters, len(background.alphabets_present)) == (
+        19280,
+        964,
+        30,
+    )
+    assert (len(evaluation), evaluation.num_characters, len(evaluation.alphabets_present)) == (
+        13180,
+        659,
+        20,
+    )
+
+
+def test_minimal_splits_are_five_background_alphabets_each(background):
+    for name, size in (("small1", 2720), ("small2", 3120)):
+        small = data.load_split(name, 32)
+        assert len(small) == size
+        assert len(small.alphabets_present) == 5
+        assert set(small.alphabets_present) <= set(background.alphabets_present)
+
+
+def test_images_are_one_channel_floats_in_unit_range_with_ink_as_one(background):
+    images = background.images
+    assert images.shape[1:] == (32, 32, 1) and images.dtype == np.float32
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    # Strokes are thin: most of every image is background, which must be 0.
+    assert np.median(images) == 0.0
+    assert images.mean() < 0.25
+
+
+def test_original_size_keeps_binary_pixels():
+    small = data.load_split("small1", 105)
+    assert small.images.shape[1:] == (105, 105, 1)
+    assert set(np.unique(small.images)) <= {0.0, 1.0}
+
+
+def test_loaded_arrays_are_read_only(background):
+    with pytest.raises(ValueError):
+        background.images[0, 0, 0, 0] = 1.0
+
+
+def test_background_and_evaluation_alphabets_and_characters_never_overlap(background, evaluation):
+    assert not set(background.alphabets_present) & set(evaluation.alphabets_present)
+    assert not set(np.unique(background.characters)) & set(np.unique(evaluation.characters))
+
+
+def test_validation_and_test_alphabets_split_the_evaluation_set(evaluation):
+    assert not set(data.VALIDATION_ALPHABETS) & set(data.TEST_ALPHABETS)
+    assert set(data.VALIDATION_ALPHABETS) | set(data.TEST_ALPHABETS) == set(
+        evaluation.alphabets_present
+    )
+
+
+def test_selecting_alphabets_keeps_only_those(evaluation):
+    test = evaluation.select_alphabets(data.TEST_ALPHABETS)
+    assert test.alphabets_present == tuple(sorted(data.TEST_ALPHABETS))
+    assert len(test) == 20 * test.num_characters
+
+
+def test_asking_the_background_split_for_an_evaluation_alphabet_fails(background):
+    with pytest.raises(ValueError, match="Tengwar"):
+        background.select_alphabets(["Latin", "Tengwar"])
+
+
+def test_index_groups_twenty_images_per_character(evaluation):
+    index = evaluation.index()
+    assert index.num_characters == 659
+    assert (index.image_counts == 20).all()
+    rows = index.character_images
+    assert (evaluation.characters[rows] == index.character_ids[:, None]).all()
+    assert index.alphabet_sizes.sum() == 659
+
+
+def test_pairs_are_half_same_half_different_with_correct_labels(background):
+    pairs = data.sample_pairs(background, 1001, seed=0)
+    assert len(pairs) == 1001 and pairs.same.sum() == 500
+    same_character = background.characters[pairs.left] == background.characters[pairs.right]
+    np.testing.assert_array_equal(same_character, pairs.same.astype(bool))
+    positive = pairs.same.astype(bool)
+    assert (pairs.left[positive] != pairs.right[positive]).all(), "a pair repeats one image"
+
+
+def test_same_alphabet_negatives_share_sets_the_harder_negatives(background):
+    for share, low, high in ((0.0, 0.0, 0.1), (1.0, 1.0, 1.0), (0.5, 0.42, 0.58)):
+        pairs = data.sample_pairs(background, 4000, seed=1, same_alphabet_negatives=share)
+        negative = ~pairs.same.astype(bool)
+        same_alphabet = (
+            background.alphabets[pairs.left[negative]] == background.alphabets[pairs.right[negative]]
+        )
+        assert low <= same_alphabet.mean() <= high, share
+
+
+def test_same_seed_same_pairs_other_seed_other_pairs(background):
+    a, b, c = (data.sample_pairs(background, 64, seed=s) for s in (5, 5, 6))
+    np.testing.assert_array_equal(a.left, b.left)
+    np.testing.assert_array_equal(a.right, b.right)
+    assert not np.array_equal(a.left, c.left)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_pairs": 0}, "num_pairs"),
+        ({"num_pairs": 10, "same_alphabet_negatives": 1.5}, "same_alphabet_negatives"),
+    ],
+)
+def test_bad_pair_requests_are_rejected(background, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.sample_pairs(background, seed=0, **kwargs)
+
+
+def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(background):
+    dataset = data.pair_dataset(background, batch_size=8, steps=3, seed=11)
+    batches = list(dataset)
+    assert len(batches) == 3
+    (left, right), same = batches[0]
+    assert left.shape == (8, 32, 32, 1) and right.shape == (8, 32, 32, 1) and same.shape == (8, 1)
+    expected = data.sample_pairs(background, 24, seed=11)
+    np.testing.assert_array_equal(left.numpy(), background.images[expected.left[:8]])
+    np.testing.assert_array_equal(same.numpy()[:, 0], expected.same[:8])
+
+
+def test_pair_pipeline_rejects_zero_steps(background):
+    with pytest.raises(ValueError, match="steps"):
+        data.pair_dataset(background, batch_size=8, steps=0, seed=0)
+
+
+def test_unknown_split_and_bad_size_are_rejected():
+    with pytest.raises(ValueError, match="small1"):
+        data.load_split("validation")
+    with pytest.raises(ValueError, match="image_size"):
+        data.load_split("train", image_size=4)
+
+
+def test_missing_dataset_error_names_tfds_data_dir_and_the_download(tmp_path):
+    with pytest.raises(data.OmniglotNotFoundError) as error:
+        data.load_split("train", 32, data_dir=tmp_path, download=False)
+    message = str(error.value)
+    assert "TFDS_DATA_DIR" in message and str(tmp_path) in message
+    assert "tfds.load('omniglot')" in message

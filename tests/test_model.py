@@ -1,0 +1,128 @@
+"""The network of Koch et al. (2015), part by part."""
+
+import numpy as np
+import pytest
+
+from siamese_utils import model, profiles
+from siamese_utils.seeding import set_seed
+
+
+@pytest.fixture(scope="module")
+def paper_network():
+    set_seed(0)
+    return model.siamese_network()
+
+
+def test_paper_network_has_exactly_38951745_parameters(paper_network):
+    assert paper_network.count_params() == 38_951_745
+
+
+def test_three_channel_input_would_add_12800_parameters():
+    # The design document's (105, 105, 3): 64 filters x 10 x 10 x 2 extra channels.
+    assert model.twin((105, 105, 3)).count_params() - model.twin().count_params() == 12_800
+
+
+def test_twin_layers_have_the_papers_output_shapes(paper_network):
+    twin = model.twin_of(paper_network)
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in twin.layers}
+    assert shapes == {
+        "image": (105, 105, 1),
+        "stem_conv": (96, 96, 64),
+        "stem_pool": (48, 48, 64),
+        "block_conv1": (42, 42, 128),
+        "block_pool1": (21, 21, 128),
+        "block_conv2": (18, 18, 128),
+        "block_pool2": (9, 9, 128),
+        "block_conv3": (6, 6, 256),
+        "encoder_flatten": (9216,),
+        "encoder_dense": (4096,),
+    }
+
+
+def test_both_inputs_go_through_one_shared_twin(paper_network):
+    twins = [layer for layer in paper_network.layers if layer.name == "twin"]
+    assert len(twins) == 1
+    assert [n.name for n in paper_network.inputs] == ["left_image", "right_image"]
+
+
+def test_initialisers_follow_the_paper_not_the_design_document(paper_network):
+    twin = model.twin_of(paper_network)
+    conv = twin.get_layer("block_conv1")
+    dense = twin.get_layer("encoder_dense")
+    kernel, bias = (w.numpy() for w in conv.weights)
+    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(1e-2, rel=0.02)
+    assert bias.mean() == pytest.approx(0.5, abs=3e-3) and bias.std() < 2e-2
+    weights = dense.kernel.numpy()
+    assert weights.std() == pytest.approx(2e-1, rel=0.01)
+    head = paper_network.get_layer("similarity")
+    assert head.bias.numpy()[0] == pytest.approx(0.5, abs=0.05)
+
+
+def test_every_kernel_carries_an_l2_regulariser():
+    set_seed(0)
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs(), l2=1e-3
+    )
+    regularised = [
+        layer.name
+        for layer in model.twin_of(network).layers + network.layers
+        if getattr(layer, "kernel_regularizer", None) is not None
+    ]
+    assert sorted(regularised) == sorted(
+        ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense", "similarity"]
+    )
+    assert network.get_layer("similarity").kernel_regularizer.l2 == pytest.approx(1e-3)
+
+
+def test_l1_distance_is_the_absolute_difference():
+    layer = model.L1Distance()
+    a = np.array([[1.0, -2.0, 3.0]], np.float32)
+    b = np.array([[0.5, 2.0, 3.0]], np.float32)
+    np.testing.assert_allclose(np.asarray(layer([a, b])), [[0.5, 4.0, 0.0]])
+
+
+def test_output_is_a_probability_per_pair():
+    set_seed(1)
+    smoke = profiles.get_profile("smoke")
+    network = model.network_for(smoke)
+    images = np.random.default_rng(0).random((5, *smoke.input_shape), dtype=np.float32)
+    p = network.predict([images, images[::-1]], verbose=0)
+    assert p.shape == (5, 1) and ((p > 0) & (p < 1)).all()
+    # Symmetric in its two inputs: |a - b| = |b - a|.
+    np.testing.assert_allclose(p, network.predict([images[::-1], images], verbose=0), rtol=1e-6)
+
+
+def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
+    set_seed(2)
+    smoke = profiles.get_profile("smoke")
+    network = model.network_for(smoke)
+    images = np.random.default_rng(1).random((4, *smoke.input_shape), dtype=np.float32)
+    path = tmp_path / "siamese.keras"
+    model.save_model(network, path)
+    restored = model.load_model(path)
+    np.testing.assert_array_equal(
+        network.predict([images, images[::-1]], verbose=0),
+        restored.predict([images, images[::-1]], verbose=0),
+    )
+    assert isinstance(restored.get_layer("l1_distance"), model.L1Distance)
+
+
+def test_saving_never_overwrites_silently(tmp_path):
+    smoke = profiles.get_profile("smoke")
+    network = model.network_for(smoke)
+    path = tmp_path / "siamese.keras"
+    path.write_bytes(b"an earlier checkpoint")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        model.save_model(network, path)
+    assert path.read_bytes() == b"an earlier checkpoint"
+    with pytest.raises(ValueError, match=".keras"):
+        model.save_model(network, tmp_path / "siamese.h5")
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [((105, 105), "height, width, channels"), ((20, 20, 1), "too small"), ((105, 90, 1), "square")],
+)
+def test_bad_input_shapes_are_explained(shape, message):
+    with pytest.raises(ValueError, match=message):
+        model.siamese_network(shape)

@@ -1,0 +1,56 @@
+"""The profile switch: one place sizes every run."""
+
+import pytest
+
+from siamese_utils import profiles
+from siamese_utils.model import feature_map_sizes
+
+
+def test_fast_is_the_default_when_nothing_is_set(monkeypatch):
+    monkeypatch.delenv("SIAMESE_PROFILE", raising=False)
+    assert profiles.get_profile().name == "fast"
+
+
+def test_environment_variable_selects_the_profile(monkeypatch):
+    monkeypatch.setenv("SIAMESE_PROFILE", "smoke")
+    assert profiles.get_profile().name == "smoke"
+    monkeypatch.setenv("SIAMESE_PROFILE", " Paper ")
+    assert profiles.get_profile().name == "paper"
+
+
+def test_an_explicit_name_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("SIAMESE_PROFILE", "smoke")
+    assert profiles.get_profile("fast").name == "fast"
+
+
+def test_unknown_profile_is_an_error_that_lists_the_valid_ones(monkeypatch):
+    monkeypatch.setenv("SIAMESE_PROFILE", "turbo")
+    with pytest.raises(ValueError) as error:
+        profiles.get_profile()
+    message = str(error.value)
+    assert "turbo" in message and "SIAMESE_PROFILE" in message
+    for name in ("fast", "paper", "smoke"):
+        assert name in message
+
+
+def test_paper_profile_has_the_papers_architecture():
+    paper = profiles.get_profile("paper")
+    assert paper.input_shape == (105, 105, 1)
+    assert paper.filters == (64, 128, 128, 256)
+    assert paper.kernel_sizes == (10, 7, 4, 4)
+    assert paper.embedding_units == 4096
+    assert paper.batch_size == 128
+
+
+@pytest.mark.parametrize("name", sorted(profiles.PROFILES))
+def test_every_profile_gives_a_network_that_fits_its_images(name):
+    profile = profiles.get_profile(name)
+    assert min(feature_map_sizes(profile.image_size, profile.kernel_sizes)) >= 1
+    assert profile.epochs * profile.steps_per_epoch >= profile.train_steps
+    assert profile.one_shot_trials % profile.n_way == 0
+
+
+def test_profiles_grow_from_smoke_to_fast_to_paper():
+    smoke, fast, paper = (profiles.get_profile(n) for n in ("smoke", "fast", "paper"))
+    assert smoke.train_steps < fast.train_steps < paper.train_steps
+    assert smoke.image_size < fast.image_size < paper.image_size

@@ -1,0 +1,64 @@
+"""Build the HTML book, executing every notebook, and check that every page landed.
+
+Usage: python tools/build_book.py   (the profile comes from SIAMESE_PROFILE, default fast)
+
+Runs ``jupyter-book build . -W -n --keep-going`` (warnings are errors, nitpicky references)
+with notebook execution forced by _config.yml, then fails unless ``_build/html/index.html``
+and one page per entry of ``_toc.yml`` exist.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+
+
+def toc_files(toc_path: pathlib.Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document named in ``_toc.yml`` (root first), without extension."""
+    toc = yaml.safe_load(toc_path.read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files += [section["file"] for section in chapter.get("sections", [])]
+    return files
+
+
+def missing_pages(html: pathlib.Path = HTML) -> list[str]:
+    """Expected HTML pages that the build did not produce."""
+    expected = ["index.html"] + [f"{name}.html" for name in toc_files()]
+    return [page for page in expected if not (html / page).is_file()]
+
+
+def build() -> int:
+    """Build the book; return a process exit code."""
+    profile = os.environ.setdefault("SIAMESE_PROFILE", "fast")
+    jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    print(f"Building the book with profile {profile!r}: {' '.join(command)}", flush=True)
+    started = time.perf_counter()
+    status = subprocess.call(command, cwd=ROOT)
+    minutes = (time.perf_counter() - started) / 60
+    if status != 0:
+        print(f"The book build failed (exit status {status}) after {minutes:.1f} min.")
+        return status
+    missing = missing_pages()
+    if missing:
+        print(f"The build reported success but these pages are missing: {missing}")
+        return 1
+    print(f"\nBuilt in {minutes:.1f} min. The HTML book is in {HTML}/")
+    print(f"Open {HTML / 'index.html'} in a browser, or serve it with:")
+    print(f"  python -m http.server --directory {HTML} 8000   (then visit http://127.0.0.1:8000)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(build())
