@@ -8,9 +8,12 @@ Every chapter imports its building blocks from here, in the order the data flows
 * :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
 * :mod:`siamese_utils.train` - compiling and fitting the verification network;
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
-* :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults.
+* :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
+* :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;
+* :mod:`siamese_utils.display` - source listings and result tables in notebooks.
 """
 
+import logging
 import os
 
 # TensorFlow's C++ start-up chatter ("oneDNN custom operations are on", CPU feature
@@ -18,5 +21,8 @@ import os
 # imported anywhere; a value the reader set explicitly wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow's Python-side notices (for example about tf.function retracing when a chapter
+# builds several small probe models) are not content either; errors still show.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"

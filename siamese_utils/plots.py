@@ -110,3 +110,51 @@ def accuracy_bars(rows, reference: dict | None = None):
     ax.set(xlabel="20-way one-shot accuracy (%)", xlim=(0, 105))
     fig.tight_layout()
     return fig
+
+
+def compare_runs(histories: dict, steps_per_epoch: int):
+    """Training loss and validation accuracy of several runs, one line each."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for label, history in histories.items():
+        steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
+        loss_ax.plot(steps, history["loss"], "-o", markersize=3, label=label)
+        acc_ax.plot(steps, history["val_accuracy"], "-o", markersize=3, label=label)
+    loss_ax.set(xlabel="training step", ylabel="training loss (log scale)", yscale="log", title="Loss")
+    acc_ax.set(xlabel="training step", ylabel="accuracy", title="Validation verification accuracy")
+    acc_ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    acc_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def activation_profile(stats_by_label: dict, embeddings_by_label: dict):
+    """Per-layer output spread and dead share, and the embedding histogram, per initialisation."""
+    fig, (spread_ax, dead_ax, hist_ax) = plt.subplots(1, 3, figsize=(11, 3.2))
+    for label, stats in stats_by_label.items():
+        names = [s.name for s in stats]
+        spread_ax.plot(names, [s.std for s in stats], "-o", markersize=4, label=label)
+        dead_ax.plot(names, [100 * s.dead for s in stats], "-o", markersize=4, label=label)
+        hist_ax.hist(np.ravel(embeddings_by_label[label]), bins=50, range=(0, 1), alpha=0.6, label=label)
+    spread_ax.set(yscale="log", ylabel="std of outputs", title="Spread of each layer's outputs")
+    dead_ax.set(ylabel="% exactly zero", title="Inactive (dead) ReLU outputs")
+    hist_ax.set(xlabel="embedding value", ylabel="count", title="Embedding values")
+    for ax in (spread_ax, dead_ax):
+        ax.tick_params(axis="x", rotation=45, labelsize=8)
+    spread_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def parameter_bars(rows):
+    """Parameters per layer on a log axis, labelled with their share of the total."""
+    rows = [row for row in rows if row.parameters > 0]
+    total = sum(row.parameters for row in rows)
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(rows) + 0.8))
+    positions = np.arange(len(rows))[::-1]
+    ax.barh(positions, [row.parameters for row in rows], color="tab:blue")
+    for y, row in zip(positions, rows):
+        ax.text(row.parameters * 1.15, y, f"{row.parameters:,} ({100 * row.parameters / total:.1f}%)", va="center", fontsize=8)
+    ax.set_yticks(positions, [row.name for row in rows], fontsize=8)
+    ax.set(xscale="log", xlabel="parameters (log scale)", xlim=(1e3, total * 20))
+    fig.tight_layout()
+    return fig

@@ -40,6 +40,8 @@ class Profile:
         same_alphabet_negatives: share of different-character pairs drawn from one alphabet.
         validation_pairs: verification pairs scored after every epoch.
         one_shot_trials: trials of the paper's N-way one-shot protocol.
+        experiment_steps: training steps of each arm of a chapter's comparison.
+        experiment_steps_per_epoch: steps between two validation passes in those arms.
         n_way: classes per one-shot trial.
     """
 
@@ -55,6 +57,8 @@ class Profile:
     same_alphabet_negatives: float
     validation_pairs: int
     one_shot_trials: int
+    experiment_steps: int
+    experiment_steps_per_epoch: int
     n_way: int = 20
 
     @property
@@ -66,6 +70,14 @@ class Profile:
     def epochs(self) -> int:
         """Number of epochs of a main run (``train_steps / steps_per_epoch``, rounded up)."""
         return -(-self.train_steps // self.steps_per_epoch)
+
+    def for_experiment(self) -> "Profile":
+        """This profile with the shorter training of one arm of a comparison."""
+        return dataclasses.replace(
+            self,
+            train_steps=self.experiment_steps,
+            steps_per_epoch=self.experiment_steps_per_epoch,
+        )
 
     def network_kwargs(self) -> dict:
         """Keyword arguments for :func:`siamese_utils.model.siamese_network`."""
@@ -91,6 +103,8 @@ PROFILES: dict[str, Profile] = {
         same_alphabet_negatives=0.5,
         validation_pairs=2000,
         one_shot_trials=400,
+        experiment_steps=600,
+        experiment_steps_per_epoch=100,
     ),
     "paper": Profile(
         name="paper",
@@ -105,6 +119,8 @@ PROFILES: dict[str, Profile] = {
         same_alphabet_negatives=0.5,
         validation_pairs=10_000,
         one_shot_trials=400,
+        experiment_steps=5_000,
+        experiment_steps_per_epoch=500,
     ),
     "smoke": Profile(
         name="smoke",
@@ -119,6 +135,8 @@ PROFILES: dict[str, Profile] = {
         same_alphabet_negatives=0.5,
         validation_pairs=32,
         one_shot_trials=40,
+        experiment_steps=4,
+        experiment_steps_per_epoch=2,
     ),
 }
 

@@ -1,0 +1,160 @@
+"""Looking inside the network: layer tables, compute counts, activations and gradients.
+
+These helpers measure a built model; they never change it. Chapters use them to show what
+each part of the network does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from siamese_utils.model import twin_of
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerRow:
+    """One layer of the twin: its name, kind, output shape, parameters and multiply-adds."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    parameters: int
+    multiply_adds: int
+
+
+def _multiply_adds(layer) -> int:
+    """Multiply-accumulate operations of one forward pass of ``layer`` on one image."""
+    if isinstance(layer, keras.layers.Conv2D):
+        height, width, out_channels = layer.output.shape[1:]
+        kernel_h, kernel_w, in_channels, _ = layer.kernel.shape
+        return int(height * width * out_channels * kernel_h * kernel_w * in_channels)
+    if isinstance(layer, keras.layers.Dense):
+        return int(np.prod(layer.kernel.shape))
+    return 0
+
+
+def layer_table(network: keras.Model) -> list[LayerRow]:
+    """Every layer of the twin, then the distance and classifier layers of the head.
+
+    ``multiply_adds`` counts one image through the twin (the head: one pair).
+    """
+    rows = []
+    twin = twin_of(network)
+    head = [network.get_layer("l1_distance"), network.get_layer("similarity")]
+    for layer in twin.layers + head:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        rows.append(
+            LayerRow(
+                name=layer.name,
+                kind=type(layer).__name__,
+                output_shape=tuple(int(d) for d in layer.output.shape[1:]),
+                parameters=int(layer.count_params()),
+                multiply_adds=_multiply_adds(layer),
+            )
+        )
+    return rows
+
+
+def format_layer_table(rows: list[LayerRow]) -> str:
+    """The layer table as fixed-width text (stable, so nbval can compare it)."""
+    lines = [f"{'layer':<16}{'kind':<14}{'output shape':>16}{'parameters':>13}"]
+    for row in rows:
+        shape = "x".join(str(d) for d in row.output_shape)
+        lines.append(f"{row.name:<16}{row.kind:<14}{shape:>16}{row.parameters:>13,}")
+    total = sum(row.parameters for row in rows)
+    lines.append(f"{'total':<46}{total:>13,}")
+    return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivationStats:
+    """Summary of one layer's outputs on a batch of images."""
+
+    name: str
+    mean: float
+    std: float
+    dead: float  # share of exact zeros (ReLU units that are off)
+    saturated: float  # share of sigmoid outputs within 0.01 of 0 or 1
+
+
+def activation_statistics(network: keras.Model, images: np.ndarray) -> list[ActivationStats]:
+    """Mean, spread, dead and saturated shares of every convolution and dense output.
+
+    Pooling and flattening only move values around, so they are left out.
+    """
+    twin = twin_of(network)
+    watched = [
+        layer for layer in twin.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
+    probe = keras.Model(twin.inputs, [layer.output for layer in watched])
+    outputs = probe.predict(images, verbose=0, batch_size=128)
+    stats = []
+    for layer, values in zip(watched, outputs):
+        values = np.asarray(values, np.float64)
+        sigmoid = layer.activation is keras.activations.sigmoid
+        stats.append(
+            ActivationStats(
+                name=layer.name,
+                mean=float(values.mean()),
+                std=float(values.std()),
+                dead=float(np.mean(values == 0.0)),
+                saturated=float(np.mean((values < 0.01) | (values > 0.99))) if sigmoid else 0.0,
+            )
+        )
+    return stats
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchGradients:
+    """Gradients of the loss for every twin weight, split by the branch they flow through.
+
+    ``left[i] + right[i]`` equals ``total[i]``: the shared weights receive the sum of what
+    both branches ask of them.
+    """
+
+    names: list[str]
+    total: list[np.ndarray]
+    left: list[np.ndarray]
+    right: list[np.ndarray]
+
+
+def branch_gradients(network: keras.Model, left_images, right_images, labels) -> BranchGradients:
+    """Differentiate the binary cross-entropy once through both branches, and through each.
+
+    Blocking the gradient at one branch's embedding (``stop_gradient``) leaves exactly the
+    part of the gradient that flows through the other branch.
+    """
+    import tensorflow as tf  # GradientTape: this diagnostic runs on the TensorFlow backend
+
+    twin = twin_of(network)
+    distance = network.get_layer("l1_distance")
+    similarity = network.get_layer("similarity")
+    labels = tf.convert_to_tensor(labels, tf.float32)
+
+    def loss(left_embedding, right_embedding):
+        p = similarity(distance([left_embedding, right_embedding]))
+        return tf.reduce_mean(keras.losses.binary_crossentropy(labels, p))
+
+    weights = twin.trainable_weights
+    with tf.GradientTape(persistent=True) as tape:
+        left_embedding = twin(left_images, training=True)
+        right_embedding = twin(right_images, training=True)
+        total = loss(left_embedding, right_embedding)
+        through_left = loss(left_embedding, tf.stop_gradient(right_embedding))
+        through_right = loss(tf.stop_gradient(left_embedding), right_embedding)
+
+    def as_numpy(gradients):
+        return [gradient.numpy() for gradient in gradients]
+
+    result = BranchGradients(
+        names=[w.path for w in weights],
+        total=as_numpy(tape.gradient(total, weights)),
+        left=as_numpy(tape.gradient(through_left, weights)),
+        right=as_numpy(tape.gradient(through_right, weights)),
+    )
+    del tape
+    return result

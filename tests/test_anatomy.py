@@ -1,0 +1,71 @@
+"""Looking inside the network: the measurements chapters print must be right."""
+
+import numpy as np
+import pytest
+
+from siamese_utils import anatomy, model, profiles
+from siamese_utils.seeding import set_seed
+
+SMOKE = profiles.get_profile("smoke")
+
+
+@pytest.fixture(scope="module")
+def paper_rows():
+    return {row.name: row for row in anatomy.layer_table(model.siamese_network())}
+
+
+def test_layer_table_lists_the_twin_then_the_head_with_paper_shapes(paper_rows):
+    assert list(paper_rows)[:2] == ["stem_conv", "stem_pool"]
+    assert list(paper_rows)[-2:] == ["l1_distance", "similarity"]
+    assert paper_rows["block_conv3"].output_shape == (6, 6, 256)
+    assert paper_rows["encoder_dense"].parameters == 9216 * 4096 + 4096
+    assert sum(row.parameters for row in paper_rows.values()) == 38_951_745
+
+
+def test_multiply_adds_count_every_output_times_its_kernel(paper_rows):
+    assert paper_rows["stem_conv"].multiply_adds == 96 * 96 * 64 * (10 * 10 * 1)
+    assert paper_rows["block_conv1"].multiply_adds == 42 * 42 * 128 * (7 * 7 * 64)
+    assert paper_rows["encoder_dense"].multiply_adds == 9216 * 4096
+    assert paper_rows["stem_pool"].multiply_adds == 0
+
+
+def test_formatted_table_ends_with_the_total(paper_rows):
+    text = anatomy.format_layer_table(list(paper_rows.values()))
+    assert text.splitlines()[-1].split()[-1] == "38,951,745"
+
+
+def test_full_gradient_is_the_sum_of_both_branches_and_both_contribute(background):
+    set_seed(0)
+    network = model.network_for(SMOKE)
+    rng = np.random.default_rng(0)
+    left, right = background.images[:16], background.images[16:32]
+    labels = rng.integers(0, 2, (16, 1)).astype(np.float32)
+    grads = anatomy.branch_gradients(network, left, right, labels)
+    assert len(grads.names) == len(model.twin_of(network).trainable_weights)
+    for total, via_left, via_right in zip(grads.total, grads.left, grads.right):
+        np.testing.assert_allclose(total, via_left + via_right, rtol=1e-5, atol=1e-8)
+    assert np.linalg.norm(grads.left[0]) > 0 and np.linalg.norm(grads.right[0]) > 0
+
+
+def test_activation_statistics_cover_every_conv_and_dense_layer(background):
+    set_seed(0)
+    network = model.network_for(SMOKE)
+    stats = anatomy.activation_statistics(network, background.images[:32])
+    assert [s.name for s in stats] == ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense"]
+    for s in stats:
+        assert 0.0 <= s.dead <= 1.0 and 0.0 <= s.saturated <= 1.0 and s.std >= 0.0
+    assert stats[-1].dead == 0.0  # a sigmoid is never exactly zero here
+
+
+def test_design_document_initialisation_is_ten_times_the_paper():
+    set_seed(0)
+    paper = model.twin((105, 105, 1))
+    design = model.twin((105, 105, 1), initialisation="design-document")
+    for name in ("block_conv1", "encoder_dense"):
+        ratio = design.get_layer(name).kernel.numpy().std() / paper.get_layer(name).kernel.numpy().std()
+        assert ratio == pytest.approx(10.0, rel=0.02)
+
+
+def test_unknown_initialisation_is_refused():
+    with pytest.raises(ValueError, match="design-document"):
+        model.twin(initialisation="glorot")
