@@ -77,7 +77,7 @@ class ActivationStats:
     name: str
     mean: float
     std: float
-    dead: float  # share of exact zeros (ReLU units that are off)
+    dead: float  # share of exact zeros of a ReLU layer (units that are off); 0 for others
     saturated: float  # share of sigmoid outputs within 0.01 of 0 or 1
 
 
@@ -96,12 +96,13 @@ def activation_statistics(network: keras.Model, images: np.ndarray) -> list[Acti
     for layer, values in zip(watched, outputs):
         values = np.asarray(values, np.float64)
         sigmoid = layer.activation is keras.activations.sigmoid
+        relu = layer.activation is keras.activations.relu
         stats.append(
             ActivationStats(
                 name=layer.name,
                 mean=float(values.mean()),
                 std=float(values.std()),
-                dead=float(np.mean(values == 0.0)),
+                dead=float(np.mean(values == 0.0)) if relu else 0.0,
                 saturated=float(np.mean((values < 0.01) | (values > 0.99))) if sigmoid else 0.0,
             )
         )
@@ -158,3 +159,29 @@ def branch_gradients(network: keras.Model, left_images, right_images, labels) ->
     )
     del tape
     return result
+
+
+def receptive_fields(network: keras.Model) -> dict[str, int]:
+    """Side of the input window that one output unit of each twin layer can see, in pixels.
+
+    A k x k convolution widens the window by (k - 1) steps of the current stride; a 2x2
+    pooling by one step, and then doubles the stride.
+    """
+    fields, field, jump = {}, 1, 1
+    for layer in twin_of(network).layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            field += (layer.kernel_size[0] - 1) * jump
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            field += (layer.pool_size[0] - 1) * jump
+            jump *= layer.strides[0]
+        else:
+            continue
+        fields[layer.name] = field
+    return fields
+
+
+def feature_maps(network: keras.Model, images: np.ndarray, layer_name: str) -> np.ndarray:
+    """Outputs of one twin layer for ``images``: ``(n, height, width, channels)``."""
+    twin = twin_of(network)
+    probe = keras.Model(twin.inputs, twin.get_layer(layer_name).output)
+    return np.asarray(probe.predict(images, verbose=0))

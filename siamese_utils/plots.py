@@ -158,3 +158,50 @@ def parameter_bars(rows):
     ax.set(xscale="log", xlabel="parameters (log scale)", xlim=(1e3, total * 20))
     fig.tight_layout()
     return fig
+
+
+def _square_grid(count: int) -> tuple[int, int]:
+    columns = int(np.ceil(np.sqrt(count)))
+    return int(np.ceil(count / columns)), columns
+
+
+def filter_grid(kernels_by_title: dict):
+    """First-layer filters (``(k, k, 1, filters)`` arrays), one panel of tiles per title.
+
+    Each filter is scaled on its own (white = 0, red = positive, blue = negative), so
+    the pattern shows even when the weights are tiny.
+    """
+    fig, panels = plt.subplots(1, len(kernels_by_title), figsize=(4.2 * len(kernels_by_title), 4.4), squeeze=False)
+    for panel, (title, kernel) in zip(panels[0], kernels_by_title.items()):
+        filters = np.moveaxis(np.asarray(kernel)[:, :, 0, :], -1, 0)
+        rows, columns = _square_grid(len(filters))
+        size = filters.shape[1]
+        mosaic = np.full((rows * (size + 1), columns * (size + 1)), np.nan)
+        for i, f in enumerate(filters):
+            scale = np.abs(f).max() or 1.0
+            r, c = divmod(i, columns)
+            mosaic[r * (size + 1) : r * (size + 1) + size, c * (size + 1) : c * (size + 1) + size] = f / scale
+        panel.imshow(mosaic, cmap="RdBu_r", vmin=-1, vmax=1)
+        panel.set_title(title)
+        panel.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def feature_map_grid(image, maps, title: str = ""):
+    """One input image and every channel of a layer's output for it."""
+    maps = np.asarray(maps)
+    count = maps.shape[-1]
+    rows, columns = _square_grid(count)
+    fig = plt.figure(figsize=(columns * 0.8 + 2.2, rows * 0.8))
+    grid = fig.add_gridspec(rows, columns + 3)
+    image_ax = fig.add_subplot(grid[: min(rows, 3), :3])
+    _glyph(image_ax, image, "input")
+    for channel in range(count):
+        r, c = divmod(channel, columns)
+        ax = fig.add_subplot(grid[r, c + 3])
+        ax.imshow(maps[:, :, channel], cmap="magma")
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 DEFAULT_SEED = 2015  # the year of the paper; any fixed integer would do
@@ -21,6 +23,12 @@ def set_seed(seed: int = DEFAULT_SEED) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     import keras  # imported late: profiles and data tests need no TensorFlow start-up
 
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # In a notebook, TensorFlow's logger switches itself to INFO on first use and
+        # prints notices (tf.function retracing) into the page; keep errors only.
+        tf.get_logger().setLevel(logging.ERROR)
     # Seeds Python's `random`, NumPy's global state and the backend (TensorFlow).
     keras.utils.set_random_seed(int(seed))
     return np.random.default_rng(int(seed))

@@ -54,7 +54,7 @@ def test_activation_statistics_cover_every_conv_and_dense_layer(background):
     assert [s.name for s in stats] == ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense"]
     for s in stats:
         assert 0.0 <= s.dead <= 1.0 and 0.0 <= s.saturated <= 1.0 and s.std >= 0.0
-    assert stats[-1].dead == 0.0  # a sigmoid is never exactly zero here
+    assert stats[-1].dead == 0.0  # "dead" is a ReLU notion; the encoder is a sigmoid
 
 
 def test_design_document_initialisation_is_ten_times_the_paper():
@@ -69,3 +69,23 @@ def test_design_document_initialisation_is_ten_times_the_paper():
 def test_unknown_initialisation_is_refused():
     with pytest.raises(ValueError, match="design-document"):
         model.twin(initialisation="glorot")
+
+
+def test_receptive_fields_of_the_paper_network_grow_to_65_pixels():
+    fields = anatomy.receptive_fields(model.siamese_network())
+    assert fields == {
+        "stem_conv": 10,
+        "stem_pool": 11,
+        "block_conv1": 23,
+        "block_pool1": 25,
+        "block_conv2": 37,
+        "block_pool2": 41,
+        "block_conv3": 65,
+    }
+
+
+def test_feature_maps_have_the_layer_output_shape(background):
+    network = model.network_for(SMOKE)
+    maps = anatomy.feature_maps(network, background.images[:3], "stem_conv")
+    assert maps.shape == (3, 28, 28, SMOKE.filters[0])
+    assert (maps >= 0).all()  # after the ReLU
