@@ -20,6 +20,7 @@ whose ``10e-2`` and ``2 * 10e-1`` are ten times too large (both are available, s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import keras
@@ -283,8 +284,6 @@ def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
         ValueError: when ``path`` does not end in ``.keras``.
         FileExistsError: when ``path`` exists and ``overwrite`` is false.
     """
-    import os
-
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"Save models as '.keras' files; got {path!r}.")
