@@ -2,7 +2,8 @@
 
 Usage: python tools/build_book.py   (the profile comes from SIAMESE_PROFILE, default fast)
 
-Runs ``jupyter-book build . -W -n --keep-going`` (warnings are errors, nitpicky references)
+Runs ``jupyter-book build . --all -W -n --keep-going`` (every page rebuilt, warnings are
+errors, nitpicky references)
 with notebook execution forced by _config.yml, then fails unless ``_build/html/index.html``
 and one page per entry of ``_toc.yml`` exist.
 """
@@ -42,7 +43,9 @@ def build() -> int:
     """Build the book; return a process exit code."""
     profile = os.environ.setdefault("SIAMESE_PROFILE", "fast")
     jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    # --all: rebuild every page, so every notebook is executed again even when an earlier
+    # build left its pages in _build (Sphinx only re-reads changed sources otherwise).
+    command = [str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"]
     print(f"Building the book with profile {profile!r}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
     status = subprocess.call(command, cwd=ROOT)
