@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PROFILE ?= fast
+PROFILE ?= $(or $(SIAMESE_PROFILE),fast)
 
 .PHONY: setup book test clean
 
