@@ -21,8 +21,9 @@ import os
 # imported anywhere; a value the reader set explicitly wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's Python-side notices (for example about tf.function retracing when a chapter
-# builds several small probe models) are not content either; errors still show.
+# TensorFlow's Python-side notices (tf.function retracing) are not content either. This
+# covers scripts; inside a notebook TensorFlow resets its logger to INFO on first use, so
+# seeding.set_seed, which every chapter calls first, lowers it again there.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 __version__ = "0.1.0"
