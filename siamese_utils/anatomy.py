@@ -185,3 +185,47 @@ def feature_maps(network: keras.Model, images: np.ndarray, layer_name: str) -> n
     twin = twin_of(network)
     probe = keras.Model(twin.inputs, twin.get_layer(layer_name).output)
     return np.asarray(probe.predict(images, verbose=0))
+
+
+@dataclasses.dataclass(frozen=True)
+class StrongestResponses:
+    """For a few channels of one layer, the images that excite each channel most.
+
+    ``images[i]`` lists indices (into the probed images) in decreasing order of channel
+    ``channels[i]``'s peak response, whose values are ``peaks[i]``.
+    """
+
+    layer_name: str
+    channels: list[int]
+    images: np.ndarray  # (len(channels), per_channel) image indices
+    peaks: np.ndarray  # (len(channels), per_channel) peak responses
+
+
+def strongest_responses(
+    network: keras.Model, images: np.ndarray, layer_name: str, channels: int = 6, per_channel: int = 8
+) -> StrongestResponses:
+    """The images that drive the most selective channels of a twin layer hardest.
+
+    A channel's response to an image is its peak value over all positions: "does this
+    pattern occur anywhere in the character?". The channels shown are those whose peak
+    varies most across the images: a channel that fires equally for every character says
+    nothing about which character it is.
+
+    Raises:
+        ValueError: when fewer images than ``per_channel`` are given, or the layer has fewer
+            than ``channels`` channels.
+    """
+    if len(images) < per_channel:
+        raise ValueError(f"Need at least per_channel={per_channel} images, got {len(images)}.")
+    peaks = feature_maps(network, images, layer_name).max(axis=(1, 2))  # (n, channels)
+    if peaks.shape[1] < channels:
+        raise ValueError(f"Layer {layer_name!r} has {peaks.shape[1]} channels; asked for {channels}.")
+    # Stable sorts (and ties broken by index) keep the choice identical from run to run.
+    chosen = np.argsort(-peaks.std(axis=0), kind="stable")[:channels]
+    order = np.argsort(-peaks[:, chosen], axis=0, kind="stable")[:per_channel].T
+    return StrongestResponses(
+        layer_name=layer_name,
+        channels=[int(c) for c in chosen],
+        images=order,
+        peaks=np.take_along_axis(peaks[:, chosen].T, order, axis=1),
+    )

@@ -406,3 +406,106 @@ def pair_dataset(
     dataset = dataset.batch(int(batch_size), drop_remainder=True)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Episodes:
+    """Batches of images grouped by alphabet and character, for all-pairs training.
+
+    ``images[e]`` holds the image positions (into one split) of episode ``e``:
+    ``alphabets x characters x images_per_character`` of them, alphabet by alphabet and
+    character by character; ``characters[e]`` holds their character ids.
+    """
+
+    images: np.ndarray  # (episodes, batch) image positions
+    characters: np.ndarray  # (episodes, batch) character ids
+
+    @property
+    def batch_size(self) -> int:
+        """Images per episode."""
+        return int(self.images.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def sample_episodes(
+    split: OmniglotSplit | CharacterIndex,
+    num_episodes: int,
+    seed: int | np.random.Generator,
+    alphabets: int = 4,
+    characters: int = 8,
+    images_per_character: int = 4,
+) -> Episodes:
+    """Draw episodes of ``alphabets`` alphabets x ``characters`` characters x images.
+
+    Every image pair inside an episode is a training pair: two images of one character are
+    a positive, two of different characters a negative, and because each episode takes
+    several characters of few alphabets, many negatives come from one alphabet, as in a
+    one-shot trial. Alphabets, characters and images are drawn without replacement within
+    an episode; the same seed gives the same episodes.
+
+    Raises:
+        ValueError: for non-positive sizes, or an episode the split cannot fill (too few
+            alphabets, characters per alphabet or images per character).
+    """
+    sizes = {
+        "num_episodes": num_episodes,
+        "alphabets": alphabets,
+        "characters": characters,
+        "images_per_character": images_per_character,
+    }
+    for label, value in sizes.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    if images_per_character < 2 and alphabets * characters < 2:
+        raise ValueError("An episode needs at least two images to form a pair.")
+    index = split.index() if isinstance(split, OmniglotSplit) else split
+    eligible_characters = index.image_counts >= images_per_character
+    members_per_alphabet = [
+        [c for c in row[:size] if eligible_characters[c]]
+        for row, size in zip(index.alphabet_characters, index.alphabet_sizes)
+    ]
+    usable = [row for row, members in enumerate(members_per_alphabet) if len(members) >= characters]
+    if len(usable) < alphabets:
+        raise ValueError(
+            f"An episode of {alphabets} alphabets x {characters} characters x "
+            f"{images_per_character} images needs {alphabets} alphabets with {characters} "
+            f"characters of at least {images_per_character} images each; this split has "
+            f"{len(usable)} such alphabets. Ask for fewer alphabets, characters or images."
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    batch = alphabets * characters * images_per_character
+    images = np.empty((num_episodes, batch), np.int64)
+    characters_of = np.empty((num_episodes, batch), np.int64)
+    for episode in range(num_episodes):
+        chosen = [
+            rng.choice(members_per_alphabet[row], characters, replace=False)
+            for row in rng.choice(usable, alphabets, replace=False)
+        ]
+        chars = np.concatenate(chosen)
+        counts = index.image_counts[chars]
+        # A random order of each character's valid image slots; keep the first few.
+        order = np.argsort(rng.random((len(chars), counts.max())) + (np.arange(counts.max()) >= counts[:, None]), axis=1)
+        slots = order[:, :images_per_character]
+        images[episode] = index.character_images[chars[:, None], slots].ravel()
+        characters_of[episode] = np.repeat(index.character_ids[chars], images_per_character)
+    return Episodes(images=images, characters=characters_of)
+
+
+def episode_dataset(split: OmniglotSplit, episodes: Episodes):
+    """A ``tf.data`` pipeline of ``(images, character_ids)``, one element per episode.
+
+    ``images`` has shape ``(batch, size, size, 1)`` and ``character_ids`` ``(batch,)``; the
+    images are gathered per episode inside the pipeline and prefetched.
+    """
+    import tensorflow as tf
+
+    images = tf.constant(split.images)
+
+    def gather(positions, characters):
+        return tf.gather(images, positions), characters
+
+    dataset = tf.data.Dataset.from_tensor_slices((episodes.images, episodes.characters))
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -67,17 +67,41 @@ def biases(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.I
     return keras.initializers.RandomNormal(scheme["bias_mean"], scheme["bias"])
 
 
-def _conv(x, filters: int, kernel_size: int, l2: float, name: str, initialisation: str):
-    # "valid" padding and stride 1, as in the paper: every conv shrinks the map by k - 1.
-    return layers.Conv2D(
+def _conv(
+    x,
+    filters: int,
+    kernel_size: int,
+    l2: float,
+    name: str,
+    initialisation: str,
+    batch_norm: bool = False,
+):
+    """Convolution and ReLU; with ``batch_norm``, conv -> batch normalisation -> ReLU.
+
+    "valid" padding and stride 1, as in the paper: every convolution shrinks the map by
+    ``kernel_size - 1``. Batch normalisation (Ioffe & Szegedy, 2015) postdates the paper;
+    chapter 4 measures what it adds. Its shift replaces the convolution's bias, so the
+    convolution then has none.
+    """
+    convolution = layers.Conv2D(
         filters,
         kernel_size,
-        activation="relu",
+        activation=None if batch_norm else "relu",
+        use_bias=not batch_norm,
         kernel_initializer=conv_weights(initialisation),
         bias_initializer=biases(initialisation),
         kernel_regularizer=keras.regularizers.L2(l2),
         name=name,
-    )(x)
+    )
+    x = convolution(x)
+    if batch_norm:
+        # Momentum 0.9, not Keras' 0.99: with the paper's small initial weights the
+        # convolutions' outputs have a variance near 1e-5, and the running estimate starts
+        # at 1. At 0.99 it needs thousands of updates to get there, and until it does the
+        # network computes something else at inference than it learned in training.
+        x = layers.BatchNormalization(momentum=0.9, name=name.replace("conv", "norm"))(x)
+        x = layers.Activation("relu", name=name.replace("conv", "relu"))(x)
+    return x
 
 
 def stem(
@@ -101,19 +125,22 @@ def conv_block(
     kernel_sizes: Sequence[int] = (7, 4, 4),
     l2: float = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
+    batch_norm: bool = False,
 ):
     """Convolutional block: conv 128@7x7 -> pool -> conv 128@4x4 -> pool -> conv 256@4x4.
 
     Every convolution but the last is followed by 2x2 max pooling:
     48x48x64 -> 42x42x128 -> 21x21x128 -> 18x18x128 -> 9x9x128 -> 6x6x256.
+    Any number of convolutions works (one filter count per kernel size), so the chapters
+    can vary the block's depth; ``batch_norm`` puts batch normalisation before each ReLU.
     """
-    if len(filters) != len(kernel_sizes):
+    if len(filters) != len(kernel_sizes) or not filters:
         raise ValueError(
-            f"conv_block needs one kernel size per filter count, got {len(filters)} filter "
-            f"counts and {len(kernel_sizes)} kernel sizes."
+            f"conv_block needs one kernel size per filter count (at least one of each), got "
+            f"{len(filters)} filter counts and {len(kernel_sizes)} kernel sizes."
         )
     for position, (count, size) in enumerate(zip(filters, kernel_sizes), start=1):
-        x = _conv(x, count, size, l2, f"block_conv{position}", initialisation)
+        x = _conv(x, count, size, l2, f"block_conv{position}", initialisation, batch_norm)
         if position < len(filters):
             x = layers.MaxPooling2D(2, name=f"block_pool{position}")(x)
     return x
@@ -175,28 +202,35 @@ def twin(
     embedding_units: int = PAPER_EMBEDDING_UNITS,
     l2: float = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
+    batch_norm: bool = False,
 ) -> keras.Model:
     """The twin: stem, convolutional block and encoder, as one model shared by both inputs.
 
     Args:
         input_shape: ``(size, size, channels)``; the paper's ``(105, 105, 1)`` by default.
-        filters: filter counts of the four convolutions (stem first).
-        kernel_sizes: kernel sides of the four convolutions.
+        filters: filter counts of the convolutions, stem first (the paper has four; any
+            number from two works, the rest form the block).
+        kernel_sizes: kernel sides of the same convolutions.
         embedding_units: units of the encoder's dense layer.
         l2: L2 weight of every kernel regulariser.
         initialisation: ``"paper"`` (the default) or ``"design-document"``.
+        batch_norm: put batch normalisation before the block's ReLUs (not in the paper).
 
     Returns:
         A ``keras.Model`` named ``twin`` mapping images to embeddings
         ``(batch, embedding_units)`` in (0, 1).
     """
     shape = _check_input_shape(input_shape)
-    if len(filters) != 4 or len(kernel_sizes) != 4:
-        raise ValueError("filters and kernel_sizes need four entries: the stem's and three block's.")
+    if len(filters) != len(kernel_sizes) or len(filters) < 2:
+        raise ValueError(
+            "filters and kernel_sizes need one entry per convolution, the stem's first and at "
+            f"least one for the block (the paper has four); got {tuple(filters)} and "
+            f"{tuple(kernel_sizes)}."
+        )
     feature_map_sizes(shape[0], kernel_sizes)
     image = keras.Input(shape, name="image")
     x = stem(image, filters[0], kernel_sizes[0], l2, initialisation)
-    x = conv_block(x, filters[1:], kernel_sizes[1:], l2, initialisation)
+    x = conv_block(x, filters[1:], kernel_sizes[1:], l2, initialisation, batch_norm)
     embedding = encoder(x, embedding_units, l2, initialisation)
     return keras.Model(image, embedding, name="twin")
 
@@ -236,6 +270,7 @@ def siamese_network(
     embedding_units: int = PAPER_EMBEDDING_UNITS,
     l2: float = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
+    batch_norm: bool = False,
 ) -> keras.Model:
     """The whole verification network: two images in, the probability they match out.
 
@@ -248,7 +283,7 @@ def siamese_network(
         right_image]`` of shape ``(batch, *input_shape)`` and output ``(batch, 1)``.
     """
     shape = _check_input_shape(input_shape)
-    shared_twin = twin(shape, filters, kernel_sizes, embedding_units, l2, initialisation)
+    shared_twin = twin(shape, filters, kernel_sizes, embedding_units, l2, initialisation, batch_norm)
     left = keras.Input(shape, name="left_image")
     right = keras.Input(shape, name="right_image")
     distance = L1Distance(name="l1_distance")([shared_twin(left), shared_twin(right)])

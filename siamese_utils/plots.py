@@ -145,19 +145,36 @@ def activation_profile(stats_by_label: dict, embeddings_by_label: dict):
     return fig
 
 
-def parameter_bars(rows):
-    """Parameters per layer on a log axis, labelled with their share of the total."""
-    rows = [row for row in rows if row.parameters > 0]
-    total = sum(row.parameters for row in rows)
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(rows) + 0.8))
-    positions = np.arange(len(rows))[::-1]
-    ax.barh(positions, [row.parameters for row in rows], color="tab:blue")
-    for y, row in zip(positions, rows):
-        ax.text(row.parameters * 1.15, y, f"{row.parameters:,} ({100 * row.parameters / total:.1f}%)", va="center", fontsize=8)
-    ax.set_yticks(positions, [row.name for row in rows], fontsize=8)
-    ax.set(xscale="log", xlabel="parameters (log scale)", xlim=(1e3, total * 20))
+def _layer_bars(rows, values, axis_label: str, log: bool, unit: str = "", decimals: int = 0):
+    """Horizontal bars of one positive quantity per layer, labelled with its share."""
+    kept = [(row.name, value) for row, value in zip(rows, values) if value > 0]
+    total = sum(value for _, value in kept)
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(kept) + 0.8))
+    positions = np.arange(len(kept))[::-1]
+    ax.barh(positions, [value for _, value in kept], color="tab:blue")
+    largest = max(value for _, value in kept)
+    for y, (_, value) in zip(positions, kept):
+        x = value * 1.15 if log else value + 0.01 * largest
+        ax.text(x, y, f"{value:,.{decimals}f}{unit} ({100 * value / total:.1f}%)", va="center", fontsize=8)
+    ax.set_yticks(positions, [name for name, _ in kept], fontsize=8)
+    if log:
+        smallest = min(value for _, value in kept)
+        ax.set(xscale="log", xlabel=f"{axis_label} (log scale)", xlim=(smallest / 2, total * 20))
+    else:
+        ax.set(xlabel=axis_label, xlim=(0, largest * 1.35))
     fig.tight_layout()
     return fig
+
+
+def parameter_bars(rows):
+    """Parameters per layer (of :func:`siamese_utils.anatomy.layer_table`) on a log axis."""
+    return _layer_bars(rows, [row.parameters for row in rows], "parameters", log=True)
+
+
+def compute_bars(rows):
+    """Millions of multiply-adds per layer for one image (the head: one pair), linear axis."""
+    values = [row.multiply_adds / 1e6 for row in rows]
+    return _layer_bars(rows, values, "million multiply-adds", log=False, unit=" M", decimals=1)
 
 
 def _square_grid(count: int) -> tuple[int, int]:
@@ -204,4 +221,37 @@ def feature_map_grid(image, maps, title: str = ""):
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def maps_by_depth(image, maps_by_layer: dict, channels: int = 8):
+    """One character, and for each layer the ``channels`` maps with the strongest mean response.
+
+    Each row is one depth of the network; the maps shrink and grow abstract from row to row.
+    """
+    fig, axes = plt.subplots(
+        len(maps_by_layer), channels + 1, figsize=(0.95 * (channels + 1), 1.05 * len(maps_by_layer)), squeeze=False
+    )
+    for row, (name, maps) in enumerate(maps_by_layer.items()):
+        maps = np.asarray(maps)
+        strongest = np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:channels]
+        _glyph(axes[row, 0], image)
+        axes[row, 0].set_ylabel(f"{name}\n{maps.shape[0]}x{maps.shape[1]}", rotation=0, ha="right", va="center", fontsize=8)
+        for column, channel in enumerate(strongest, start=1):
+            axes[row, column].imshow(maps[:, :, channel], cmap="magma")
+            axes[row, column].set_title(f"#{channel}", fontsize=7)
+            axes[row, column].axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def response_gallery(images, responses):
+    """For each channel of a :class:`siamese_utils.anatomy.StrongestResponses`, its top images."""
+    rows, columns = responses.images.shape
+    fig, axes = plt.subplots(rows, columns, figsize=(0.9 * columns + 0.8, 0.95 * rows), squeeze=False)
+    for row, channel in enumerate(responses.channels):
+        for column in range(columns):
+            _glyph(axes[row, column], images[responses.images[row, column]])
+        axes[row, 0].set_ylabel(f"channel {channel}", rotation=0, ha="right", va="center", fontsize=8)
+    fig.tight_layout()
     return fig

@@ -43,6 +43,8 @@ class Profile:
         experiment_steps: training steps of each arm of a chapter's comparison.
         experiment_steps_per_epoch: steps between two validation passes in those arms.
         n_way: classes per one-shot trial.
+        episode: ``(alphabets, characters, images per character)`` of one batch of
+            all-pairs training (:func:`siamese_utils.train.train_all_pairs`).
     """
 
     name: str
@@ -60,6 +62,7 @@ class Profile:
     experiment_steps: int
     experiment_steps_per_epoch: int
     n_way: int = 20
+    episode: tuple[int, int, int] = (4, 8, 4)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -137,6 +140,7 @@ PROFILES: dict[str, Profile] = {
         one_shot_trials=40,
         experiment_steps=4,
         experiment_steps_per_epoch=2,
+        episode=(2, 4, 2),
     ),
 }
 

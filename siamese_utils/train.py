@@ -10,8 +10,17 @@ import dataclasses
 import time
 
 import keras
+import numpy as np
+from keras import ops
 
-from siamese_utils.data import OmniglotSplit, pair_arrays, pair_dataset
+from siamese_utils.data import (
+    OmniglotSplit,
+    episode_dataset,
+    pair_arrays,
+    pair_dataset,
+    sample_episodes,
+)
+from siamese_utils.model import twin_of
 
 
 def compile_for_verification(network: keras.Model, learning_rate: float) -> keras.Model:
@@ -49,6 +58,7 @@ class TrainingRun:
     seconds: float
     steps: int
     pairs_per_second: float
+    images_per_second: float
 
 
 def train_verification(
@@ -92,4 +102,125 @@ def train_verification(
         seconds=seconds,
         steps=steps,
         pairs_per_second=steps * profile.batch_size / seconds,
+        images_per_second=2 * steps * profile.batch_size / seconds,
+    )
+
+
+class AllPairsTrainer(keras.Model):
+    """Trains a Siamese network on every pair of images in each batch.
+
+    The usual step embeds two images per pair. Here the twin embeds each image of the batch
+    once and the network's own head (L1 distance, then the classifier) scores all
+    ``b (b - 1) / 2`` pairs of the ``b`` embeddings: the expensive part, the convolutions,
+    runs once per image, and each image takes part in ``b - 1`` pairs. The loss is the
+    paper's binary cross-entropy with positives and negatives weighted equally (a batch has
+    far more negatives), plus the network's L2 penalties. Training the trainer trains the
+    wrapped network's weights; the network itself stays a plain two-input Siamese model.
+    """
+
+    def __init__(self, network: keras.Model, batch_size: int, **kwargs):
+        super().__init__(**kwargs)
+        if batch_size < 2:
+            raise ValueError(f"All-pairs training needs at least 2 images a batch, got {batch_size}.")
+        self.network = network
+        self.batch_size = int(batch_size)
+        self.twin = twin_of(network)
+        self.distance = network.get_layer("l1_distance")
+        self.similarity = network.get_layer("similarity")
+        left, right = np.triu_indices(self.batch_size, k=1)
+        self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
+
+    def call(self, images, training=False):
+        embeddings = self.twin(images, training=training)
+        left = ops.take(embeddings, self.left_index, axis=0)
+        right = ops.take(embeddings, self.right_index, axis=0)
+        return self.similarity(self.distance([left, right]))[:, 0]
+
+    def pair_labels(self, characters):
+        """1 for each pair of the batch whose two images show one character, else 0."""
+        characters = ops.reshape(characters, (-1,))
+        left = ops.take(characters, self.left_index)
+        right = ops.take(characters, self.right_index)
+        return ops.cast(ops.equal(left, right), "float32")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        same = self.pair_labels(y)
+        p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
+        cross_entropy = -(same * ops.log(p) + (1.0 - same) * ops.log(1.0 - p))
+        positives = ops.maximum(ops.sum(same), 1.0)
+        negatives = ops.maximum(ops.sum(1.0 - same), 1.0)
+        balanced = 0.5 * (
+            ops.sum(cross_entropy * same) / positives
+            + ops.sum(cross_entropy * (1.0 - same)) / negatives
+        )
+        return balanced + ops.sum(self.losses) if self.losses else balanced
+
+    def get_config(self):
+        raise NotImplementedError(
+            "AllPairsTrainer is a training wrapper and is not saved; save its network instead."
+        )
+
+
+class VerificationCheck(keras.callbacks.Callback):
+    """After every epoch, scores fixed validation pairs with the wrapped two-input network.
+
+    Adds ``val_loss`` and ``val_accuracy`` to the epoch's logs (so they land in the
+    history), the same quantities :func:`train_verification` records.
+    """
+
+    def __init__(self, network: keras.Model, pairs, labels):
+        super().__init__()
+        self.network, self.pairs, self.labels = network, pairs, np.asarray(labels, np.float32)
+
+    def on_epoch_end(self, epoch, logs=None):
+        p = np.clip(self.network.predict(self.pairs, batch_size=256, verbose=0), 1e-7, 1 - 1e-7)
+        y = self.labels
+        if logs is not None:
+            logs["val_loss"] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            logs["val_accuracy"] = float(np.mean((p > 0.5) == (y > 0.5)))
+
+
+def train_all_pairs(
+    network: keras.Model,
+    train_split: OmniglotSplit,
+    validation_split: OmniglotSplit,
+    profile,
+    seed: int,
+    verbose: bool = True,
+) -> TrainingRun:
+    """Train ``network`` on every pair inside episodes of ``profile.episode`` images.
+
+    Each step draws an episode (:func:`siamese_utils.data.sample_episodes`: a few alphabets,
+    a few characters each, a few images each), embeds its images once and learns from all
+    their pairs (:class:`AllPairsTrainer`). Validation is the same as in
+    :func:`train_verification`, so the histories compare.
+    """
+    alphabets, characters, images_per_character = profile.episode
+    steps = profile.epochs * profile.steps_per_epoch
+    episodes = sample_episodes(train_split, steps, seed, alphabets, characters, images_per_character)
+    trainer = AllPairsTrainer(network, episodes.batch_size)
+    trainer.compile(optimizer=keras.optimizers.Adam(profile.learning_rate))
+    validation = pair_arrays(
+        validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
+    )
+    callbacks = [VerificationCheck(network, *validation)]
+    if verbose:
+        callbacks.append(EpochLog(profile.epochs))
+    started = time.perf_counter()
+    history = trainer.fit(
+        episode_dataset(train_split, episodes),
+        epochs=profile.epochs,
+        steps_per_epoch=profile.steps_per_epoch,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    pairs = len(trainer.left_index)
+    return TrainingRun(
+        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        seconds=seconds,
+        steps=steps,
+        pairs_per_second=steps * pairs / seconds,
+        images_per_second=steps * episodes.batch_size / seconds,
     )

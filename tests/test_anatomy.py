@@ -89,3 +89,27 @@ def test_feature_maps_have_the_layer_output_shape(background):
     maps = anatomy.feature_maps(network, background.images[:3], "stem_conv")
     assert maps.shape == (3, 28, 28, SMOKE.filters[0])
     assert (maps >= 0).all()  # after the ReLU
+
+
+def test_strongest_responses_rank_images_by_each_channels_peak(background):
+    set_seed(0)
+    network = model.network_for(SMOKE)
+    images = background.images[:40]
+    found = anatomy.strongest_responses(network, images, "block_conv2", channels=3, per_channel=5)
+    peaks = anatomy.feature_maps(network, images, "block_conv2").max(axis=(1, 2))
+    assert found.images.shape == (3, 5) and len(set(found.channels)) == 3
+    for row, channel in enumerate(found.channels):
+        np.testing.assert_allclose(found.peaks[row], peaks[found.images[row], channel])
+        assert (np.diff(found.peaks[row]) <= 0).all()  # strongest first
+        assert found.peaks[row, 0] == pytest.approx(peaks[:, channel].max())
+    # The chosen channels are the most selective: their peaks vary most across images.
+    spread = peaks.std(axis=0)
+    assert min(spread[found.channels]) >= np.sort(spread)[-3]
+
+
+def test_strongest_responses_refuse_impossible_requests(background):
+    network = model.network_for(SMOKE)
+    with pytest.raises(ValueError, match="at least per_channel"):
+        anatomy.strongest_responses(network, background.images[:3], "stem_conv", per_channel=8)
+    with pytest.raises(ValueError, match="channels"):
+        anatomy.strongest_responses(network, background.images[:10], "stem_conv", channels=999, per_channel=2)

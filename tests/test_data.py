@@ -146,3 +146,42 @@ def test_missing_dataset_error_names_tfds_data_dir_and_the_download(tmp_path):
     message = str(error.value)
     assert "TFDS_DATA_DIR" in message and str(tmp_path) in message
     assert "tfds.load('omniglot')" in message
+
+
+def test_episodes_group_images_by_alphabet_then_character(background):
+    episodes = data.sample_episodes(background, 20, seed=0, alphabets=3, characters=5, images_per_character=4)
+    assert episodes.images.shape == episodes.characters.shape == (20, 3 * 5 * 4)
+    for images, characters in zip(episodes.images, episodes.characters):
+        assert (background.characters[images] == characters).all()  # labels match the images
+        assert len(set(images)) == len(images)  # no image twice in an episode
+        per_character = characters.reshape(15, 4)
+        assert (per_character == per_character[:, :1]).all() and len(set(characters)) == 15
+        alphabets = background.alphabets[images].reshape(3, 20)
+        assert (alphabets == alphabets[:, :1]).all() and len(set(alphabets[:, 0])) == 3
+
+
+def test_same_seed_same_episodes_other_seed_other_episodes(background):
+    first = data.sample_episodes(background, 5, seed=1)
+    again = data.sample_episodes(background, 5, seed=np.random.default_rng(1))
+    other = data.sample_episodes(background, 5, seed=2)
+    np.testing.assert_array_equal(first.images, again.images)
+    assert not np.array_equal(first.images, other.images)
+
+
+def test_episodes_the_split_cannot_fill_are_refused(evaluation):
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+    with pytest.raises(ValueError, match="has 10 such alphabets"):
+        data.sample_episodes(validation, 1, seed=0, alphabets=11)
+    with pytest.raises(ValueError, match="images each"):
+        data.sample_episodes(validation, 1, seed=0, images_per_character=21)
+    with pytest.raises(ValueError, match="num_episodes"):
+        data.sample_episodes(validation, 0, seed=0)
+
+
+def test_episode_pipeline_yields_the_sampled_images(background):
+    episodes = data.sample_episodes(background, 3, seed=4, alphabets=2, characters=3, images_per_character=2)
+    batches = list(data.episode_dataset(background, episodes))
+    assert len(batches) == 3
+    for (images, characters), positions, labels in zip(batches, episodes.images, episodes.characters):
+        np.testing.assert_array_equal(images.numpy(), background.images[positions])
+        np.testing.assert_array_equal(characters.numpy(), labels)

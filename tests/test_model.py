@@ -126,3 +126,46 @@ def test_saving_never_overwrites_silently(tmp_path):
 def test_bad_input_shapes_are_explained(shape, message):
     with pytest.raises(ValueError, match=message):
         model.siamese_network(shape)
+
+
+def test_batch_norm_puts_normalisation_before_each_block_relu():
+    smoke = profiles.get_profile("smoke")
+    twin = model.twin_of(model.siamese_network(**smoke.network_kwargs(), batch_norm=True))
+    names = [layer.name for layer in twin.layers]
+    for position in (1, 2, 3):
+        conv, norm, relu = (names.index(f"block_{part}{position}") for part in ("conv", "norm", "relu"))
+        assert conv < norm < relu
+        # The normalisation's shift replaces the bias, and the ReLU moves after it.
+        assert not twin.get_layer(f"block_conv{position}").use_bias
+    assert "stem_norm" not in names  # the stem stays as in the paper
+
+
+def test_batch_norm_network_saves_and_loads_identically(tmp_path):
+    set_seed(3)
+    smoke = profiles.get_profile("smoke")
+    network = model.siamese_network(**smoke.network_kwargs(), batch_norm=True)
+    images = np.random.default_rng(2).random((4, *smoke.input_shape), dtype=np.float32)
+    model.save_model(network, tmp_path / "bn.keras")
+    restored = model.load_model(tmp_path / "bn.keras")
+    np.testing.assert_allclose(
+        network.predict([images, images[::-1]], verbose=0),
+        restored.predict([images, images[::-1]], verbose=0),
+        rtol=1e-6,
+    )
+
+
+def test_the_block_can_be_shallower_or_deeper_than_the_papers():
+    shallow = model.twin((52, 52, 1), filters=(32, 64), kernel_sizes=(5, 3))
+    assert shallow.get_layer("block_conv1").output.shape[1:] == (22, 22, 64)
+    assert "block_pool1" not in [layer.name for layer in shallow.layers]  # the last conv is not pooled
+    deep = model.twin((105, 105, 1), filters=(64, 128, 128, 128, 256), kernel_sizes=(10, 7, 3, 3, 2))
+    assert deep.get_layer("block_conv4").output.shape[1:] == (2, 2, 256)
+
+
+@pytest.mark.parametrize(
+    "filters, kernel_sizes",
+    [((64,), (10,)), ((64, 128), (10, 7, 4)), ((), ())],
+)
+def test_mismatched_or_missing_block_layers_are_explained(filters, kernel_sizes):
+    with pytest.raises(ValueError, match="one entry per convolution"):
+        model.twin(filters=filters, kernel_sizes=kernel_sizes)

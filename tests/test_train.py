@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from siamese_utils import data, model, profiles, train
+from siamese_utils import anatomy, data, model, profiles, train
 from siamese_utils.seeding import set_seed
 
 SMOKE = profiles.get_profile("smoke")
@@ -41,3 +41,72 @@ def test_training_lowers_the_loss(background, evaluation):
 def test_non_positive_learning_rate_is_refused():
     with pytest.raises(ValueError, match="learning_rate"):
         train.compile_for_verification(model.network_for(SMOKE), 0.0)
+
+
+def test_batch_norm_statistics_catch_up_with_the_papers_tiny_activations(background, evaluation):
+    # The paper's N(0, 1e-2) weights give block outputs with a variance far below the running
+    # estimate's starting value of 1; after a short run, inference must see what training saw.
+    set_seed(2)
+    network = model.siamese_network(**SMOKE.network_kwargs(), batch_norm=True)
+    profile = dataclasses.replace(SMOKE, train_steps=40, steps_per_epoch=40)
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+    train.train_verification(network, background, validation, profile, seed=2, verbose=False)
+    twin = model.twin_of(network)
+    images = background.images[:256]
+    for position in (1, 2, 3):
+        outputs = anatomy.feature_maps(network, images, f"block_conv{position}")
+        ratio = twin.get_layer(f"block_norm{position}").moving_variance.numpy() / outputs.var(axis=(0, 1, 2))
+        assert 0.2 < np.median(ratio) < 5.0, (position, np.median(ratio))
+
+
+def test_all_pairs_trainer_scores_every_pair_once_with_the_networks_own_head(background):
+    set_seed(4)
+    network = model.network_for(SMOKE)
+    images = background.images[:6]
+    trainer = train.AllPairsTrainer(network, batch_size=6)
+    scores = np.asarray(trainer(images))
+    assert scores.shape == (15,)  # 6 * 5 / 2 pairs
+    left, right = np.triu_indices(6, k=1)
+    expected = network.predict([images[left], images[right]], verbose=0)[:, 0]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_all_pairs_labels_mark_pairs_of_one_character():
+    trainer = train.AllPairsTrainer(model.network_for(SMOKE), batch_size=4)
+    labels = np.asarray(trainer.pair_labels(np.array([7, 7, 9, 7])))
+    # Pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+    np.testing.assert_array_equal(labels, [1, 0, 1, 0, 1, 0])
+
+
+def test_all_pairs_loss_weighs_positives_and_negatives_equally():
+    network = model.network_for(SMOKE)
+    trainer = train.AllPairsTrainer(network, batch_size=4)
+    characters = np.array([7, 7, 9, 7])  # three positive pairs, three negative
+    confident_wrong_on_negatives = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.9], np.float32)
+    loss = float(trainer.compute_loss(y=characters, y_pred=confident_wrong_on_negatives))
+    penalty = float(sum(np.asarray(l) for l in trainer.losses))
+    assert loss - penalty == pytest.approx(0.5 * (-np.log(0.9)) + 0.5 * (-np.log(0.1)), rel=1e-5)
+
+
+def test_all_pairs_training_records_the_same_history_as_pair_training(background, evaluation):
+    set_seed(6)
+    network = model.network_for(SMOKE)
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+    run = train.train_all_pairs(network, background, validation, SMOKE, seed=6, verbose=False)
+    assert {"loss", "val_loss", "val_accuracy"} <= set(run.history)
+    assert all(len(run.history[key]) == SMOKE.epochs for key in ("loss", "val_loss", "val_accuracy"))
+    episode_images = int(np.prod(SMOKE.episode))
+    assert run.images_per_second == pytest.approx(run.steps * episode_images / run.seconds)
+    assert run.pairs_per_second == pytest.approx(run.steps * episode_images * (episode_images - 1) / 2 / run.seconds)
+
+
+def test_all_pairs_training_learns_and_repeats_itself(background, evaluation):
+    profile = dataclasses.replace(SMOKE, train_steps=60, steps_per_epoch=30, learning_rate=3e-3)
+    runs = []
+    for _ in range(2):
+        set_seed(7)
+        network = model.network_for(profile)
+        validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+        runs.append(train.train_all_pairs(network, background, validation, profile, seed=7, verbose=False))
+    assert runs[0].history == runs[1].history
+    assert runs[0].history["loss"][-1] < runs[0].history["loss"][0]
