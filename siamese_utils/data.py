@@ -126,6 +126,13 @@ class OmniglotSplit:
         return CharacterIndex.from_split(self)
 
 
+def _require_positive_integers(**values) -> None:
+    """Raise ``ValueError`` naming the first argument that is not a positive integer."""
+    for label, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -393,9 +400,7 @@ def pair_dataset(
     """
     import tensorflow as tf
 
-    for label, value in (("batch_size", batch_size), ("steps", steps)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    _require_positive_integers(batch_size=batch_size, steps=steps)
     pairs = sample_pairs(split, int(batch_size) * int(steps), seed, same_alphabet_negatives)
     images = tf.constant(split.images)
 
@@ -449,15 +454,12 @@ def sample_episodes(
         ValueError: for non-positive sizes, or an episode the split cannot fill (too few
             alphabets, characters per alphabet or images per character).
     """
-    sizes = {
-        "num_episodes": num_episodes,
-        "alphabets": alphabets,
-        "characters": characters,
-        "images_per_character": images_per_character,
-    }
-    for label, value in sizes.items():
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    _require_positive_integers(
+        num_episodes=num_episodes,
+        alphabets=alphabets,
+        characters=characters,
+        images_per_character=images_per_character,
+    )
     if images_per_character < 2 and alphabets * characters < 2:
         raise ValueError("An episode needs at least two images to form a pair.")
     index = split.index() if isinstance(split, OmniglotSplit) else split
@@ -486,7 +488,9 @@ def sample_episodes(
         chars = np.concatenate(chosen)
         counts = index.image_counts[chars]
         # A random order of each character's valid image slots; keep the first few.
-        order = np.argsort(rng.random((len(chars), counts.max())) + (np.arange(counts.max()) >= counts[:, None]), axis=1)
+        # Invalid (padding) slots get keys >= 1, so they sort after every valid one.
+        keys = rng.random((len(chars), counts.max())) + (np.arange(counts.max()) >= counts[:, None])
+        order = np.argsort(keys, axis=1)
         slots = order[:, :images_per_character]
         images[episode] = index.character_images[chars[:, None], slots].ravel()
         characters_of[episode] = np.repeat(index.character_ids[chars], images_per_character)

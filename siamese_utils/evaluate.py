@@ -151,14 +151,37 @@ def paper_protocol_trials(
     )
 
 
+def _sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
     """Path of ``all_runs.zip``, downloaded once with ``keras.utils.get_file``.
 
     The file is checked against its sha256; a copy already in the cache
     (``$KERAS_HOME/datasets/all_runs.zip``, or ``cache_dir/datasets/``) is used offline.
+
+    Raises:
+        FileNotFoundError: when no valid copy is cached and the download fails; the message
+            says where to put the file, and whether a cached copy failed its checksum.
     """
     import keras
 
+    home = os.fspath(cache_dir) if cache_dir is not None else os.environ.get(
+        "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
+    )
+    cached = os.path.join(home, OFFICIAL_RUNS_CACHE_SUBDIR, OFFICIAL_RUNS_FILENAME)
+    set_aside = None
+    if os.path.exists(cached) and _sha256(cached) != OFFICIAL_RUNS_SHA256:
+        # Keras would delete a bad copy when the new download fails; keep it for the user.
+        set_aside = cached + ".corrupt"
+        os.replace(cached, set_aside)
     try:
         return keras.utils.get_file(
             OFFICIAL_RUNS_FILENAME,
@@ -168,11 +191,18 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
         )
     except Exception as error:
+        found = (
+            f" The copy at {cached} did not match that sha256 (it is corrupt or incomplete); "
+            f"it was moved to {set_aside}. Put a good copy in its place, or run again with "
+            "internet access."
+            if set_aside
+            else ""
+        )
         raise FileNotFoundError(
             "Could not obtain the official one-shot runs (all_runs.zip, sha256 "
-            f"{OFFICIAL_RUNS_SHA256[:12]}...) from {OFFICIAL_RUNS_URL}. Without internet, "
-            "place a copy at $KERAS_HOME/datasets/all_runs.zip (KERAS_HOME defaults to "
-            f"~/.keras). The attempt failed with {type(error).__name__}: {error}"
+            f"{OFFICIAL_RUNS_SHA256[:12]}...) from {OFFICIAL_RUNS_URL}.{found} Without "
+            "internet, place a copy at $KERAS_HOME/datasets/all_runs.zip (KERAS_HOME defaults "
+            f"to ~/.keras). The attempt failed with {type(error).__name__}: {error}"
         ) from error
 
 

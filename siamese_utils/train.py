@@ -85,25 +85,32 @@ def train_verification(
         validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
     )
     callbacks = [EpochLog(profile.epochs)] if verbose else []
-    started = time.perf_counter()
-    history = network.fit(
-        training,
-        epochs=profile.epochs,
-        steps_per_epoch=profile.steps_per_epoch,
-        validation_data=validation,
-        validation_batch_size=256,
-        callbacks=callbacks,
-        shuffle=False,  # the pair sampler already shuffled; Keras cannot shuffle a tf.data pipeline
-        verbose=0,
+    history, seconds = _timed_fit(
+        network, training, profile, callbacks, validation_data=validation, validation_batch_size=256
     )
-    seconds = time.perf_counter() - started
     return TrainingRun(
-        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        history=history,
         seconds=seconds,
         steps=steps,
         pairs_per_second=steps * profile.batch_size / seconds,
         images_per_second=2 * steps * profile.batch_size / seconds,
     )
+
+
+def _timed_fit(model: keras.Model, dataset, profile, callbacks, **fit_options):
+    """``model.fit`` for the profile's epochs; returns the history as floats and the seconds."""
+    started = time.perf_counter()
+    history = model.fit(
+        dataset,
+        epochs=profile.epochs,
+        steps_per_epoch=profile.steps_per_epoch,
+        callbacks=callbacks,
+        shuffle=False,  # the samplers already shuffled; Keras cannot shuffle a tf.data pipeline
+        verbose=0,
+        **fit_options,
+    )
+    seconds = time.perf_counter() - started
+    return {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
 
 
 class AllPairsTrainer(keras.Model):
@@ -175,8 +182,10 @@ class VerificationCheck(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         p = np.clip(self.network.predict(self.pairs, batch_size=256, verbose=0), 1e-7, 1 - 1e-7)
         y = self.labels
+        # Keras' own validation loss includes the L2 penalties; so does this one.
+        penalty = float(sum(np.sum(ops.convert_to_numpy(loss)) for loss in self.network.losses))
         if logs is not None:
-            logs["val_loss"] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            logs["val_loss"] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))) + penalty
             logs["val_accuracy"] = float(np.mean((p > 0.5) == (y > 0.5)))
 
 
@@ -206,19 +215,10 @@ def train_all_pairs(
     callbacks = [VerificationCheck(network, *validation)]
     if verbose:
         callbacks.append(EpochLog(profile.epochs))
-    started = time.perf_counter()
-    history = trainer.fit(
-        episode_dataset(train_split, episodes),
-        epochs=profile.epochs,
-        steps_per_epoch=profile.steps_per_epoch,
-        callbacks=callbacks,
-        shuffle=False,
-        verbose=0,
-    )
-    seconds = time.perf_counter() - started
+    history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), profile, callbacks)
     pairs = len(trainer.left_index)
     return TrainingRun(
-        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        history=history,
         seconds=seconds,
         steps=steps,
         pairs_per_second=steps * pairs / seconds,

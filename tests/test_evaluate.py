@@ -127,3 +127,16 @@ def test_images_of_the_wrong_size_are_refused(runs):
     )
     with pytest.raises(ValueError, match="image_size"):
         evaluate.one_shot(network, runs)
+
+
+def test_a_corrupt_official_runs_file_is_reported_and_kept(tmp_path):
+    # Offline (as in CI), a cached all_runs.zip that fails its checksum cannot be replaced:
+    # the error must say so, and the user's file must be set aside, not deleted.
+    corrupt = tmp_path / "datasets" / "all_runs.zip"
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(b"not a zip file")
+    with pytest.raises(FileNotFoundError, match="did not match that sha256") as error:
+        evaluate.official_runs_path(cache_dir=tmp_path)
+    kept = tmp_path / "datasets" / "all_runs.zip.corrupt"
+    assert str(kept) in str(error.value)
+    assert kept.read_bytes() == b"not a zip file"

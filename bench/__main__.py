@@ -1,0 +1,78 @@
+"""``python -m bench``: run the benchmarks, print a table, write ``bench/results/latest.*``.
+
+Options: ``--only pipeline,evaluation,compute,book`` (default: all), ``--profile NAME``
+(default: ``SIAMESE_PROFILE`` or fast). The whole-book benchmark executes every chapter and
+takes as long as the book build; leave it out with ``--only pipeline,evaluation,compute``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+
+BENCHMARKS = ("pipeline", "evaluation", "compute", "book")
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def table(figures) -> str:
+    """The figures as a Markdown table."""
+    lines = [
+        "| benchmark | measured | baseline (same run) | value | baseline value | ratio | target |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for f in figures:
+        scale = 1e9 if f.unit == "GFLOP/s" else 1.0
+        lines.append(
+            f"| {f.benchmark} | {f.measured} | {f.baseline} | {f.value / scale:,.2f} {f.unit} | "
+            f"{f.baseline_value / scale:,.2f} {f.unit} | {f.ratio:.2f} | {f.target} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated benchmarks")
+    parser.add_argument("--profile", default=None, help="fast (default), paper or smoke")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}")
+    if args.profile:
+        os.environ["SIAMESE_PROFILE"] = args.profile  # also read by the book's kernels
+
+    import siamese_utils  # noqa: F401  (quiets TensorFlow's start-up logging)
+    from siamese_utils.profiles import get_profile
+
+    profile = get_profile()
+    figures = []
+    for name in chosen:
+        print(f"running {name} ...", flush=True)
+        module = __import__(f"bench.{name}", fromlist=["run"])
+        figures += module.run() if name == "book" else module.run(profile_name=profile.name)
+    text = table(figures)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "profile": profile.name,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "command": "python -m bench --only " + ",".join(chosen),
+        "figures": [dataclasses.asdict(f) | {"ratio": f.ratio} for f in figures],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(record, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(
+        f"Measured {record['date']} on {record['machine']}, profile {profile.name!r}, with "
+        f"`{record['command']}`.\n\n{text}\n"
+    )
+    print(f"written {RESULTS / 'latest.md'} and latest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

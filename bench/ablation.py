@@ -1,0 +1,117 @@
+"""What makes the fast profile learn: one training run per configuration, same seed.
+
+``python -m bench.ablation NAME [NAME ...]`` trains each named configuration from
+:data:`CONFIGURATIONS` (a change to the fast profile and to how it trains), scores it on the
+official 20 one-shot runs, prints a row and appends it to ``bench/results/ablation.jsonl``
+(earlier rows are kept). ``python -m bench.ablation --table`` prints the table of every row
+recorded so far. Each run takes minutes on a laptop CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ablation.jsonl"
+
+# name -> (description, changes to the fast profile, changes to the network, training method)
+CONFIGURATIONS = {
+    "pairs": ("one pair per two images (train_verification), profile as is", {}, {}, "pairs"),
+    "all-pairs": ("every pair of a 4x8x4 episode (train_all_pairs), same steps", {}, {}, "all-pairs"),
+    "all-pairs-lr1e-3": ("all pairs, Adam at 1e-3", {"learning_rate": 1e-3}, {}, "all-pairs"),
+    "all-pairs-lr1e-3-no-l2": (
+        "all pairs, Adam at 1e-3, no L2 penalty", {"learning_rate": 1e-3}, {"l2": 0.0}, "all-pairs"
+    ),
+    "all-pairs-32px": (
+        "all pairs, Adam at 1e-3, no L2, 32x32 images (kernels 5,3,3,2)",
+        {"learning_rate": 1e-3, "image_size": 32, "kernel_sizes": (5, 3, 3, 2)},
+        {"l2": 0.0},
+        "all-pairs",
+    ),
+}
+
+
+def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
+    """Train configuration ``name`` and return its row (also appended to the results file)."""
+    from siamese_utils import data, evaluate, model, train
+    from siamese_utils.profiles import get_profile
+    from siamese_utils.seeding import set_seed
+
+    if name not in CONFIGURATIONS:
+        raise ValueError(f"Unknown configuration {name!r}; choose from {', '.join(CONFIGURATIONS)}.")
+    description, profile_changes, network_changes, method = CONFIGURATIONS[name]
+    profile = dataclasses.replace(get_profile("fast"), **profile_changes)
+    if steps:
+        profile = dataclasses.replace(profile, train_steps=steps, steps_per_epoch=steps // 5)
+    set_seed(seed)
+    background = data.load_split("train", profile.image_size)
+    evaluation = data.load_split("test", profile.image_size)
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+    network = model.siamese_network(**{**profile.network_kwargs(), **network_changes})
+    fit = train.train_all_pairs if method == "all-pairs" else train.train_verification
+    training = fit(network, background, validation, profile, seed=seed, verbose=True)
+    official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
+    row = {
+        "name": name,
+        "description": description,
+        "steps": training.steps,
+        "train_seconds": round(training.seconds, 1),
+        "images_per_second": round(training.images_per_second, 1),
+        "validation_verification": round(training.history["val_accuracy"][-1], 4),
+        "one_shot_official_runs": official.accuracy,
+        "seed": seed,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": f"python -m bench.ablation {name}" + (f" --steps {steps}" if steps else ""),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
+
+
+def table() -> str:
+    """Every recorded row as a Markdown table."""
+    lines = [
+        "| configuration | steps | training s | images/s | validation verification (%) | official 20-way (%) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+    order = list(CONFIGURATIONS)
+    rows.sort(key=lambda r: (order.index(r["name"]) if r["name"] in order else len(order), r["steps"]))
+    for r in rows:
+        lines.append(
+            f"| {r['description']} | {r['steps']} | {r['train_seconds']:.0f} | {r['images_per_second']:.0f} | "
+            f"{100 * r['validation_verification']:.1f} | {100 * r['one_shot_official_runs']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv == ["--help"]:
+        print(__doc__)
+        print("configurations:", ", ".join(CONFIGURATIONS))
+        return 0
+    if argv == ["--table"]:
+        print(table())
+        return 0
+    steps = None
+    if "--steps" in argv:
+        at = argv.index("--steps")
+        steps = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
+    import siamese_utils  # noqa: F401  (quiets TensorFlow's start-up logging)
+
+    for name in argv:
+        row = run(name, steps)
+        print(f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, {row['train_seconds']:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

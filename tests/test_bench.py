@@ -1,0 +1,33 @@
+"""The benchmarks run, and check what they claim, at the smoke profile's size.
+
+Their figures are printed by ``python -m bench``, not asserted here: timings on a shared
+CPU are too noisy to test. What is tested is that each benchmark runs and that the
+evaluation benchmark's two methods agree.
+"""
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import compute, evaluation, pipeline
+
+
+def test_cached_and_per_pair_evaluation_agree_and_are_timed():
+    (figure,) = evaluation.run(repeats=1, profile_name="smoke")
+    assert figure.value > 0 and figure.baseline_value > 0
+
+
+def test_pipeline_benchmark_times_both_pipelines():
+    figures = pipeline.run(steps=4, repeats=1, profile_name="smoke")
+    assert [f.measured for f in figures] == ["pair pipeline", "episode pipeline"]
+    assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
+
+
+def test_compute_benchmark_counts_the_step_and_the_machine():
+    (figure,) = compute.run(steps=3, repeats=1, profile_name="smoke")
+    assert 0 < figure.ratio < 1  # no training step beats a large matrix product
+
+
+def test_unknown_benchmark_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        bench_main.main(["--only", "pipeline,warp-drive"])
+    assert "warp-drive" in capsys.readouterr().err
