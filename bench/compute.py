@@ -27,15 +27,6 @@ def matmul_flops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / seconds
 
 
-def twin_multiply_adds(network) -> int:
-    """Multiply-adds of one image through the twin."""
-    return sum(
-        row.multiply_adds
-        for row in anatomy.layer_table(network)
-        if row.name not in ("l1_distance", "similarity")
-    )
-
-
 def run(steps: int = 40, repeats: int = 3, profile_name: str | None = None) -> list[Figure]:
     """Achieved FLOP/s of the pair-training step (in-memory batches) against matmul FLOP/s."""
     import tensorflow as tf
@@ -47,7 +38,7 @@ def run(steps: int = 40, repeats: int = 3, profile_name: str | None = None) -> l
     network.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)
     seconds = best_of(repeats, lambda: network.fit(memory, epochs=1, shuffle=False, verbose=0))
     images_per_step = 2 * profile.batch_size
-    step_flops = 2 * TRAINING_PASSES * twin_multiply_adds(network) * images_per_step
+    step_flops = 2 * TRAINING_PASSES * anatomy.twin_multiply_adds(network) * images_per_step
     return [
         Figure("compute efficiency", "training step", "float32 matmul", step_flops * steps / seconds,
                matmul_flops(), "GFLOP/s", "as high as possible")

@@ -43,7 +43,7 @@ def layer_table(network: keras.Model) -> list[LayerRow]:
     """
     rows = []
     twin = twin_of(network)
-    head = [network.get_layer("l1_distance"), network.get_layer("similarity")]
+    head = [network.get_layer(name) for name in HEAD_LAYERS]
     for layer in twin.layers + head:
         if isinstance(layer, keras.layers.InputLayer):
             continue
@@ -57,6 +57,14 @@ def layer_table(network: keras.Model) -> list[LayerRow]:
             )
         )
     return rows
+
+
+HEAD_LAYERS = ("l1_distance", "similarity")
+
+
+def twin_multiply_adds(network: keras.Model) -> int:
+    """Multiply-adds of one image through the twin (the head's layers left out)."""
+    return sum(row.multiply_adds for row in layer_table(network) if row.name not in HEAD_LAYERS)
 
 
 def format_layer_table(rows: list[LayerRow]) -> str:

@@ -113,3 +113,8 @@ def test_strongest_responses_refuse_impossible_requests(background):
         anatomy.strongest_responses(network, background.images[:3], "stem_conv", per_channel=8)
     with pytest.raises(ValueError, match="channels"):
         anatomy.strongest_responses(network, background.images[:10], "stem_conv", channels=999, per_channel=2)
+
+
+def test_twin_multiply_adds_leave_out_the_head(paper_rows):
+    twin_only = sum(row.multiply_adds for name, row in paper_rows.items() if name not in ("l1_distance", "similarity"))
+    assert anatomy.twin_multiply_adds(model.siamese_network()) == twin_only == 908_623_872  # 0.91 G, as chapter 4 prints
