@@ -55,6 +55,17 @@ VALIDATION_ALPHABETS = (
 )
 
 
+# The paper's drawer split (Koch et al., 2015, Section 4.1): of the 20 people who drew each
+# character, 12 supply the training images, 4 the validation and 4 the test images. tfds
+# does not keep the drawer number, so "drawer" here is an image's fixed position among its
+# character's images in the stored order: a fixed 12 / 4 / 4 split of every character's
+# images, with the same proportions as the paper's.
+DRAWERS_PER_CHARACTER = 20
+TRAINING_DRAWERS = tuple(range(0, 12))
+VALIDATION_DRAWERS = tuple(range(12, 16))
+TEST_DRAWERS = tuple(range(16, 20))
+
+
 class OmniglotNotFoundError(FileNotFoundError):
     """Omniglot is neither prepared in the data directory nor downloadable."""
 
@@ -112,9 +123,34 @@ class OmniglotSplit:
                 f"{', '.join(self.alphabets_present)}."
             )
         ids = [self.alphabet_names.index(n) for n in names]
-        keep = np.isin(self.alphabets, ids)
+        return self._subset(np.isin(self.alphabets, ids), f"{len(names)} alphabets")
+
+    def drawer_slots(self) -> np.ndarray:
+        """Each image's position among its character's images (0, 1, ...): its "drawer"."""
+        order = np.argsort(self.characters, kind="stable")
+        sorted_characters = self.characters[order]
+        starts = np.searchsorted(sorted_characters, sorted_characters, side="left")
+        slots = np.empty(len(self), np.int64)
+        slots[order] = np.arange(len(self)) - starts
+        return slots
+
+    def select_drawers(self, drawers) -> "OmniglotSplit":
+        """Return the images of the given drawers (see :data:`TRAINING_DRAWERS`).
+
+        Raises:
+            ValueError: for an empty selection or a drawer outside 0..19.
+        """
+        drawers = sorted({int(d) for d in drawers})
+        if not drawers or drawers[0] < 0 or drawers[-1] >= DRAWERS_PER_CHARACTER:
+            raise ValueError(
+                f"drawers must be a non-empty selection of 0..{DRAWERS_PER_CHARACTER - 1}, "
+                f"got {drawers}."
+            )
+        return self._subset(np.isin(self.drawer_slots(), drawers), f"{len(drawers)} drawers")
+
+    def _subset(self, keep: np.ndarray, description: str) -> "OmniglotSplit":
         return OmniglotSplit(
-            name=f"{self.name}[{len(names)} alphabets]",
+            name=f"{self.name}[{description}]",
             images=_read_only(self.images[keep]),
             characters=_read_only(self.characters[keep]),
             alphabets=_read_only(self.alphabets[keep]),

@@ -21,7 +21,7 @@ whose ``10e-2`` and ``2 * 10e-1`` are ten times too large (both are available, s
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 from keras import layers, ops
@@ -67,11 +67,29 @@ def biases(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.I
     return keras.initializers.RandomNormal(scheme["bias_mean"], scheme["bias"])
 
 
+def l2_penalty(l2, layer_name: str) -> keras.regularizers.Regularizer:
+    """The L2 regulariser of one layer.
+
+    ``l2`` is one weight for every layer, or a mapping from layer name to weight (the
+    paper's per-layer ``lambda_j``) in which the key ``"*"`` covers the layers not named.
+    """
+    if isinstance(l2, Mapping):
+        if layer_name in l2:
+            return keras.regularizers.L2(float(l2[layer_name]))
+        if "*" in l2:
+            return keras.regularizers.L2(float(l2["*"]))
+        raise ValueError(
+            f"The per-layer L2 weights name no weight for {layer_name!r} and have no default "
+            f"under '*'; they name {sorted(l2)}."
+        )
+    return keras.regularizers.L2(float(l2))
+
+
 def _conv(
     x,
     filters: int,
     kernel_size: int,
-    l2: float,
+    l2: float | Mapping[str, float],
     name: str,
     initialisation: str,
     batch_norm: bool = False,
@@ -90,7 +108,7 @@ def _conv(
         use_bias=not batch_norm,
         kernel_initializer=conv_weights(initialisation),
         bias_initializer=biases(initialisation),
-        kernel_regularizer=keras.regularizers.L2(l2),
+        kernel_regularizer=l2_penalty(l2, name),
         name=name,
     )
     x = convolution(x)
@@ -108,7 +126,7 @@ def stem(
     x,
     filters: int = 64,
     kernel_size: int = 10,
-    l2: float = DEFAULT_L2,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
 ):
     """Stem group: one large convolution (64@10x10, ReLU) and 2x2 max pooling.
@@ -123,7 +141,7 @@ def conv_block(
     x,
     filters: Sequence[int] = (128, 128, 256),
     kernel_sizes: Sequence[int] = (7, 4, 4),
-    l2: float = DEFAULT_L2,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
 ):
@@ -147,7 +165,7 @@ def conv_block(
 
 
 def encoder(
-    x, units: int = 4096, l2: float = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
+    x, units: int = 4096, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
 ):
     """Encoder: flatten the last feature maps, then Dense(4096, sigmoid): the embedding."""
     x = layers.Flatten(name="encoder_flatten")(x)
@@ -156,7 +174,7 @@ def encoder(
         activation="sigmoid",
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
-        kernel_regularizer=keras.regularizers.L2(l2),
+        kernel_regularizer=l2_penalty(l2, "encoder_dense"),
         name="encoder_dense",
     )(x)
 
@@ -200,7 +218,7 @@ def twin(
     filters: Sequence[int] = PAPER_FILTERS,
     kernel_sizes: Sequence[int] = PAPER_KERNEL_SIZES,
     embedding_units: int = PAPER_EMBEDDING_UNITS,
-    l2: float = DEFAULT_L2,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
 ) -> keras.Model:
@@ -212,7 +230,8 @@ def twin(
             number from two works, the rest form the block).
         kernel_sizes: kernel sides of the same convolutions.
         embedding_units: units of the encoder's dense layer.
-        l2: L2 weight of every kernel regulariser.
+        l2: L2 weight of every kernel regulariser, or a mapping layer name -> weight
+            (see :func:`l2_penalty`).
         initialisation: ``"paper"`` (the default) or ``"design-document"``.
         batch_norm: put batch normalisation before the block's ReLUs (not in the paper).
 
@@ -251,14 +270,14 @@ class L1Distance(layers.Layer):
         return input_shape[0]
 
 
-def classifier(distance, l2: float = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION):
+def classifier(distance, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION):
     """Classifier group: Dense(1, sigmoid) on the L1 distance, p = sigmoid(sum_j a_j |h1_j - h2_j| + b)."""
     return layers.Dense(
         1,
         activation="sigmoid",
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
-        kernel_regularizer=keras.regularizers.L2(l2),
+        kernel_regularizer=l2_penalty(l2, "similarity"),
         name="similarity",
     )(distance)
 
@@ -268,7 +287,7 @@ def siamese_network(
     filters: Sequence[int] = PAPER_FILTERS,
     kernel_sizes: Sequence[int] = PAPER_KERNEL_SIZES,
     embedding_units: int = PAPER_EMBEDDING_UNITS,
-    l2: float = DEFAULT_L2,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
 ) -> keras.Model:
@@ -292,7 +311,7 @@ def siamese_network(
 
 
 def network_for(
-    profile, l2: float = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
+    profile, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
 ) -> keras.Model:
     """The Siamese network sized by a :class:`siamese_utils.profiles.Profile`."""
     return siamese_network(l2=l2, initialisation=initialisation, **profile.network_kwargs())

@@ -255,3 +255,67 @@ def response_gallery(images, responses):
         axes[row, 0].set_ylabel(f"channel {channel}", rotation=0, ha="right", va="center", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def distortion_grid(image, distorted):
+    """One character and its distortions side by side (the original framed in blue)."""
+    fig, axes = plt.subplots(1, 1 + len(distorted), figsize=(1.2 * (1 + len(distorted)), 1.5))
+    _glyph(axes[0], image, "original", color="tab:blue")
+    for position, (ax, warped) in enumerate(zip(axes[1:], distorted), start=1):
+        _glyph(ax, warped, f"#{position}")
+    fig.tight_layout()
+    return fig
+
+
+def schedule_plot(epochs, rates: dict, momenta: dict):
+    """Per-layer learning rate and momentum against the epoch (one line per layer)."""
+    fig, (rate_ax, momentum_ax) = plt.subplots(1, 2, figsize=(9, 3.0))
+    for label, values in rates.items():
+        rate_ax.plot(epochs, values, label=label)
+    for label, values in momenta.items():
+        momentum_ax.plot(epochs, values, label=label)
+    rate_ax.set(xlabel="epoch", ylabel="learning rate", title="Learning rate (x0.99 per epoch)")
+    momentum_ax.set(xlabel="epoch", ylabel="momentum", title="Momentum (0.5 rising to the final value)")
+    rate_ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def reproduction_curves(history: dict, steps_per_epoch: int, best_epoch: int):
+    """Training and validation loss, and the validation accuracies, with the best epoch marked."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
+    loss_ax.plot(steps, history["loss"], "-o", markersize=3, label="training")
+    loss_ax.plot(steps, history["val_loss"], "--s", markersize=3, label="validation pairs")
+    acc_ax.plot(steps, history["val_accuracy"], "-o", markersize=3, label="verification (pairs)")
+    acc_ax.plot(steps, history["val_one_shot"], "-s", markersize=3, label="20-way one-shot")
+    for ax in (loss_ax, acc_ax):
+        ax.axvline(best_epoch * steps_per_epoch, color="grey", lw=0.8, ls=":")
+    loss_ax.set(xlabel="training step", ylabel="loss (cross-entropy + L2)", title="Loss")
+    acc_ax.set(xlabel="training step", ylabel="accuracy", ylim=(0, 1),
+               title="Validation accuracy (dotted: best epoch)")
+    loss_ax.legend(frameon=False)
+    acc_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def trial_gallery(result, trials_to_show):
+    """One row per trial: the query, the candidate chosen and the true match, with scores.
+
+    A chosen candidate is framed green when it is the true match, red otherwise.
+    """
+    trials = result.trials
+    fig, axes = plt.subplots(len(trials_to_show), 3, figsize=(3.6, 1.25 * len(trials_to_show)))
+    axes = np.atleast_2d(axes)
+    for row, trial in enumerate(trials_to_show):
+        chosen, answer = result.choices[trial], trials.answers[trial]
+        colour = "tab:green" if chosen == answer else "tab:red"
+        scores = result.scores[trial]
+        _glyph(axes[row, 0], trials.images[trials.queries[trial]], "query" if row == 0 else None)
+        _glyph(axes[row, 1], trials.images[trials.candidates[trial, chosen]],
+               f"chosen {scores[chosen]:.2f}", color=colour)
+        _glyph(axes[row, 2], trials.images[trials.candidates[trial, answer]],
+               f"true {scores[answer]:.2f}", color="tab:blue")
+    fig.tight_layout()
+    return fig

@@ -1,7 +1,11 @@
 """Compiling and fitting the verification network (same / different character).
 
 The chapters' short runs use Adam; the paper's own recipe (per-layer SGD with momentum,
-learning-rate decay, early stopping on one-shot accuracy) lives with the reproduction.
+learning-rate decay, early stopping on one-shot accuracy) lives with the reproduction in
+:mod:`siamese_utils.reproduce`, which this module runs from the command line::
+
+    python -m siamese_utils.train --profile paper       # the reproduction, on a GPU
+    python -m siamese_utils.train --profile fast        # minutes on a CPU
 """
 
 from __future__ import annotations
@@ -224,3 +228,9 @@ def train_all_pairs(
         pairs_per_second=steps * pairs / seconds,
         images_per_second=steps * episodes.batch_size / seconds,
     )
+
+
+if __name__ == "__main__":
+    from siamese_utils.reproduce import main
+
+    raise SystemExit(main())

@@ -1,0 +1,370 @@
+"""The whole reproduction: train by a profile's recipe, stop early, evaluate, write results.
+
+:func:`reproduce` is what ``python -m siamese_utils.train`` and chapter 6 run. It
+
+1. takes training images from the 30 background alphabets, drawers 0-11; validation
+   trials (320, 20-way) and pairs from the 10 validation alphabets, drawers 12-15; test
+   trials (400) and pairs (10,000) from the 10 test alphabets, drawers 16-19 (the split of
+   Koch et al., 2015, Section 4.1; see :mod:`siamese_utils.data` about drawers in tfds);
+2. trains by the profile's :class:`siamese_utils.recipe.Recipe`, checking one-shot accuracy
+   on the validation trials after every epoch, keeping the best weights and stopping after
+   ``patience`` epochs without improvement;
+3. saves a checkpoint after every epoch, so an interrupted run resumes where it stopped;
+4. scores the best network on the test pairs, the test trials and the official 20 runs of
+   ``all_runs.zip``, and writes ``results.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+import numpy as np
+
+from siamese_utils import checkpoints
+from siamese_utils.recipe import Recipe, make_optimizer, recipe_for, training_dataset
+
+RESULT_KEYS = (
+    "one_shot_official_runs",
+    "one_shot_paper_protocol",
+    "verification_accuracy",
+    "train_seconds",
+    "profile",
+    "seed",
+    "hardware",
+)
+
+
+def hardware() -> dict:
+    """What the run ran on: platform, CPUs, Keras backend and the accelerators it sees."""
+    import keras
+
+    devices = []
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        devices = [d.device_type for d in tf.config.list_physical_devices()]
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        devices = [str(d.platform) for d in jax.devices()]
+    accelerators = sorted({d for d in devices if d.upper() not in ("CPU",)})
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "backend": keras.backend.backend(),
+        "accelerators": accelerators,
+        "description": (
+            f"{', '.join(accelerators)} ({keras.backend.backend()})"
+            if accelerators
+            else f"{os.cpu_count()} CPU cores ({keras.backend.backend()})"
+        ),
+    }
+
+
+@dataclasses.dataclass
+class Splits:
+    """The reproduction's data: training images and the validation and test sets."""
+
+    train: object
+    validation_trials: object
+    validation_pairs: tuple
+    test_trials: object
+    test_pairs: tuple
+
+
+def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
+    """The drawer and alphabet split of the paper, at the profile's image size."""
+    from siamese_utils import data, evaluate
+
+    background = data.load_split("train", profile.image_size, data_dir=data_dir)
+    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS).select_drawers(
+        data.VALIDATION_DRAWERS
+    )
+    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(data.TEST_DRAWERS)
+    return Splits(
+        train=background.select_drawers(data.TRAINING_DRAWERS),
+        validation_trials=evaluate.paper_protocol_trials(
+            validation, profile.n_way, recipe.validation_trials, seed + 2, data.VALIDATION_ALPHABETS
+        ),
+        validation_pairs=data.pair_arrays(
+            validation, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
+        ),
+        test_trials=evaluate.paper_protocol_trials(
+            test, profile.n_way, recipe.test_trials, seed + 3, data.TEST_ALPHABETS
+        ),
+        test_pairs=data.pair_arrays(
+            test, recipe.verification_pairs, seed + 4, profile.same_alphabet_negatives
+        ),
+    )
+
+
+def _make_callbacks():
+    """The callback classes, defined once Keras is imported."""
+    import keras
+
+    from siamese_utils.evaluate import one_shot
+
+    class OneShotEarlyStopping(keras.callbacks.Callback):
+        """Scores the validation trials after every epoch; keeps the best weights; stops late.
+
+        Adds ``val_one_shot`` to the epoch's logs. The best network is also saved as
+        ``best.keras`` in the run folder.
+        """
+
+        def __init__(self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0):
+            super().__init__()
+            self.network, self.trials, self.patience, self.folder = network, trials, patience, folder
+            self.best, self.best_epoch, self.wait = best, best_epoch, wait
+            self.best_weights = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            accuracy = one_shot(self.network, self.trials, seed=epoch).accuracy
+            logs["val_one_shot"] = accuracy
+            if accuracy > self.best:
+                self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
+                self.best_weights = self.network.get_weights()
+                checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
+            else:
+                self.wait += 1
+                if self.wait >= self.patience:
+                    self.model.stop_training = True
+
+        def restore_best(self):
+            """Put the best epoch's weights back into the network."""
+            if self.best_weights is None and (self.folder / checkpoints.BEST).exists():
+                from siamese_utils.model import load_model
+
+                self.best_weights = load_model(self.folder / checkpoints.BEST).get_weights()
+            if self.best_weights is not None:
+                self.network.set_weights(self.best_weights)
+
+    class RunCheckpoint(keras.callbacks.Callback):
+        """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`)."""
+
+        def __init__(self, folder, network, optimizer, stopping, state):
+            super().__init__()
+            self.folder, self.network, self.optimizer = folder, network, optimizer
+            self.stopping, self.state = stopping, state
+            self.started = time.perf_counter()
+            self.seconds_before = state.get("train_seconds", 0.0)
+
+        def on_train_begin(self, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            history = self.state.setdefault("history", {})
+            for key, value in (logs or {}).items():
+                history.setdefault(key, []).append(float(value))
+            self.state.update(
+                train_seconds=self.seconds_before + time.perf_counter() - self.started,
+                best=self.stopping.best,
+                best_epoch=self.stopping.best_epoch,
+                wait=self.stopping.wait,
+            )
+            checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
+
+    return OneShotEarlyStopping, RunCheckpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class Reproduction:
+    """What :func:`reproduce` returns: the trained (best) network, its results and history."""
+
+    network: object
+    results: dict
+    history: dict
+    folder: pathlib.Path
+
+
+def reproduce(
+    profile,
+    seed: int,
+    output,
+    resume: bool = False,
+    overwrite: bool = False,
+    recipe: Recipe | None = None,
+    progress: bool = False,
+    verbose: bool = True,
+    data_dir=None,
+    command: str | None = None,
+) -> Reproduction:
+    """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
+
+    Args:
+        profile: a :class:`siamese_utils.profiles.Profile` (network size, batch, episode).
+        seed: the run's seed (network initialisation, batches, distortions, trials).
+        output: the run folder (created if needed).
+        resume: continue the run saved in ``output`` from its last checkpoint.
+        overwrite: delete a run saved in ``output`` and start over.
+        recipe: how to train; the profile's own recipe when omitted.
+        progress: show Keras' progress bar (the command line); otherwise one line per
+            epoch when ``verbose``.
+        data_dir: where tfds finds Omniglot (``TFDS_DATA_DIR`` when omitted).
+        command: the command line to record in the results (how to repeat the run).
+
+    Raises:
+        checkpoints.RunExistsError: ``output`` holds a run and neither ``resume`` nor
+            ``overwrite`` was asked.
+        PermissionError: ``output`` cannot be written.
+    """
+    import keras
+
+    from siamese_utils import evaluate, model, train
+    from siamese_utils.seeding import set_seed
+
+    recipe = recipe or recipe_for(profile)
+    folder = checkpoints.prepare_run_folder(output, resume, overwrite)
+    state = checkpoints.read_state(folder) if resume else None
+    if resume and state is None:
+        if verbose:
+            print(f"No checkpoint in {folder}; starting a new run.")
+    asked = {"profile": profile.name, "seed": seed, "recipe": json.loads(json.dumps(recipe.as_dict()))}
+    state = state or dict(asked)
+    changed = [key for key in asked if state.get(key) != asked[key]]
+    if changed:
+        raise ValueError(
+            f"The run in {folder} was started with another {' and '.join(changed)} "
+            f"({', '.join(f'{k}={state.get(k)!r}' for k in changed)}); resume it with the same "
+            "settings, or start over with overwrite."
+        )
+    start_epoch = int(state.get("epoch", 0))
+
+    set_seed(seed)
+    splits = load_splits(profile, recipe, seed, data_dir)
+    network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+    optimizer = make_optimizer(recipe)
+    if recipe.sampler == "all-pairs":
+        trainable = train.AllPairsTrainer(network, int(np.prod(profile.episode)))
+        trainable.compile(optimizer=optimizer)
+    else:
+        trainable = network
+        network.compile(
+            optimizer=optimizer,
+            loss="binary_crossentropy",
+            metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+        )
+    if start_epoch:
+        checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables)
+
+    OneShotEarlyStopping, RunCheckpoint = _make_callbacks()
+    stopping = OneShotEarlyStopping(
+        network,
+        splits.validation_trials,
+        recipe.patience,
+        folder,
+        best=state.get("best", -1.0),
+        best_epoch=state.get("best_epoch", 0),
+        wait=state.get("wait", 0),
+    )
+    callbacks = [train.VerificationCheck(network, *splits.validation_pairs), stopping]
+    callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state))
+    if verbose and not progress:
+        callbacks.append(train.EpochLog(recipe.max_epochs))
+    finished_early = state.get("wait", 0) >= recipe.patience
+    if start_epoch < recipe.max_epochs and not finished_early:
+        trainable.fit(
+            training_dataset(splits.train, profile, recipe, seed, start_epoch),
+            epochs=recipe.max_epochs,
+            initial_epoch=start_epoch,
+            steps_per_epoch=recipe.steps_per_epoch,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=1 if progress else 0,
+        )
+    stopping.restore_best()
+    state = checkpoints.read_state(folder) or state
+
+    results = evaluate_reproduction(network, splits, profile)
+    epochs = len(state["history"].get("val_one_shot", []))
+    results.update(
+        profile=profile.name,
+        seed=seed,
+        hardware=hardware(),
+        train_seconds=round(float(state.get("train_seconds", 0.0)), 1),
+        epochs_trained=epochs,
+        steps_trained=epochs * recipe.steps_per_epoch,
+        best_epoch=int(state.get("best_epoch", 0)),
+        validation_one_shot=float(state.get("best", 0.0)),
+        recipe=recipe.as_dict(),
+        network=profile.network_kwargs(),
+        command=command or f"python -m siamese_utils.train --profile {profile.name} --seed {seed}",
+        versions={"keras": keras.__version__, "python": platform.python_version()},
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    results = json.loads(json.dumps(results))  # exactly what the file holds (tuples -> lists)
+    checkpoints.write_json(folder / checkpoints.RESULTS, results, overwrite=False)
+    return Reproduction(network=network, results=results, history=state["history"], folder=folder)
+
+
+def evaluate_reproduction(network, splits: Splits, profile) -> dict:
+    """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
+    from siamese_utils import evaluate
+
+    (left, right), labels = splits.test_pairs
+    p = network.predict([left, right], batch_size=256, verbose=0)[:, 0]
+    official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
+    return {
+        "verification_accuracy": float(np.mean((p > 0.5) == (labels[:, 0] > 0.5))),
+        "one_shot_paper_protocol": evaluate.one_shot(network, splits.test_trials).accuracy,
+        "one_shot_official_runs": official.accuracy,
+        "verification_pairs": int(len(labels)),
+        "paper_protocol_trials": int(len(splits.test_trials)),
+        "official_trials": int(len(official.trials)),
+    }
+
+
+def main(argv=None) -> int:
+    """``python -m siamese_utils.train``: the reproduction from the command line."""
+    import argparse
+
+    from siamese_utils.profiles import PROFILES, get_profile
+    from siamese_utils.seeding import DEFAULT_SEED
+
+    parser = argparse.ArgumentParser(
+        prog="python -m siamese_utils.train",
+        description="Train the Siamese network of Koch et al. (2015) by a profile's recipe, "
+        "stop early on one-shot validation accuracy, and write results.json.",
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
+    parser.add_argument("--output", default=None,
+                        help="run folder (default: results/<profile>-seed<seed>)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--resume", action="store_true", help="continue the run in --output")
+    group.add_argument("--overwrite", action="store_true", help="replace the run in --output")
+    parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
+    parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
+    parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    profile = get_profile(args.profile)
+    recipe = recipe_for(profile)
+    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
+    recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
+    try:
+        run = reproduce(
+            profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
+            recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
+            data_dir=args.data_dir,
+            command="python -m siamese_utils.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        )
+    except (checkpoints.RunExistsError, PermissionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    shown = {key: run.results[key] for key in RESULT_KEYS if key != "hardware"}
+    for key, value in shown.items():
+        print(f"{key:>24}: {value}")
+    print(f"results: {run.folder / checkpoints.RESULTS}")
+    return 0

@@ -1,0 +1,204 @@
+"""The reproduction: the paper's data split, resumable runs, a results file, no overwrites."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from siamese_utils import checkpoints, data, profiles, recipe, reproduce
+
+SMOKE = profiles.get_profile("smoke")
+RECIPE = recipe.recipe_for(SMOKE)
+
+
+# The split ------------------------------------------------------------------------------
+
+
+def test_every_character_has_twenty_drawers_split_twelve_four_four(background):
+    slots = background.drawer_slots()
+    assert np.array_equal(np.bincount(slots), np.full(20, background.num_characters))
+    parts = [background.select_drawers(d) for d in
+             (data.TRAINING_DRAWERS, data.VALIDATION_DRAWERS, data.TEST_DRAWERS)]
+    assert [len(p) for p in parts] == [12 * 964, 4 * 964, 4 * 964]
+    for part, drawers in zip(parts, (12, 4, 4)):
+        assert set(np.unique(part.characters, return_counts=True)[1]) == {drawers}
+
+
+def test_drawers_outside_zero_to_nineteen_are_refused(background):
+    with pytest.raises(ValueError, match="0..19"):
+        background.select_drawers([18, 20])
+
+
+def test_no_evaluation_alphabet_reaches_training_and_validation_and_test_are_disjoint(evaluation):
+    splits = reproduce.load_splits(SMOKE, RECIPE, seed=0)
+    assert not set(splits.train.alphabets_present) & set(evaluation.alphabets_present)
+    validation_groups = set(splits.validation_trials.groups)
+    test_groups = set(splits.test_trials.groups)
+    assert validation_groups <= set(data.VALIDATION_ALPHABETS)
+    assert test_groups <= set(data.TEST_ALPHABETS)
+    assert not validation_groups & test_groups
+
+
+# The training stream ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sampler", ["pairs", "all-pairs"])
+def test_each_epoch_is_drawn_from_the_seed_and_its_number_alone(background, sampler):
+    chosen = dataclasses.replace(RECIPE, sampler=sampler)
+    again = recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=2)
+    for left, right in zip(recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=2), again):
+        assert np.array_equal(left, right)
+    other = recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=1)
+    assert not np.array_equal(other[0], again[0])
+
+
+def test_a_stream_started_at_epoch_two_is_the_tail_of_the_whole_stream(background):
+    chosen = dataclasses.replace(RECIPE, steps_per_epoch=2, max_epochs=3)
+    whole = list(recipe.training_dataset(background, SMOKE, chosen, seed=1))
+    tail = list(recipe.training_dataset(background, SMOKE, chosen, seed=1, start_epoch=2))
+    assert len(whole) == 6 and len(tail) == 2
+    for (pair, same), (pair2, same2) in zip(whole[4:], tail):
+        assert np.array_equal(pair[0], pair2[0]) and np.array_equal(same, same2)
+    (left, right), same = whole[0]
+    assert left.shape == (SMOKE.batch_size, 32, 32, 1) and same.shape == (SMOKE.batch_size, 1)
+
+
+def test_distortions_change_the_training_images_but_keep_them_in_range(background):
+    plain = dataclasses.replace(RECIPE, distortions=None, steps_per_epoch=1, max_epochs=1)
+    (left, _), _ = next(iter(recipe.training_dataset(background, SMOKE, plain, seed=0)))
+    distorted = dataclasses.replace(plain, distortions=RECIPE.distortions)
+    (left2, _), _ = next(iter(recipe.training_dataset(background, SMOKE, distorted, seed=0)))
+    left, left2 = np.asarray(left), np.asarray(left2)
+    assert not np.allclose(left, left2)
+    assert left2.min() >= 0.0 and left2.max() <= 1.0 + 1e-6
+
+
+# A run --------------------------------------------------------------------------------
+
+
+def _run(folder, **kwargs):
+    options = {"recipe": RECIPE, "verbose": False, **kwargs}
+    return reproduce.reproduce(SMOKE, 0, folder, **options)
+
+
+def test_a_run_writes_results_with_the_promised_keys(tmp_path):
+    run = _run(tmp_path / "run")
+    written = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert set(reproduce.RESULT_KEYS) <= set(written)
+    for key in ("one_shot_official_runs", "one_shot_paper_protocol", "verification_accuracy"):
+        assert 0.0 <= written[key] <= 1.0
+    assert written["profile"] == "smoke" and written["seed"] == 0
+    assert written["official_trials"] == 400 and written["paper_protocol_trials"] == RECIPE.test_trials
+    assert written["hardware"]["cpus"] >= 1 and written["train_seconds"] > 0
+    assert written == run.results
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,") and len(history) == 1 + written["epochs_trained"]
+
+
+def test_a_finished_run_is_never_overwritten_unless_asked(tmp_path):
+    _run(tmp_path / "run")
+    before = (tmp_path / "run" / "results.json").read_text()
+    with pytest.raises(checkpoints.RunExistsError, match="resume .* overwrite"):
+        _run(tmp_path / "run")
+    with pytest.raises(checkpoints.RunExistsError, match="nothing to resume"):
+        _run(tmp_path / "run", resume=True)
+    assert (tmp_path / "run" / "results.json").read_text() == before
+    _run(tmp_path / "run", overwrite=True)
+
+
+def test_an_unwritable_output_folder_is_reported_before_training(tmp_path):
+    if os.geteuid() == 0:  # root writes anywhere; a path below a file can never be created
+        (tmp_path / "a-file").write_text("")
+        folder = tmp_path / "a-file" / "run"
+    else:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+    with pytest.raises(PermissionError, match="Choose a writable folder"):
+        _run(folder)
+
+
+def test_resuming_with_another_seed_or_recipe_is_refused(tmp_path):
+    checkpoints.prepare_run_folder(tmp_path, resume=False, overwrite=False)
+    state = {"profile": "smoke", "seed": 0, "recipe": json.loads(json.dumps(RECIPE.as_dict())),
+             "checkpoint": "checkpoints/epoch-0001", "epoch": 1}
+    checkpoints.write_json(tmp_path / "state.json", state)
+    with pytest.raises(ValueError, match="recipe"):
+        _run(tmp_path, resume=True, recipe=dataclasses.replace(RECIPE, patience=9))
+
+
+def test_early_stopping_stops_after_patience_epochs_without_progress(tmp_path):
+    # A learning rate of zero cannot improve anything: the first epoch stays the best.
+    frozen = dataclasses.replace(RECIPE, learning_rate=0.0, max_epochs=10, patience=2)
+    run = _run(tmp_path / "run", recipe=frozen)
+    assert run.results["epochs_trained"] == 3 and run.results["best_epoch"] == 1
+
+
+def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
+    import keras
+
+    from siamese_utils import model
+
+    network = model.network_for(SMOKE)
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(network.trainable_variables)
+    checkpoints.save_checkpoint(tmp_path, network, optimizer, 1, {"history": {"loss": [1.0]}})
+
+    class Killed(Exception):
+        pass
+
+    def killed_mid_save(path, *args, **kwargs):
+        open(path, "wb").write(b"half a file")
+        raise Killed
+
+    network.save = killed_mid_save
+    with pytest.raises(Killed):
+        checkpoints.save_checkpoint(tmp_path, network, optimizer, 2, {"history": {"loss": [1.0, 0.5]}})
+    state = checkpoints.read_state(tmp_path)
+    assert state["epoch"] == 1
+    restored = model.network_for(SMOKE)
+    checkpoints.restore_checkpoint(tmp_path, state, restored, keras.optimizers.Adam(), restored.trainable_variables)
+
+
+def _command(folder, *extra):
+    return [sys.executable, "-m", "siamese_utils.train", "--profile", "smoke", "--seed", "0",
+            "--output", str(folder), "--max-epochs", "4", "--steps-per-epoch", "25", "--quiet", *extra]
+
+
+def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    subprocess.run(_command(tmp_path / "whole"), check=True, env=env, timeout=600)
+    process = subprocess.Popen(_command(tmp_path / "killed"), env=env)
+    state_file = tmp_path / "killed" / "state.json"
+    deadline = time.monotonic() + 600
+    while not (state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 1):
+        assert process.poll() is None, "the run finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    epoch_at_kill = json.loads(state_file.read_text())["epoch"]
+    assert epoch_at_kill < 4, "the run finished before it could be killed"
+    assert not (tmp_path / "killed" / "results.json").exists()
+    subprocess.run(_command(tmp_path / "killed", "--resume"), check=True, env=env, timeout=600)
+    whole = json.loads((tmp_path / "whole" / "results.json").read_text())
+    resumed = json.loads((tmp_path / "killed" / "results.json").read_text())
+    assert resumed["steps_trained"] == whole["steps_trained"]
+    for key in ("one_shot_official_runs", "one_shot_paper_protocol", "verification_accuracy", "best_epoch"):
+        assert resumed[key] == whole[key], key
+    histories = [json.loads((tmp_path / name / "state.json").read_text())["history"] for name in ("whole", "killed")]
+    assert histories[0] == histories[1]
+
+
+def test_the_command_line_explains_a_folder_that_holds_a_run(tmp_path):
+    (tmp_path / "results.json").write_text("{}")
+    finished = subprocess.run(_command(tmp_path), capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert finished.returncode == 2
+    assert "--resume" in finished.stderr or "resume" in finished.stderr
