@@ -281,25 +281,15 @@ class OneShotResult:
         return float(np.mean(self.correct))
 
 
-def _check_images_fit(network, images: np.ndarray) -> None:
-    expected = tuple(network.inputs[0].shape[1:])
-    if images.ndim != 4 or tuple(images.shape[1:]) != expected:
-        raise ValueError(
-            f"The trial images have shape {images.shape[1:]} but the network expects "
-            f"{expected}. Build the trials at the network's image size (for example "
-            "official_runs(image_size=...) or load_split(..., image_size=...))."
-        )
-
-
 def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
     """p(same) for every (query, candidate) pair of every trial, shape ``(t, n)``.
 
     Each pool image goes through the twin once; the pairs are then scored from the cached
     embeddings by the network's L1 distance and classifier layers.
     """
-    from siamese_utils.model import score_embeddings, twin_of
+    from siamese_utils.model import check_images, score_embeddings, twin_of
 
-    _check_images_fit(network, trials.images)
+    check_images(network, trials.images)
     embeddings = twin_of(network).predict(trials.images, batch_size=batch_size, verbose=0)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
     right = embeddings[trials.candidates.ravel()]

@@ -322,6 +322,39 @@ def twin_of(network: keras.Model) -> keras.Model:
     return network.get_layer("twin")
 
 
+def check_images(network: keras.Model, images) -> None:
+    """Raise a clear error unless ``images`` are what ``network`` was built for.
+
+    The book's images are ``float32`` arrays ``(n, size, size, 1)`` with ink = 1 in [0, 1].
+    Keras itself would accept a ``uint8`` array of 0..255 and silently compute nonsense.
+
+    Raises:
+        ValueError: wrong shape (size or channel count) or values outside [0, 1].
+        TypeError: an integer or non-numeric dtype.
+    """
+    import numpy as np
+
+    images = np.asarray(images)
+    expected = tuple(network.inputs[0].shape[1:])
+    if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+        raise ValueError(
+            f"The images have shape {images.shape[1:]} but the network expects {expected} "
+            "(size, size, channels). Load them at the network's image size, for example "
+            "official_runs(image_size=...) or load_split(..., image_size=...), with one channel."
+        )
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"The images have dtype {images.dtype}; the network expects floats in [0, 1] "
+            "with ink = 1. Convert them, e.g. images.astype('float32') / 255 (and invert "
+            "black-on-white images: 1 - x)."
+        )
+    if images.size and (images.min() < 0.0 or images.max() > 1.0):
+        raise ValueError(
+            f"The image values span [{images.min():g}, {images.max():g}]; the network expects "
+            "[0, 1] with ink = 1. Scale them (x / 255) before scoring."
+        )
+
+
 def score_embeddings(network: keras.Model, left, right):
     """p(same) for pairs of embeddings, using the network's own head (L1 + classifier).
 

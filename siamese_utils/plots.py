@@ -319,3 +319,48 @@ def trial_gallery(result, trials_to_show):
                f"true {scores[answer]:.2f}", color="tab:blue")
     fig.tight_layout()
     return fig
+
+
+def embedding_scatter(projection, labels, explained, names=None):
+    """2-D projection of embeddings, one colour per character."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    unique = np.unique(labels)
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(unique), 2)))
+    for colour, label in zip(colours, unique):
+        chosen = labels == label
+        ax.scatter(projection[chosen, 0], projection[chosen, 1], s=14, color=colour,
+                   label=names[label] if names else str(label))
+    ax.set(xlabel=f"component 1 ({100 * explained[0]:.0f}% of variance)",
+           ylabel=f"component 2 ({100 * explained[1]:.0f}% of variance)")
+    if len(unique) <= 20:
+        ax.legend(frameon=False, fontsize=7, ncol=2, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def neighbour_grid(images, characters, neighbours):
+    """Each query (blue frame) and its nearest neighbours (green: same character, red: not)."""
+    rows, k = neighbours.neighbours.shape
+    fig, axes = plt.subplots(rows, k + 1, figsize=(1.1 * (k + 1), 1.25 * rows))
+    axes = np.atleast_2d(axes)
+    for row, query in enumerate(neighbours.queries):
+        _glyph(axes[row, 0], images[query], "query" if row == 0 else None, color="tab:blue")
+        for column, (other, score) in enumerate(zip(neighbours.neighbours[row], neighbours.scores[row]), 1):
+            same = characters[other] == characters[query]
+            _glyph(axes[row, column], images[other], f"{score:.2f}",
+                   color="tab:green" if same else "tab:red")
+    fig.tight_layout()
+    return fig
+
+
+def distance_histograms(distances: dict, same: np.ndarray):
+    """Histograms of a distance for same- and different-character pairs, one panel per distance."""
+    fig, axes = plt.subplots(1, len(distances), figsize=(4.5 * len(distances), 3.0))
+    for ax, (title, values) in zip(np.atleast_1d(axes), distances.items()):
+        bins = np.linspace(values.min(), values.max(), 40)
+        ax.hist(values[same], bins=bins, alpha=0.6, label="same character", color="tab:green")
+        ax.hist(values[~same], bins=bins, alpha=0.6, label="different characters", color="tab:red")
+        ax.set(xlabel=title, ylabel="pairs")
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -45,6 +45,10 @@ class Profile:
         n_way: classes per one-shot trial.
         episode: ``(alphabets, characters, images per character)`` of one batch of
             all-pairs training (:func:`siamese_utils.train.train_all_pairs`).
+        sweep_steps: all-pairs training steps of each arm of a sweep over three or more
+            settings (shorter than ``experiment_steps``, so a sweep fits in a chapter).
+        sweep_learning_rate: Adam's rate in those arms (all-pairs training takes a higher
+            rate than pairs; see the ablation in chapter 6).
     """
 
     name: str
@@ -63,6 +67,8 @@ class Profile:
     experiment_steps_per_epoch: int
     n_way: int = 20
     episode: tuple[int, int, int] = (4, 8, 4)
+    sweep_steps: int = 4
+    sweep_learning_rate: float = 1e-3
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -80,6 +86,15 @@ class Profile:
             self,
             train_steps=self.experiment_steps,
             steps_per_epoch=self.experiment_steps_per_epoch,
+        )
+
+    def for_sweep(self) -> "Profile":
+        """This profile with the all-pairs training of one arm of a sweep (5 epochs)."""
+        return dataclasses.replace(
+            self,
+            train_steps=self.sweep_steps,
+            steps_per_epoch=max(1, self.sweep_steps // 5),
+            learning_rate=self.sweep_learning_rate,
         )
 
     def network_kwargs(self) -> dict:
@@ -108,6 +123,7 @@ PROFILES: dict[str, Profile] = {
         one_shot_trials=400,
         experiment_steps=600,
         experiment_steps_per_epoch=100,
+        sweep_steps=250,
     ),
     "paper": Profile(
         name="paper",
@@ -124,6 +140,7 @@ PROFILES: dict[str, Profile] = {
         one_shot_trials=400,
         experiment_steps=5_000,
         experiment_steps_per_epoch=500,
+        sweep_steps=2_500,
     ),
     "smoke": Profile(
         name="smoke",

@@ -169,3 +169,42 @@ def test_the_block_can_be_shallower_or_deeper_than_the_papers():
 def test_mismatched_or_missing_block_layers_are_explained(filters, kernel_sizes):
     with pytest.raises(ValueError, match="one entry per convolution"):
         model.twin(filters=filters, kernel_sizes=kernel_sizes)
+
+
+def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
+    import subprocess
+    import sys
+
+    set_seed(3)
+    smoke = profiles.get_profile("smoke")
+    network = model.network_for(smoke)
+    images = np.random.default_rng(2).random((6, *smoke.input_shape), dtype=np.float32)
+    np.save(tmp_path / "images.npy", images)
+    model.save_model(network, tmp_path / "siamese.keras")
+    script = (
+        "import numpy as np, siamese_utils\n"
+        "from siamese_utils import model\n"
+        f"net = model.load_model({str(tmp_path / 'siamese.keras')!r})\n"
+        f"x = np.load({str(tmp_path / 'images.npy')!r})\n"
+        f"np.save({str(tmp_path / 'fresh.npy')!r}, net.predict([x, x[::-1]], verbose=0))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "fresh.npy"), network.predict([images, images[::-1]], verbose=0)
+    )
+
+
+@pytest.mark.parametrize(
+    "images, error, message",
+    [
+        (np.zeros((2, 32, 32, 1), np.uint8), TypeError, "astype"),
+        (np.full((2, 32, 32, 1), 255.0, np.float32), ValueError, "x / 255"),
+        (np.zeros((2, 32, 32, 3), np.float32), ValueError, "one channel"),
+        (np.zeros((32, 32, 1), np.float32), ValueError, "expects"),
+    ],
+    ids=["uint8", "0-255 floats", "three channels", "no batch axis"],
+)
+def test_images_of_the_wrong_dtype_range_or_channels_are_explained(images, error, message):
+    network = model.network_for(profiles.get_profile("smoke"))
+    with pytest.raises(error, match=message):
+        model.check_images(network, images)

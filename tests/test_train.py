@@ -110,3 +110,24 @@ def test_all_pairs_training_learns_and_repeats_itself(background, evaluation):
         runs.append(train.train_all_pairs(network, background, validation, profile, seed=7, verbose=False))
     assert runs[0].history == runs[1].history
     assert runs[0].history["loss"][-1] < runs[0].history["loss"][0]
+
+
+def test_the_fast_profiles_network_gives_the_same_metrics_twice(background, evaluation):
+    # The fast profile's own network and episodes, cut to a few steps: determinism does not
+    # depend on how long a run is, and the full run is the book's (chapter 6).
+    from siamese_utils import evaluate
+
+    fast = dataclasses.replace(
+        profiles.get_profile("fast").for_sweep(), train_steps=6, steps_per_epoch=3, image_size=32,
+        kernel_sizes=(5, 3, 3, 2), validation_pairs=64,
+    )
+    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
+    trials = evaluate.paper_protocol_trials(evaluation, num_trials=40, seed=1)
+    outcomes = []
+    for _ in range(2):
+        set_seed(11)
+        network = model.network_for(fast)
+        run = train.train_all_pairs(network, background, validation, fast, seed=11, verbose=False)
+        outcomes.append((run.history, evaluate.one_shot(network, trials).scores))
+    assert outcomes[0][0] == outcomes[1][0]
+    np.testing.assert_array_equal(outcomes[0][1], outcomes[1][1])
