@@ -1,7 +1,8 @@
 """What makes the fast profile learn: one training run per configuration, same seed.
 
 ``python -m bench.ablation NAME [NAME ...]`` trains each named configuration from
-:data:`CONFIGURATIONS` (a change to the fast profile and to how it trains), scores it on the
+:data:`CONFIGURATIONS` (a change to the fast profile and to how it trains) or
+:data:`RECIPE_VARIANTS` (the whole fast reproduction with one change), scores it on the
 official 20 one-shot runs, prints a row and appends it to ``bench/results/ablation.jsonl``
 (earlier rows are kept). ``python -m bench.ablation --table`` prints the table of every row
 recorded so far. Each run takes minutes on a laptop CPU.
@@ -36,14 +37,81 @@ CONFIGURATIONS = {
 }
 
 
+# name -> (description, changes to the fast profile, changes to the fast recipe). These run
+# the whole reproduction (python -m siamese_utils.train: drawer split, early stopping) with
+# one change to the fast recipe; "distortions": "paper" means distortions.PAPER_RANGES.
+RECIPE_VARIANTS = {
+    "recipe": ("the fast recipe as it is (chapter 6)", {}, {}),
+    "recipe-no-distortions": ("fast recipe without the affine distortions", {}, {"distortions": None}),
+    "recipe-cosine": ("fast recipe, Adam at 2e-3 decaying along a cosine", {}, {"cosine_decay": True, "learning_rate": 2e-3}),
+    "recipe-episode-2x16x4": ("fast recipe, episodes of 2 alphabets x 16 characters x 4 images", {"episode": (2, 16, 4)}, {}),
+}
+
+
+def recipe_variant(name: str):
+    """The fast profile and recipe of variant ``name`` (see :data:`RECIPE_VARIANTS`)."""
+    from siamese_utils import distortions
+    from siamese_utils.profiles import get_profile
+    from siamese_utils.recipe import recipe_for
+
+    _, profile_changes, recipe_changes = RECIPE_VARIANTS[name]
+    profile = dataclasses.replace(get_profile("fast"), **profile_changes)
+    if recipe_changes.get("distortions") == "paper":
+        recipe_changes = {**recipe_changes, "distortions": distortions.PAPER_RANGES}
+    return profile, dataclasses.replace(recipe_for(profile), **recipe_changes)
+
+
+def run_recipe(name: str, seed: int = 2015) -> dict:
+    """Run the reproduction with recipe variant ``name``; returns its row (also appended)."""
+    import tempfile
+
+    from siamese_utils import reproduce
+
+    description = RECIPE_VARIANTS[name][0]
+    profile, recipe = recipe_variant(name)
+    with tempfile.TemporaryDirectory() as folder:
+        reproduction = reproduce.reproduce(profile, seed, folder, recipe=recipe)
+    results = reproduction.results
+    best_validation = reproduction.history["val_accuracy"][results["best_epoch"] - 1]
+    images_per_step = (
+        2 * profile.batch_size if recipe.sampler == "pairs" else profile.episode[0] * profile.episode[1] * profile.episode[2]
+    )
+    row = {
+        "name": name,
+        "description": description,
+        "steps": results["steps_trained"],
+        "train_seconds": results["train_seconds"],
+        "images_per_second": round(results["steps_trained"] * images_per_step / results["train_seconds"], 1),
+        "validation_verification": round(best_validation, 4),
+        "one_shot_official_runs": results["one_shot_official_runs"],
+        "seed": seed,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": f"python -m bench.ablation {name}",
+    }
+    _append(row)
+    return row
+
+
+def _append(row: dict) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
 def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
     """Train configuration ``name`` and return its row (also appended to the results file)."""
+    if name in RECIPE_VARIANTS:
+        if steps:
+            raise ValueError(f"{name} runs the fast recipe's own schedule; leave out --steps.")
+        return run_recipe(name, seed)
     from siamese_utils import data, evaluate, model, train
     from siamese_utils.profiles import get_profile
     from siamese_utils.seeding import set_seed
 
     if name not in CONFIGURATIONS:
-        raise ValueError(f"Unknown configuration {name!r}; choose from {', '.join(CONFIGURATIONS)}.")
+        names = ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS])
+        raise ValueError(f"Unknown configuration {name!r}; choose from {names}.")
     description, profile_changes, network_changes, method = CONFIGURATIONS[name]
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
     if steps:
@@ -69,9 +137,7 @@ def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python -m bench.ablation {name}" + (f" --steps {steps}" if steps else ""),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
+    _append(row)
     return row
 
 
@@ -82,7 +148,7 @@ def table() -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
-    order = list(CONFIGURATIONS)
+    order = [*CONFIGURATIONS, *RECIPE_VARIANTS]
     rows.sort(key=lambda r: (order.index(r["name"]) if r["name"] in order else len(order), r["steps"]))
     for r in rows:
         lines.append(
@@ -95,7 +161,7 @@ def table() -> str:
 def main(argv: list[str]) -> int:
     if not argv or argv == ["--help"]:
         print(__doc__)
-        print("configurations:", ", ".join(CONFIGURATIONS))
+        print("configurations:", ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS]))
         return 0
     if argv == ["--table"]:
         print(table())

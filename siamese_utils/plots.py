@@ -270,10 +270,12 @@ def distortion_grid(image, distorted):
 def schedule_plot(epochs, rates: dict, momenta: dict):
     """Per-layer learning rate and momentum against the epoch (one line per layer)."""
     fig, (rate_ax, momentum_ax) = plt.subplots(1, 2, figsize=(9, 3.0))
-    for label, values in rates.items():
-        rate_ax.plot(epochs, values, label=label)
-    for label, values in momenta.items():
-        momentum_ax.plot(epochs, values, label=label)
+    # Layers with equal settings draw over each other; dashes keep each line visible.
+    styles = ["-", "--", ":", "-."]
+    for position, (label, values) in enumerate(rates.items()):
+        rate_ax.plot(epochs, values, styles[position % 4], label=label, lw=1.6)
+    for position, (label, values) in enumerate(momenta.items()):
+        momentum_ax.plot(epochs, values, styles[position % 4], label=label, lw=1.6)
     rate_ax.set(xlabel="epoch", ylabel="learning rate", title="Learning rate (x0.99 per epoch)")
     momentum_ax.set(xlabel="epoch", ylabel="momentum", title="Momentum (0.5 rising to the final value)")
     rate_ax.legend(frameon=False, fontsize=8)

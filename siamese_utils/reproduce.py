@@ -349,11 +349,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     profile = get_profile(args.profile)
-    recipe = recipe_for(profile)
-    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
-    recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
     output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
+    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
     try:
+        recipe = dataclasses.replace(
+            recipe_for(profile), **{k: v for k, v in overrides.items() if v is not None}
+        )
         run = reproduce(
             profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
             recipe=recipe, progress=not args.quiet, verbose=not args.quiet,

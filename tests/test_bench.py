@@ -31,3 +31,15 @@ def test_unknown_benchmark_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench_main.main(["--only", "pipeline,warp-drive"])
     assert "warp-drive" in capsys.readouterr().err
+
+
+def test_every_recipe_variant_changes_the_fast_recipe_or_profile_and_is_valid():
+    from bench import ablation
+    from siamese_utils.profiles import get_profile
+    from siamese_utils.recipe import recipe_for
+
+    fast = get_profile("fast")
+    for name in ablation.RECIPE_VARIANTS:
+        profile, recipe = ablation.recipe_variant(name)
+        changed = profile != fast or recipe != recipe_for(fast)
+        assert changed == (name != "recipe"), name

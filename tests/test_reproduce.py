@@ -202,3 +202,19 @@ def test_the_command_line_explains_a_folder_that_holds_a_run(tmp_path):
                               env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert finished.returncode == 2
     assert "--resume" in finished.stderr or "resume" in finished.stderr
+
+
+def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):
+    finished = subprocess.run(_command(tmp_path / "run", "--max-epochs", "0"), capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert finished.returncode == 2
+    assert "max_epochs must be a positive integer" in finished.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("changes, message", [({"sampler": "triplets"}, "sampler"),
+                                              ({"optimizer": "rmsprop"}, "optimizer"),
+                                              ({"patience": 0}, "patience")])
+def test_impossible_recipes_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(RECIPE, **changes)
