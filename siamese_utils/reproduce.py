@@ -218,7 +218,7 @@ def reproduce(
     """
     import keras
 
-    from siamese_utils import evaluate, model, train
+    from siamese_utils import model, train
     from siamese_utils.seeding import set_seed
 
     recipe = recipe or recipe_for(profile)

@@ -101,6 +101,22 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
     assert history[0].startswith("epoch,") and len(history) == 1 + written["epochs_trained"]
 
 
+def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(tmp_path):
+    all_pairs = dataclasses.replace(RECIPE, sampler="all-pairs", optimizer="adam", learning_rate=1e-3)
+    whole = _run(tmp_path / "whole", recipe=all_pairs)
+    # Stop after one epoch, then resume: the same epochs, the same metrics.
+    _run(tmp_path / "split", recipe=dataclasses.replace(all_pairs, max_epochs=1))
+    state = json.loads((tmp_path / "split" / "state.json").read_text())
+    assert state["epoch"] == 1
+    # The first leg recorded its shorter recipe; resuming asks for the full one.
+    state["recipe"]["max_epochs"] = all_pairs.max_epochs
+    checkpoints.write_json(tmp_path / "split" / "state.json", state)
+    (tmp_path / "split" / "results.json").unlink()
+    resumed = _run(tmp_path / "split", recipe=all_pairs, resume=True)
+    assert resumed.history == whole.history
+    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+
+
 def test_a_finished_run_is_never_overwritten_unless_asked(tmp_path):
     _run(tmp_path / "run")
     before = (tmp_path / "run" / "results.json").read_text()
