@@ -281,6 +281,10 @@ class OneShotResult:
         return float(np.mean(self.correct))
 
 
+# Pairs scored per call of the head: bounds the memory of the (pairs, units) L1 tensor.
+SCORE_CHUNK = 8192
+
+
 def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
     """p(same) for every (query, candidate) pair of every trial, shape ``(t, n)``.
 
@@ -293,10 +297,11 @@ def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.
     embeddings = twin_of(network).predict(trials.images, batch_size=batch_size, verbose=0)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
     right = embeddings[trials.candidates.ravel()]
+    chunk = SCORE_CHUNK
     scores = np.concatenate(
         [
-            score_embeddings(network, left[start : start + 8192], right[start : start + 8192])
-            for start in range(0, len(left), 8192)
+            score_embeddings(network, left[start : start + chunk], right[start : start + chunk])
+            for start in range(0, len(left), chunk)
         ]
     )
     return scores.reshape(len(trials), trials.n_way)
