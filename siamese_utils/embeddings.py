@@ -40,13 +40,7 @@ def pair_scores(network, embeddings: np.ndarray) -> np.ndarray:
     n = len(embeddings)
     left, right = np.triu_indices(n, k=1)
     scores = np.full((n, n), -np.inf)
-    values = np.concatenate(
-        [
-            score_embeddings(network, embeddings[left[i : i + 65536]], embeddings[right[i : i + 65536]])
-            for i in range(0, len(left), 65536)
-        ]
-    )
-    scores[left, right] = scores[right, left] = values
+    scores[left, right] = scores[right, left] = score_embeddings(network, embeddings[left], embeddings[right])
     return scores
 
 

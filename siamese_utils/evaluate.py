@@ -281,30 +281,19 @@ class OneShotResult:
         return float(np.mean(self.correct))
 
 
-# Pairs scored per call of the head: bounds the memory of the (pairs, units) L1 tensor.
-SCORE_CHUNK = 8192
-
-
 def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
     """p(same) for every (query, candidate) pair of every trial, shape ``(t, n)``.
 
     Each pool image goes through the twin once; the pairs are then scored from the cached
     embeddings by the network's L1 distance and classifier layers.
     """
-    from siamese_utils.model import check_images, score_embeddings, twin_of
+    from siamese_utils.embeddings import embed
+    from siamese_utils.model import score_embeddings
 
-    check_images(network, trials.images)
-    embeddings = twin_of(network).predict(trials.images, batch_size=batch_size, verbose=0)
+    embeddings = embed(network, trials.images, batch_size=batch_size)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
     right = embeddings[trials.candidates.ravel()]
-    chunk = SCORE_CHUNK
-    scores = np.concatenate(
-        [
-            score_embeddings(network, left[start : start + chunk], right[start : start + chunk])
-            for start in range(0, len(left), chunk)
-        ]
-    )
-    return scores.reshape(len(trials), trials.n_way)
+    return score_embeddings(network, left, right).reshape(len(trials), trials.n_way)
 
 
 def pixel_distance_scores(trials: OneShotTrials) -> np.ndarray:

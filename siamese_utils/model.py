@@ -355,13 +355,25 @@ def check_images(network: keras.Model, images) -> None:
         )
 
 
+# Pairs scored per call of the head: bounds the memory of the (pairs, units) L1 tensor.
+SCORE_CHUNK = 8192
+
+
 def score_embeddings(network: keras.Model, left, right):
     """p(same) for pairs of embeddings, using the network's own head (L1 + classifier).
 
-    Lets the evaluators embed every image once and score many pairs cheaply.
+    Lets the evaluators embed every image once and score many pairs cheaply. The pairs go
+    through the head :data:`SCORE_CHUNK` at a time, so any number of them fits in memory.
     """
-    distance = network.get_layer("l1_distance")([left, right])
-    return ops.convert_to_numpy(network.get_layer("similarity")(distance))[:, 0]
+    import numpy as np
+
+    distance, similarity = network.get_layer("l1_distance"), network.get_layer("similarity")
+    chunks = [
+        ops.convert_to_numpy(similarity(distance([left[start : start + SCORE_CHUNK],
+                                                  right[start : start + SCORE_CHUNK]])))[:, 0]
+        for start in range(0, len(left), SCORE_CHUNK)
+    ]
+    return np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)
 
 
 def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
