@@ -198,6 +198,11 @@ def _transforms(count, image_size, rng, ranges):
     return sample_transforms(count, image_size, rng, ranges)
 
 
+def _unchanged(images, transforms):
+    """The images as they are (the pipeline's stand-in for identity distortions)."""
+    return images
+
+
 def training_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int, start_epoch: int = 0):
     """A ``tf.data`` pipeline of the recipe's batches from ``start_epoch`` to the last epoch.
 
@@ -211,6 +216,8 @@ def training_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int, s
 
     images = tf.constant(split.images)
     size = split.image_size
+    # Without distortions the transforms are identity rows: skip resampling on the hot path.
+    warp = distort if recipe.distortions is not None else _unchanged
 
     def steps():
         for epoch in range(start_epoch, recipe.max_epochs):
@@ -225,13 +232,13 @@ def training_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int, s
         signature = (index, index, tf.TensorSpec((batch,), tf.float32), transform, transform)
 
         def gather(left, right, same, left_t, right_t):
-            pair = (distort(tf.gather(images, left), left_t), distort(tf.gather(images, right), right_t))
+            pair = (warp(tf.gather(images, left), left_t), warp(tf.gather(images, right), right_t))
             return tuple(tf.ensure_shape(x, (batch, size, size, 1)) for x in pair), same[:, None]
     else:
         signature = (index, index, transform)
 
         def gather(positions, characters, transforms):
-            warped = distort(tf.gather(images, positions), transforms)
+            warped = warp(tf.gather(images, positions), transforms)
             return tf.ensure_shape(warped, (batch, size, size, 1)), characters
 
     dataset = tf.data.Dataset.from_generator(steps, output_signature=signature)
