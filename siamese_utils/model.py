@@ -395,4 +395,7 @@ def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
 
 def load_model(path) -> keras.Model:
     """Load a ``.keras`` Siamese network in safe mode (no arbitrary code runs)."""
+    # A network saved compiled names its optimiser; registering LayerwiseSGD lets it load.
+    from siamese_utils import optimizers  # noqa: F401
+
     return keras.saving.load_model(path, safe_mode=True)

@@ -198,17 +198,57 @@ def _transforms(count, image_size, rng, ranges):
     return sample_transforms(count, image_size, rng, ranges)
 
 
+def check_distributable(recipe: Recipe) -> None:
+    """Refuse a recipe whose batches cannot be cut into one slice per replica.
+
+    Raises:
+        ValueError: for the ``all-pairs`` sampler (a slice of an episode loses its pairs).
+    """
+    if recipe.sampler != "pairs":
+        raise ValueError(
+            f"The {recipe.sampler!r} sampler scores every pair inside one episode, which cannot be "
+            "split across replicas; train under a tf.distribute strategy with the 'pairs' sampler "
+            "(the paper profile's recipe), or on one device with the default strategy."
+        )
+
+
+def _check_replicas(recipe: Recipe, batch: int, first: int, count: int, total: int) -> None:
+    if total > 1:
+        check_distributable(recipe)
+    if not (0 <= first and 1 <= count and first + count <= total):
+        raise ValueError(f"Replicas {first}..{first + count - 1} do not exist among {total}.")
+    if batch % total:
+        raise ValueError(
+            f"A global batch of {batch} pairs does not split evenly over {total} replicas; "
+            f"choose a replica count that divides {batch}."
+        )
+
+
 def _unchanged(images, transforms):
     """The images as they are (the pipeline's stand-in for identity distortions)."""
     return images
 
 
-def training_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int, start_epoch: int = 0):
+def training_dataset(
+    split: OmniglotSplit,
+    profile,
+    recipe: Recipe,
+    seed: int,
+    start_epoch: int = 0,
+    replicas: tuple[int, int, int] | None = None,
+):
     """A ``tf.data`` pipeline of the recipe's batches from ``start_epoch`` to the last epoch.
 
     Elements are ``((left, right), same)`` for ``pairs`` and ``(images, characters)`` for
     ``all-pairs``, distorted inside the pipeline; the next batches are prepared while the
     model trains.
+
+    Args:
+        replicas: ``(first, count, total)`` to feed replicas ``first`` .. ``first + count - 1``
+            of ``total`` (data parallelism, :mod:`siamese_utils.distributed`): every global
+            batch is drawn whole, exactly as without replicas, then cut into ``total`` equal
+            slices, and this pipeline yields its ``count`` slices one after the other. Only
+            the ``pairs`` sampler can be cut (a slice of an episode would lose its pairs).
     """
     import tensorflow as tf
 
@@ -219,13 +259,21 @@ def training_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int, s
     # Without distortions the transforms are identity rows: skip resampling on the hot path.
     warp = distort if recipe.distortions is not None else _unchanged
 
+    batch = profile.batch_size if recipe.sampler == "pairs" else int(np.prod(profile.episode))
+    first, count, total = replicas or (0, 1, 1)
+    _check_replicas(recipe, batch, first, count, total)
+    batch //= total  # the slice one replica trains on
+
     def steps():
         for epoch in range(start_epoch, recipe.max_epochs):
             arrays = epoch_batches(split, profile, recipe, seed, epoch)
             for step in range(recipe.steps_per_epoch):
-                yield tuple(array[step] for array in arrays)
+                # The pairs and distortions are drawn for the whole global batch first, so
+                # the replicas together train on exactly the pairs one device would.
+                for replica in range(first, first + count):
+                    part = slice(replica * batch, (replica + 1) * batch)
+                    yield tuple(array[step][part] for array in arrays)
 
-    batch = profile.batch_size if recipe.sampler == "pairs" else int(np.prod(profile.episode))
     index = tf.TensorSpec((batch,), tf.int64)
     transform = tf.TensorSpec((batch, 8), tf.float32)
     if recipe.sampler == "pairs":

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from siamese_utils import checkpoints
-from siamese_utils.recipe import Recipe, make_optimizer, recipe_for, training_dataset
+from siamese_utils.recipe import Recipe, check_distributable, make_optimizer, recipe_for, training_dataset
 
 RESULT_KEYS = (
     "one_shot_official_runs",
@@ -124,7 +124,7 @@ def _make_callbacks():
             super().__init__()
             self.network, self.trials, self.patience, self.folder = network, trials, patience, folder
             self.best, self.best_epoch, self.wait = best, best_epoch, wait
-            self.best_weights = None
+            self.best_weights = None  # folder None: keep the best in memory only (non-chief)
 
         def on_epoch_end(self, epoch, logs=None):
             accuracy = one_shot(self.network, self.trials, seed=epoch).accuracy
@@ -132,7 +132,8 @@ def _make_callbacks():
             if accuracy > self.best:
                 self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
                 self.best_weights = self.network.get_weights()
-                checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
+                if self.folder is not None:
+                    checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
             else:
                 self.wait += 1
                 if self.wait >= self.patience:
@@ -140,7 +141,8 @@ def _make_callbacks():
 
         def restore_best(self):
             """Put the best epoch's weights back into the network."""
-            if self.best_weights is None and (self.folder / checkpoints.BEST).exists():
+            saved = self.folder is not None and (self.folder / checkpoints.BEST).exists()
+            if self.best_weights is None and saved:
                 from siamese_utils.model import load_model
 
                 self.best_weights = load_model(self.folder / checkpoints.BEST).get_weights()
@@ -148,7 +150,10 @@ def _make_callbacks():
                 self.network.set_weights(self.best_weights)
 
     class RunCheckpoint(keras.callbacks.Callback):
-        """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`)."""
+        """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`).
+
+        With ``folder`` None (a worker that is not the chief) it keeps the state in memory.
+        """
 
         def __init__(self, folder, network, optimizer, stopping, state):
             super().__init__()
@@ -170,7 +175,8 @@ def _make_callbacks():
                 best_epoch=self.stopping.best_epoch,
                 wait=self.stopping.wait,
             )
-            checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
+            if self.folder is not None:
+                checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
 
     return OneShotEarlyStopping, RunCheckpoint
 
@@ -196,6 +202,7 @@ def reproduce(
     verbose: bool = True,
     data_dir=None,
     command: str | None = None,
+    strategy=None,
 ) -> Reproduction:
     """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
 
@@ -210,6 +217,11 @@ def reproduce(
             epoch when ``verbose``.
         data_dir: where tfds finds Omniglot (``TFDS_DATA_DIR`` when omitted).
         command: the command line to record in the results (how to repeat the run).
+        strategy: ``None`` to train on one device with Keras' ``fit``, or a
+            ``tf.distribute`` strategy (:func:`siamese_utils.distributed.make_strategy`) to
+            train data-parallel with the custom loop of :mod:`siamese_utils.distributed`
+            (``pairs`` recipes only). Every worker trains and evaluates; only the chief
+            writes the run folder.
 
     Raises:
         checkpoints.RunExistsError: ``output`` holds a run and neither ``resume`` nor
@@ -218,21 +230,25 @@ def reproduce(
     """
     import keras
 
-    from siamese_utils import model, train
+    from siamese_utils import distributed, model, train
     from siamese_utils.seeding import set_seed
 
     recipe = recipe or recipe_for(profile)
-    folder = checkpoints.prepare_run_folder(output, resume, overwrite)
-    state = checkpoints.read_state(folder) if resume else None
+    if strategy is not None:
+        check_distributable(recipe)
+    chief = strategy is None or distributed.is_chief(strategy)
+    # Other workers read a resumed run's state from the chief's folder but write nothing.
+    folder = checkpoints.prepare_run_folder(output, resume, overwrite) if chief else None
+    state = checkpoints.read_state(output) if resume else None
     if resume and state is None:
         if verbose:
-            print(f"No checkpoint in {folder}; starting a new run.")
+            print(f"No checkpoint in {output}; starting a new run.")
     asked = {"profile": profile.name, "seed": seed, "recipe": json.loads(json.dumps(recipe.as_dict()))}
     state = state or dict(asked)
     changed = [key for key in asked if state.get(key) != asked[key]]
     if changed:
         raise ValueError(
-            f"The run in {folder} was started with another {' and '.join(changed)} "
+            f"The run in {output} was started with another {' and '.join(changed)} "
             f"({', '.join(f'{k}={state.get(k)!r}' for k in changed)}); resume it with the same "
             "settings, or start over with overwrite."
         )
@@ -240,20 +256,21 @@ def reproduce(
 
     set_seed(seed)
     splits = load_splits(profile, recipe, seed, data_dir)
-    network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
-    optimizer = make_optimizer(recipe)
-    if recipe.sampler == "all-pairs":
-        trainable = train.AllPairsTrainer(network, int(np.prod(profile.episode)))
-        trainable.compile(optimizer=optimizer)
+    if strategy is None:
+        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        optimizer = make_optimizer(recipe)
+        trainable = _compiled_for_fit(network, optimizer, recipe, profile)
+        if start_epoch:
+            checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables)
     else:
-        trainable = network
-        network.compile(
-            optimizer=optimizer,
-            loss="binary_crossentropy",
-            metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-        )
-    if start_epoch:
-        checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables)
+        with strategy.scope():  # variables mirrored on every replica
+            trainable = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+            optimizer = make_optimizer(recipe)
+            if start_epoch:
+                checkpoints.restore_checkpoint(output, state, trainable, optimizer, trainable.trainable_variables)
+        # A plain copy of the weights for the callbacks to evaluate and save.
+        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        network.set_weights(trainable.get_weights())
 
     OneShotEarlyStopping, RunCheckpoint = _make_callbacks()
     stopping = OneShotEarlyStopping(
@@ -267,21 +284,25 @@ def reproduce(
     )
     callbacks = [train.VerificationCheck(network, *splits.validation_pairs), stopping]
     callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state))
-    if verbose and not progress:
+    if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
     finished_early = state.get("wait", 0) >= recipe.patience
     if start_epoch < recipe.max_epochs and not finished_early:
-        trainable.fit(
-            training_dataset(splits.train, profile, recipe, seed, start_epoch),
-            epochs=recipe.max_epochs,
-            initial_epoch=start_epoch,
-            steps_per_epoch=recipe.steps_per_epoch,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=1 if progress else 0,
-        )
+        if strategy is not None:
+            _train_distributed(strategy, trainable, optimizer, network, callbacks, splits, profile,
+                               recipe, seed, start_epoch)
+        else:
+            trainable.fit(
+                training_dataset(splits.train, profile, recipe, seed, start_epoch),
+                epochs=recipe.max_epochs,
+                initial_epoch=start_epoch,
+                steps_per_epoch=recipe.steps_per_epoch,
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=1 if progress else 0,
+            )
     stopping.restore_best()
-    state = checkpoints.read_state(folder) or state
+    state = (checkpoints.read_state(folder) if folder else None) or state
 
     results = evaluate_reproduction(network, splits, profile)
     epochs = len(state["history"].get("val_one_shot", []))
@@ -296,13 +317,59 @@ def reproduce(
         validation_one_shot=float(state.get("best", 0.0)),
         recipe=recipe.as_dict(),
         network=profile.network_kwargs(),
+        strategy=distributed.strategy_name(strategy),
+        replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
         command=command or f"python -m siamese_utils.train --profile {profile.name} --seed {seed}",
         versions={"keras": keras.__version__, "python": platform.python_version()},
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     results = json.loads(json.dumps(results))  # exactly what the file holds (tuples -> lists)
-    checkpoints.write_json(folder / checkpoints.RESULTS, results, overwrite=False)
+    if folder is not None:
+        checkpoints.write_json(folder / checkpoints.RESULTS, results, overwrite=False)
     return Reproduction(network=network, results=results, history=state["history"], folder=folder)
+
+
+def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
+    """What ``fit`` trains: the network itself (pairs) or its all-pairs wrapper, compiled."""
+    import keras
+
+    from siamese_utils.train import AllPairsTrainer
+
+    if recipe.sampler == "all-pairs":
+        trainer = AllPairsTrainer(network, int(np.prod(profile.episode)))
+        trainer.compile(optimizer=optimizer)
+        return trainer
+    network.compile(
+        optimizer=optimizer,
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    return network
+
+
+def _train_distributed(strategy, trained, optimizer, network, callbacks, splits, profile, recipe,
+                       seed: int, start_epoch: int) -> None:
+    """The epochs of a data-parallel run: :class:`distributed.DistributedTrainer` steps, then
+    the same callbacks ``fit`` would call, on the plain copy ``network`` of the weights."""
+    import keras
+
+    from siamese_utils.distributed import DistributedTrainer
+
+    trainer = DistributedTrainer(
+        strategy, trained, optimizer,
+        lambda first, count, total: training_dataset(
+            splits.train, profile, recipe, seed, start_epoch, (first, count, total)),
+    )
+    hooks = keras.callbacks.CallbackList(callbacks, model=network)
+    network.stop_training = False
+    hooks.on_train_begin()
+    for epoch in range(start_epoch, recipe.max_epochs):
+        logs = {"loss": trainer.train(recipe.steps_per_epoch)}
+        network.set_weights(trained.get_weights())
+        hooks.on_epoch_end(epoch, logs)
+        if network.stop_training:  # set by the early stopping, identically on every worker
+            break
+    hooks.on_train_end()
 
 
 def evaluate_reproduction(network, splits: Splits, profile) -> dict:
@@ -326,6 +393,7 @@ def main(argv=None) -> int:
     """``python -m siamese_utils.train``: the reproduction from the command line."""
     import argparse
 
+    from siamese_utils.distributed import STRATEGIES, make_strategy, use_logical_cpus
     from siamese_utils.profiles import PROFILES, get_profile
     from siamese_utils.seeding import DEFAULT_SEED
 
@@ -346,7 +414,20 @@ def main(argv=None) -> int:
     parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="tf.distribute strategy: one device (default), all local GPUs "
+                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
+                        "need a recipe with the pairs sampler")
+    parser.add_argument("--logical-cpus", type=int, default=None,
+                        help="split the CPU into this many logical devices (replicas for "
+                        "'mirrored' on a machine without GPUs)")
     args = parser.parse_args(argv)
+    if args.logical_cpus is not None and args.logical_cpus < 1:
+        parser.error("--logical-cpus must be a positive integer")
+    # Both must happen before TensorFlow does anything else in this process.
+    if args.logical_cpus:
+        use_logical_cpus(args.logical_cpus)
+    strategy = None if args.strategy == "default" else make_strategy(args.strategy)
 
     profile = get_profile(args.profile)
     output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
@@ -358,7 +439,7 @@ def main(argv=None) -> int:
         run = reproduce(
             profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
             recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
-            data_dir=args.data_dir,
+            data_dir=args.data_dir, strategy=strategy,
             command="python -m siamese_utils.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         )
     except (checkpoints.RunExistsError, PermissionError, ValueError) as error:
@@ -367,5 +448,8 @@ def main(argv=None) -> int:
     shown = {key: run.results[key] for key in RESULT_KEYS if key != "hardware"}
     for key, value in shown.items():
         print(f"{key:>24}: {value}")
-    print(f"results: {run.folder / checkpoints.RESULTS}")
+    if run.folder is not None:
+        print(f"results: {run.folder / checkpoints.RESULTS}")
+    else:
+        print("results: written by the chief worker")
     return 0

@@ -1,0 +1,333 @@
+"""Data parallelism with TensorFlow's own engine, ``tf.distribute``.
+
+Every replica (a GPU, a logical CPU, or a process on another host) holds a full copy of the
+Siamese network. Each training step, the global batch of image pairs is cut into one slice
+per replica; a replica embeds both images of each of its pairs (so a pair never straddles
+two replicas), computes its share of the loss and its gradients, and the replicas add their
+gradients up (an all-reduce) before every copy applies the same update. The copies
+therefore never drift apart, and a step on ``R`` replicas of ``B / R`` pairs each computes
+the same update as one device would on all ``B`` pairs.
+
+Three strategies are offered (:data:`STRATEGIES`):
+
+``default``
+    One device, no distribution. The reproduction trains with Keras' ``fit``.
+``mirrored``
+    ``tf.distribute.MirroredStrategy`` over every local GPU (on a machine without GPUs,
+    over the logical CPUs made by :func:`use_logical_cpus`).
+``multi-worker``
+    ``tf.distribute.MultiWorkerMirroredStrategy``: one process per host (or per GPU), the
+    cluster described by the ``TF_CONFIG`` environment variable (:func:`local_cluster`).
+
+Both distributed strategies train with one custom loop around :func:`replica_step`. Keras'
+``fit`` works under ``MirroredStrategy`` but not under ``MultiWorkerMirroredStrategy`` in
+Keras 3 (it fails converting a ``PerReplica`` value to a tensor, keras-team/keras#20585), so
+the loop drives ``strategy.run`` itself, and both strategies share it rather than having two
+code paths to keep equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import time
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+
+def use_logical_cpus(count: int) -> None:
+    """Split this machine's CPU into ``count`` logical devices (replicas for ``mirrored``).
+
+    This lets a machine without GPUs try ``MirroredStrategy``: the replicas share the same
+    cores, so it shows the mechanics, not a speed-up. TensorFlow accepts the split only
+    before it starts its runtime, so call this first thing in a process.
+
+    Raises:
+        ValueError: ``count`` is not a positive integer.
+        RuntimeError: TensorFlow's runtime has already started in this process.
+    """
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}.")
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+    except RuntimeError as error:
+        raise RuntimeError(
+            "TensorFlow has already started in this process, so its CPU can no longer be split "
+            f"into {count} logical devices. Split it before anything else runs (the training "
+            "command's --logical-cpus does), or use a fresh process."
+        ) from error
+
+
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy called ``name`` (one of :data:`STRATEGIES`).
+
+    Create it before any other TensorFlow work in the process: ``MultiWorkerMirroredStrategy``
+    must start its collective runtime first.
+
+    Raises:
+        ValueError: for a name that is not a strategy; the message lists the valid ones.
+    """
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def strategy_name(strategy) -> str:
+    """The :data:`STRATEGIES` name of a strategy (``None`` is the default one)."""
+    import tensorflow as tf
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "multi-worker"
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return "mirrored"
+    return "default"
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process writes the run's files: the ``chief``, or worker 0 without one.
+
+    Every process trains and evaluates (they hold identical weights, so they take the same
+    early-stopping decisions); only the chief writes checkpoints and results.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def local_cluster(workers: int) -> list[dict]:
+    """``TF_CONFIG`` values for ``workers`` processes on this machine (127.0.0.1, free ports).
+
+    Start one process per returned value, with ``TF_CONFIG`` set to its JSON; worker 0 is
+    the chief. On several hosts, list each host's address instead.
+    """
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}.")
+    addresses = [f"127.0.0.1:{_free_port()}" for _ in range(workers)]
+    return [
+        {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
+        for index in range(workers)
+    ]
+
+
+def launch(module: str, arguments: list[str], workers: int = 1, timeout: float = 600.0) -> list[str]:
+    """Run ``python -m module arguments`` as ``workers`` processes of one local cluster.
+
+    With ``workers > 1`` each process gets its ``TF_CONFIG`` from :func:`local_cluster`
+    (start it with ``--strategy multi-worker``); they run at the same time, as the
+    collective all-reduce needs. Returns each process's standard output, worker 0 first.
+
+    Raises:
+        RuntimeError: a process failed or ran past ``timeout`` seconds; the message holds
+            the end of its error output.
+    """
+    import subprocess
+    import sys
+
+    configs = local_cluster(workers) if workers > 1 else [None]
+    processes = []
+    for config in configs:
+        environment = dict(os.environ)
+        if config is not None:
+            environment["TF_CONFIG"] = json.dumps(config)
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", module, *arguments], env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    outputs, failures = [], []
+    deadline = time.monotonic() + timeout
+    for index, process in enumerate(processes):
+        try:
+            out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            out, err = process.communicate()
+            err += f"\n(killed after {timeout:.0f} s)"
+        if process.returncode:
+            failures.append(f"worker {index} exited with {process.returncode}:\n{err[-2000:]}")
+        outputs.append(out)
+    if failures:
+        raise RuntimeError(f"python -m {module} {' '.join(arguments)} failed.\n" + "\n".join(failures))
+    return outputs
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def replica_step(network, optimizer, batch, replicas: int):
+    """One training step on one replica's slice of the global batch; returns its loss share.
+
+    The loss is the paper's binary cross-entropy averaged over the *global* batch plus the
+    network's L2 penalties, and this replica contributes ``1 / replicas`` of it: the mean over
+    its own slice divided by the replica count. The optimiser then adds the replicas'
+    gradients up (an all-reduce) before it updates, so the update equals one device's on the
+    whole batch. This is the same scaling Keras' ``fit`` applies under a strategy.
+    """
+    import keras
+    import tensorflow as tf
+    from keras import ops
+
+    (left, right), same = batch
+    with tf.GradientTape() as tape:
+        p = network([left, right], training=True)
+        loss = ops.mean(keras.losses.binary_crossentropy(same, p))
+        if network.losses:
+            loss = loss + ops.sum(network.losses)
+        share = loss / replicas
+    gradients = tape.gradient(share, network.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+    return share
+
+
+class DistributedTrainer:
+    """Trains a Siamese network on pairs under a strategy, one :func:`replica_step` a replica.
+
+    Build the network and the optimiser inside ``strategy.scope()`` (their variables are
+    then mirrored on every replica), then call :meth:`train` for as many steps as needed.
+
+    Args:
+        strategy: a ``tf.distribute`` strategy.
+        network: the two-input Siamese network, built under the strategy's scope.
+        optimizer: its Keras optimiser, built under the same scope.
+        make_dataset: ``make_dataset(first, count, total)`` returns the ``tf.data`` pipeline
+            of the replicas ``first .. first + count - 1`` of ``total``, one per-replica
+            batch after the other (:func:`siamese_utils.recipe.training_dataset`).
+    """
+
+    def __init__(self, strategy, network, optimizer, make_dataset):
+        import tensorflow as tf
+
+        self.strategy, self.network, self.optimizer = strategy, network, optimizer
+        self.replicas = strategy.num_replicas_in_sync
+        with strategy.scope():
+            # Create the optimiser's slots now, mirrored, not lazily inside the first step.
+            optimizer.build(network.trainable_variables)
+
+        def pipeline(context):
+            # One pipeline per worker; it feeds that worker's replicas, each its own slice.
+            per_pipeline = self.replicas // context.num_input_pipelines
+            first = context.input_pipeline_id * per_pipeline
+            return make_dataset(first, per_pipeline, self.replicas)
+
+        self.iterator = iter(strategy.distribute_datasets_from_function(pipeline))
+
+        @tf.function
+        def distributed_step(iterator):
+            batch = next(iterator)
+            shares = strategy.run(
+                lambda b: replica_step(self.network, self.optimizer, b, self.replicas), args=(batch,)
+            )
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+
+        self._step = distributed_step
+
+    def train(self, steps: int) -> float:
+        """Run ``steps`` training steps; returns their mean loss (the global batch's)."""
+        total = 0.0
+        for _ in range(steps):
+            total += float(self._step(self.iterator))
+        return total / steps
+
+
+def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) -> dict:
+    """Train ``steps`` steps of ``recipe`` under ``strategy`` and time them (after a warm-up step).
+
+    Returns:
+        ``replicas``, ``steps``, ``seconds``, ``steps_per_second``, ``pairs_per_second`` and
+        ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
+    """
+    from siamese_utils import data, model
+    from siamese_utils.recipe import make_optimizer, training_dataset
+    from siamese_utils.seeding import set_seed
+
+    set_seed(seed)
+    train = data.load_split("train", profile.image_size, data_dir=data_dir).select_drawers(
+        data.TRAINING_DRAWERS
+    )
+    with strategy.scope():
+        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        optimizer = make_optimizer(recipe)
+    trainer = DistributedTrainer(
+        strategy, network, optimizer,
+        lambda first, count, total: training_dataset(train, profile, recipe, seed, 0, (first, count, total)),
+    )
+    trainer.train(1)  # traces the step and fills the pipeline; not timed
+    started = time.perf_counter()
+    trainer.train(steps - 1)
+    seconds = time.perf_counter() - started
+    return {
+        "replicas": trainer.replicas,
+        "steps": steps,
+        "seconds": seconds,
+        "steps_per_second": (steps - 1) / seconds,
+        "pairs_per_second": (steps - 1) * profile.batch_size / seconds,
+        "weights": network.get_weights(),
+    }
+
+
+def main(argv=None) -> int:
+    """``python -m siamese_utils.distributed``: time training steps under a strategy.
+
+    Prints one JSON line (replicas, steps, seconds, steps/s, pairs/s) and, with
+    ``--weights``, saves the trained weights to an ``.npz`` file (the chief only) so runs
+    on different replica counts can be compared.
+    """
+    import argparse
+
+    import numpy as np
+
+    from siamese_utils.profiles import PROFILES, get_profile
+    from siamese_utils.recipe import recipe_for
+    from siamese_utils.seeding import DEFAULT_SEED
+
+    parser = argparse.ArgumentParser(prog="python -m siamese_utils.distributed", description=(
+        "Time the reproduction's training step (pairs sampler) under a tf.distribute strategy."))
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default")
+    parser.add_argument("--logical-cpus", type=int, default=None,
+                        help="split the CPU into this many logical devices first (for 'mirrored')")
+    parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--weights", default=None, help="save the trained weights here (.npz)")
+    args = parser.parse_args(argv)
+    if args.steps < 2:
+        parser.error("--steps must be at least 2 (the first step is a warm-up)")
+
+    if args.logical_cpus:
+        use_logical_cpus(args.logical_cpus)
+    strategy = make_strategy(args.strategy)
+    profile = get_profile(args.profile)
+    recipe = recipe_for(profile)
+    if recipe.sampler != "pairs":
+        recipe = dataclasses.replace(recipe, sampler="pairs")
+    measured = throughput(profile, recipe, strategy, args.steps, args.seed)
+    weights = measured.pop("weights")
+    if args.weights and is_chief(strategy):
+        np.savez(args.weights, *weights)
+    print(json.dumps({"strategy": args.strategy, "profile": profile.name, **measured}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""Data parallelism (siamese_utils.distributed): several replicas train exactly as one device.
+
+The runs that need their own TensorFlow runtime (logical CPUs, a two-process cluster) go
+through the training command in subprocesses, at the smoke profile's size.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from siamese_utils import data, distributed
+from siamese_utils.model import load_model
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import RECIPES, check_distributable, training_dataset
+
+SMOKE = get_profile("smoke")
+# The replicas add the same float32 gradients in another order; after a few steps the
+# weights may differ in the last bits, nowhere near a real divergence (weights are ~0.1-1).
+WEIGHT_TOLERANCE = 1e-6
+LAST_CHECKPOINT = f"checkpoints/epoch-{RECIPES['smoke'].max_epochs:04d}/network.keras"
+
+
+def _train(tmp_path, name, *options, workers=1):
+    outputs = distributed.launch(
+        "siamese_utils.train",
+        ["--profile", "smoke", "--quiet", "--output", str(tmp_path / name), *options],
+        workers=workers,
+        timeout=300,
+    )
+    return tmp_path / name, outputs
+
+
+def _largest_difference(first, second):
+    a, b = load_model(first).get_weights(), load_model(second).get_weights()
+    return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    folder, _ = _train(tmp_path_factory.mktemp("runs"), "one-device")
+    return folder
+
+
+def test_replica_slices_of_a_step_put_together_are_the_global_batch():
+    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    recipe = RECIPES["smoke"]
+    whole = next(iter(training_dataset(train, SMOKE, recipe, seed=7)))
+    halves = list(training_dataset(train, SMOKE, recipe, seed=7, replicas=(0, 2, 2)).take(2))
+    for position in range(2):
+        joined = np.concatenate([half[0][position] for half in halves])
+        np.testing.assert_array_equal(joined, whole[0][position])
+    np.testing.assert_array_equal(np.concatenate([half[1] for half in halves]), whole[1])
+    assert halves[0][1].shape[0] == SMOKE.batch_size // 2
+
+
+def test_a_worker_feeding_the_second_of_two_replicas_gets_the_second_half():
+    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    whole = next(iter(training_dataset(train, SMOKE, RECIPES["smoke"], seed=7)))
+    second = next(iter(training_dataset(train, SMOKE, RECIPES["smoke"], seed=7, replicas=(1, 1, 2))))
+    np.testing.assert_array_equal(second[1], whole[1][SMOKE.batch_size // 2:])
+
+
+def test_all_pairs_episodes_cannot_be_split_across_replicas():
+    with pytest.raises(ValueError, match="cannot be split across replicas"):
+        check_distributable(RECIPES["fast"])
+
+
+def test_a_batch_that_does_not_divide_by_the_replica_count_is_refused():
+    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    with pytest.raises(ValueError, match="does not split evenly over 3 replicas"):
+        training_dataset(train, SMOKE, RECIPES["smoke"], seed=7, replicas=(0, 1, 3))
+
+
+def test_unknown_strategy_names_the_valid_ones():
+    with pytest.raises(ValueError, match="default, mirrored, multi-worker"):
+        distributed.make_strategy("parameter-server")
+
+
+def test_local_cluster_gives_each_worker_its_index_and_everyone_the_same_addresses():
+    configs = distributed.local_cluster(3)
+    assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
+    addresses = configs[0]["cluster"]["worker"]
+    assert len(set(addresses)) == 3 and all(a.startswith("127.0.0.1:") for a in addresses)
+    assert all(c["cluster"] == configs[0]["cluster"] for c in configs)
+
+
+def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(one_device, tmp_path):
+    folder, _ = _train(tmp_path, "mirrored", "--strategy", "mirrored", "--logical-cpus", "2")
+    results = json.loads((folder / "results.json").read_text())
+    assert (results["strategy"], results["replicas"]) == ("mirrored", 2)
+    assert _largest_difference(one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    single = json.loads((one_device / "results.json").read_text())
+    assert results["best_epoch"] == single["best_epoch"]
+
+
+def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(one_device, tmp_path):
+    outputs = distributed.launch(
+        "siamese_utils.train",
+        ["--profile", "smoke", "--quiet", "--strategy", "multi-worker", "--output", str(tmp_path / "cluster")],
+        workers=2,
+        timeout=300,
+    )
+    folder = tmp_path / "cluster"
+    results = json.loads((folder / "results.json").read_text())
+    assert (results["strategy"], results["replicas"]) == ("multi-worker", 2)
+    assert _largest_difference(one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    assert "written by the chief" in outputs[1] and str(folder) in outputs[0]
+
+
+def test_the_training_command_refuses_a_strategy_for_the_all_pairs_recipe(tmp_path):
+    with pytest.raises(RuntimeError, match="cannot be split across replicas"):
+        distributed.launch(
+            "siamese_utils.train",
+            ["--profile", "fast", "--quiet", "--strategy", "mirrored", "--output", str(tmp_path / "x")],
+            timeout=120,
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def test_throughput_command_reports_steps_per_second_for_each_replica_count(tmp_path):
+    weights = tmp_path / "w.npz"
+    output = distributed.launch(
+        "siamese_utils.distributed",
+        ["--profile", "smoke", "--strategy", "mirrored", "--logical-cpus", "2", "--steps", "3",
+         "--weights", str(weights)],
+        timeout=300,
+    )[0]
+    measured = json.loads(output.strip().splitlines()[-1])
+    assert measured["replicas"] == 2 and measured["steps"] == 3
+    assert measured["steps_per_second"] > 0
+    from siamese_utils.model import siamese_network
+
+    assert len(np.load(weights).files) == len(siamese_network(**SMOKE.network_kwargs()).get_weights())
