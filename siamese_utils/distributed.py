@@ -28,7 +28,6 @@ code paths to keep equal.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -298,7 +297,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from siamese_utils.profiles import PROFILES, get_profile
-    from siamese_utils.recipe import recipe_for
+    from siamese_utils.recipe import RECIPES, recipe_for
     from siamese_utils.seeding import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m siamese_utils.distributed", description=(
@@ -318,9 +317,11 @@ def main(argv=None) -> int:
         use_logical_cpus(args.logical_cpus)
     strategy = make_strategy(args.strategy)
     profile = get_profile(args.profile)
+    # The recipe that runs on several devices: the profile's own when it trains on pairs,
+    # otherwise the paper's (pairs, distortions, per-layer SGD) on the profile's network.
     recipe = recipe_for(profile)
     if recipe.sampler != "pairs":
-        recipe = dataclasses.replace(recipe, sampler="pairs")
+        recipe = RECIPES["paper"]
     measured = throughput(profile, recipe, strategy, args.steps, args.seed)
     weights = measured.pop("weights")
     if args.weights and is_chief(strategy):

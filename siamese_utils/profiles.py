@@ -51,6 +51,8 @@ class Profile:
             rate than pairs; see the ablation in chapter 6).
         sweep_episode: the episode of those arms: half the images per character of
             ``episode``, so a quarter of the pairs, which keeps wide heads affordable.
+        distributed_steps: training steps each strategy is timed for in the appendix on
+            data parallelism (:func:`siamese_utils.distributed.throughput`).
     """
 
     name: str
@@ -72,6 +74,7 @@ class Profile:
     sweep_steps: int = 4
     sweep_learning_rate: float = 1e-3
     sweep_episode: tuple[int, int, int] = (4, 8, 2)
+    distributed_steps: int = 3
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -119,15 +122,16 @@ PROFILES: dict[str, Profile] = {
         kernel_sizes=(5, 3, 3, 3),
         embedding_units=1024,
         batch_size=64,
-        train_steps=1500,
+        train_steps=1050,
         steps_per_epoch=150,
         learning_rate=3e-4,
         same_alphabet_negatives=0.5,
         validation_pairs=2000,
         one_shot_trials=400,
-        experiment_steps=600,
+        experiment_steps=400,
         experiment_steps_per_epoch=100,
         sweep_steps=250,
+        distributed_steps=30,
     ),
     "paper": Profile(
         name="paper",
@@ -145,6 +149,7 @@ PROFILES: dict[str, Profile] = {
         experiment_steps=5_000,
         experiment_steps_per_epoch=500,
         sweep_steps=2_500,
+        distributed_steps=200,
     ),
     "smoke": Profile(
         name="smoke",

@@ -1,0 +1,61 @@
+"""The built book in a real browser: every page opens clean in headless Chromium.
+
+Runs after tests/test_book_build.py (pytest's file order) and checks the HTML that build
+wrote. Without Chromium it is skipped, unless REQUIRE_BROWSER is set (``.ci/run`` sets it
+after installing the Debian packages), in which case a missing browser is a failure.
+"""
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import browser_check  # noqa: E402
+
+REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))
+
+
+@pytest.fixture(scope="module")
+def reports():
+    for missing, hint in [
+        (not browser_check.browser_available(), f"Chromium is not installed ({browser_check.INSTALL_HINT})"),
+        (not (browser_check.HTML / "index.html").is_file(), "the book is not built (make book)"),
+    ]:
+        if missing:
+            if REQUIRED:
+                pytest.fail(f"REQUIRE_BROWSER is set but {hint}.")
+            pytest.skip(hint)
+    return {report.page: report for report in browser_check.check_book(browser_check.book_pages())}
+
+
+def test_every_page_of_the_toc_was_opened(reports):
+    assert sorted(reports) == sorted(browser_check.book_pages())
+
+
+def test_no_page_logs_a_console_error_of_its_own(reports):
+    assert {page: r.console_errors for page, r in reports.items() if r.console_errors} == {}
+
+
+def test_every_image_loads(reports):
+    assert {page: r.broken_images for page, r in reports.items() if r.broken_images} == {}
+    chapters = [r for page, r in reports.items() if page.startswith("book/0")]
+    assert all(r.images > 0 for r in chapters if not r.page.startswith("book/07")), "a chapter lost its figures"
+
+
+def test_every_internal_link_and_anchor_exists(reports):
+    assert {page: r.broken_links for page, r in reports.items() if r.broken_links} == {}
+    assert all(r.links > 0 for r in reports.values())
+
+
+def test_no_page_shows_a_traceback_or_a_raw_object_repr(reports):
+    assert {page: r.forbidden_text for page, r in reports.items() if r.forbidden_text} == {}
+
+
+def test_a_screenshot_of_each_page_is_saved_under_the_build_folder(reports):
+    for report in reports.values():
+        assert report.screenshot.parent == browser_check.SCREENSHOTS
+        assert report.screenshot.stat().st_size > 10_000, report.page

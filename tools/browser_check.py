@@ -1,0 +1,199 @@
+"""Open the built book in headless Chromium and check what a reader would see.
+
+Usage: python tools/browser_check.py   (after ``make book``; exit status 1 on any problem)
+
+Serves ``_build/html`` on 127.0.0.1, opens the index and every page of ``_toc.yml`` in
+Chromium (the Debian packages ``chromium`` and ``chromium-driver``, driven by Selenium; no
+browser is downloaded), and reports, per page:
+
+* console errors from the book itself (messages about resources on other hosts, such as
+  MathJax from its CDN, are listed apart: offline they cannot load, online they do);
+* images that did not load;
+* links to pages or anchors of the book that do not exist;
+* text that should never reach a reader (tracebacks, raw object reprs).
+
+A full-page screenshot of each page lands in ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import os
+import pathlib
+import re
+import shutil
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# Debian's packages; CHROMIUM_BINARY and CHROMEDRIVER point elsewhere (another system's Chrome).
+CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+INSTALL_HINT = "apt-get install chromium chromium-driver (Debian/Ubuntu)"
+# What a rendered page must not show: a notebook error, or an object's default repr
+# where a figure or a table should be.
+FORBIDDEN_TEXT = ("Traceback (most recent call last)", "<Figure size", "<matplotlib.", "<IPython.core")
+# The tallest screenshot taken (pixels); longer pages are cut there.
+MAX_HEIGHT = 16_000
+
+
+@dataclasses.dataclass
+class PageReport:
+    """What the browser found on one page."""
+
+    page: str
+    console_errors: list[str] = dataclasses.field(default_factory=list)
+    external_console_errors: list[str] = dataclasses.field(default_factory=list)
+    broken_images: list[str] = dataclasses.field(default_factory=list)
+    broken_links: list[str] = dataclasses.field(default_factory=list)
+    forbidden_text: list[str] = dataclasses.field(default_factory=list)
+    images: int = 0
+    links: int = 0
+    screenshot: pathlib.Path | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem on the page, one line each (empty when the page is clean)."""
+        return (
+            [f"console error: {m}" for m in self.console_errors]
+            + [f"broken image: {s}" for s in self.broken_images]
+            + [f"broken link: {h}" for h in self.broken_links]
+            + [f"shows {t!r}" for t in self.forbidden_text]
+        )
+
+
+def browser_available() -> bool:
+    """Whether Chromium and its driver are installed where this check looks for them."""
+    return pathlib.Path(CHROMIUM).is_file() and pathlib.Path(CHROMEDRIVER).is_file()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # the server's access log is not a result
+        pass
+
+
+def serve(directory: pathlib.Path):
+    """An HTTP server for ``directory`` on 127.0.0.1 (a free port), running in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--hide-scrollbars"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+_ID = re.compile(r"""\bid=["']([^"']+)["']""")
+
+
+@functools.lru_cache(maxsize=None)
+def _fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = response.read()
+            kind = response.headers.get("Content-Type", "")
+            return response.status, body.decode("utf-8", "replace") if "html" in kind else ""
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def _link_is_broken(url: str) -> bool:
+    target, _, fragment = url.partition("#")
+    status, body = _fetch(target)
+    if status != 200:
+        return True
+    return bool(fragment and body and urllib.parse.unquote(fragment) not in _ID.findall(body))
+
+
+def check_page(driver, origin: str, page: str, screenshots: pathlib.Path) -> PageReport:
+    """Open ``origin/page`` and report its problems; saves its screenshot in ``screenshots``."""
+    report = PageReport(page)
+    driver.get(f"{origin}/{page}")
+    driver.execute_script("return document.fonts ? document.fonts.ready : true")
+    for entry in driver.get_log("browser"):
+        if entry["level"] != "SEVERE":
+            continue
+        local = origin in entry["message"] or not re.search(r"https?://", entry["message"])
+        (report.console_errors if local else report.external_console_errors).append(entry["message"])
+    images = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])")
+    report.images = len(images)
+    report.broken_images = [src for src, ok in images if not ok and src.startswith(origin)]
+    links = driver.execute_script("return Array.from(document.links).map(a => a.href)")
+    internal = sorted({href for href in links if href.startswith(origin)})
+    report.links = len(internal)
+    report.broken_links = [href for href in internal if _link_is_broken(href)]
+    text = driver.execute_script("return document.body.innerText")
+    report.forbidden_text = [t for t in FORBIDDEN_TEXT if t in text]
+
+    height = min(MAX_HEIGHT, driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(1280, max(900, height))
+    report.screenshot = screenshots / (page.replace("/", "_").removesuffix(".html") + ".png")
+    driver.save_screenshot(str(report.screenshot))
+    driver.set_window_size(1280, 900)
+    return report
+
+
+def check_book(pages: list[str], html: pathlib.Path = HTML, screenshots: pathlib.Path = SCREENSHOTS):
+    """Check every page in ``pages`` (paths below ``html``); returns one report per page.
+
+    Raises:
+        FileNotFoundError: the book is not built, or Chromium is not installed.
+    """
+    if not (html / "index.html").is_file():
+        raise FileNotFoundError(f"No built book in {html}; run `make book` first.")
+    if not browser_available():
+        raise FileNotFoundError(f"Chromium or chromedriver is missing; install them: {INSTALL_HINT}.")
+    if screenshots.exists():
+        shutil.rmtree(screenshots)
+    screenshots.mkdir(parents=True)
+    server = serve(html)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    driver = _driver()
+    try:
+        return [check_page(driver, origin, page, screenshots) for page in pages]
+    finally:
+        driver.quit()
+        server.shutdown()
+
+
+def book_pages() -> list[str]:
+    """The index and one page per entry of ``_toc.yml``."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_book
+
+    return ["index.html"] + [f"{name}.html" for name in build_book.toc_files()]
+
+
+def main() -> int:
+    reports = check_book(book_pages())
+    for report in reports:
+        status = "ok" if not report.problems else f"{len(report.problems)} problems"
+        print(f"{report.page:<36} {report.images:>3} images {report.links:>4} internal links  {status}")
+        for problem in report.problems:
+            print(f"    {problem}")
+        for message in report.external_console_errors:
+            print(f"    (other host, not counted) {message[:160]}")
+    print(f"screenshots: {SCREENSHOTS}")
+    return 1 if any(r.problems for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
