@@ -85,6 +85,30 @@ def make_strategy(name: str):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def add_strategy_arguments(parser) -> None:
+    """Add ``--strategy`` and ``--logical-cpus`` to a command line's ``argparse`` parser."""
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="tf.distribute strategy: one device (default), all local GPUs "
+                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
+                        "need a recipe with the pairs sampler")
+    parser.add_argument("--logical-cpus", type=int, default=None,
+                        help="split the CPU into this many logical devices first (replicas for "
+                        "'mirrored' on a machine without GPUs)")
+
+
+def strategy_from_arguments(args, parser):
+    """The strategy that parsed ``--strategy`` / ``--logical-cpus`` ask for.
+
+    Splits the CPU first when asked; both must happen before TensorFlow does anything else
+    in the process. A bad ``--logical-cpus`` ends the command through ``parser.error``.
+    """
+    if args.logical_cpus is not None:
+        if args.logical_cpus < 1:
+            parser.error("--logical-cpus must be a positive integer")
+        use_logical_cpus(args.logical_cpus)
+    return make_strategy(args.strategy)
+
+
 def strategy_name(strategy) -> str:
     """The :data:`STRATEGIES` name of a strategy (``None`` is the default one)."""
     import tensorflow as tf
@@ -241,6 +265,14 @@ class DistributedTrainer:
 
         self._step = distributed_step
 
+    @classmethod
+    def for_recipe(cls, strategy, network, optimizer, split, profile, recipe, seed: int, start_epoch: int = 0):
+        """A trainer fed the recipe's stream of ``split`` from ``start_epoch``, cut per replica."""
+        from siamese_utils.recipe import training_dataset
+
+        return cls(strategy, network, optimizer, lambda first, count, total: training_dataset(
+            split, profile, recipe, seed, start_epoch, (first, count, total)))
+
     def train(self, steps: int) -> float:
         """Run ``steps`` training steps; returns their mean loss (the global batch's)."""
         total = 0.0
@@ -257,7 +289,7 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
     """
     from siamese_utils import data, model
-    from siamese_utils.recipe import make_optimizer, training_dataset
+    from siamese_utils.recipe import make_optimizer
     from siamese_utils.seeding import set_seed
 
     set_seed(seed)
@@ -267,10 +299,7 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
     with strategy.scope():
         network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
         optimizer = make_optimizer(recipe)
-    trainer = DistributedTrainer(
-        strategy, network, optimizer,
-        lambda first, count, total: training_dataset(train, profile, recipe, seed, 0, (first, count, total)),
-    )
+    trainer = DistributedTrainer.for_recipe(strategy, network, optimizer, train, profile, recipe, seed)
     trainer.train(1)  # traces the step and fills the pipeline; not timed
     started = time.perf_counter()
     trainer.train(steps - 1)
@@ -303,9 +332,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m siamese_utils.distributed", description=(
         "Time the reproduction's training step (pairs sampler) under a tf.distribute strategy."))
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
-    parser.add_argument("--strategy", choices=STRATEGIES, default="default")
-    parser.add_argument("--logical-cpus", type=int, default=None,
-                        help="split the CPU into this many logical devices first (for 'mirrored')")
+    add_strategy_arguments(parser)
     parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--weights", default=None, help="save the trained weights here (.npz)")
@@ -313,9 +340,7 @@ def main(argv=None) -> int:
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is a warm-up)")
 
-    if args.logical_cpus:
-        use_logical_cpus(args.logical_cpus)
-    strategy = make_strategy(args.strategy)
+    strategy = strategy_from_arguments(args, parser)
     profile = get_profile(args.profile)
     # The recipe that runs on several devices: the profile's own when it trains on pairs,
     # otherwise the paper's (pairs, distortions, per-layer SGD) on the profile's network.

@@ -355,11 +355,8 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
 
     from siamese_utils.distributed import DistributedTrainer
 
-    trainer = DistributedTrainer(
-        strategy, trained, optimizer,
-        lambda first, count, total: training_dataset(
-            splits.train, profile, recipe, seed, start_epoch, (first, count, total)),
-    )
+    trainer = DistributedTrainer.for_recipe(
+        strategy, trained, optimizer, splits.train, profile, recipe, seed, start_epoch)
     hooks = keras.callbacks.CallbackList(callbacks, model=network)
     network.stop_training = False
     hooks.on_train_begin()
@@ -393,7 +390,7 @@ def main(argv=None) -> int:
     """``python -m siamese_utils.train``: the reproduction from the command line."""
     import argparse
 
-    from siamese_utils.distributed import STRATEGIES, make_strategy, use_logical_cpus
+    from siamese_utils.distributed import add_strategy_arguments, strategy_from_arguments
     from siamese_utils.profiles import PROFILES, get_profile
     from siamese_utils.seeding import DEFAULT_SEED
 
@@ -414,20 +411,11 @@ def main(argv=None) -> int:
     parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
-                        help="tf.distribute strategy: one device (default), all local GPUs "
-                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
-                        "need a recipe with the pairs sampler")
-    parser.add_argument("--logical-cpus", type=int, default=None,
-                        help="split the CPU into this many logical devices (replicas for "
-                        "'mirrored' on a machine without GPUs)")
+    add_strategy_arguments(parser)
     args = parser.parse_args(argv)
-    if args.logical_cpus is not None and args.logical_cpus < 1:
-        parser.error("--logical-cpus must be a positive integer")
-    # Both must happen before TensorFlow does anything else in this process.
-    if args.logical_cpus:
-        use_logical_cpus(args.logical_cpus)
-    strategy = None if args.strategy == "default" else make_strategy(args.strategy)
+    strategy = strategy_from_arguments(args, parser)
+    if args.strategy == "default":
+        strategy = None  # one device: Keras' fit
 
     profile = get_profile(args.profile)
     output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
