@@ -179,7 +179,7 @@ def book_pages() -> list[str]:
     sys.path.insert(0, str(ROOT / "tools"))
     import build_book
 
-    return ["index.html"] + [f"{name}.html" for name in build_book.toc_files()]
+    return build_book.expected_pages()
 
 
 def main() -> int:

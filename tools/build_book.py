@@ -33,10 +33,14 @@ def toc_files(toc_path: pathlib.Path = ROOT / "_toc.yml") -> list[str]:
     return files
 
 
+def expected_pages() -> list[str]:
+    """The HTML pages a build must write: the index and one per entry of ``_toc.yml``."""
+    return ["index.html"] + [f"{name}.html" for name in toc_files()]
+
+
 def missing_pages(html: pathlib.Path = HTML) -> list[str]:
     """Expected HTML pages that the build did not produce."""
-    expected = ["index.html"] + [f"{name}.html" for name in toc_files()]
-    return [page for page in expected if not (html / page).is_file()]
+    return [page for page in expected_pages() if not (html / page).is_file()]
 
 
 def build() -> int:
