@@ -20,7 +20,8 @@ import sys
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ablation.jsonl"
 
-# name -> (description, changes to the fast profile, changes to the network, training method)
+# name -> (description, changes to the fast profile, changes to the network, training method:
+# "pairs", "all-pairs" (balanced cross-entropy) or "all-pairs-ranking" (the ranking loss))
 CONFIGURATIONS = {
     "pairs": ("one pair per two images (train_verification), profile as is", {}, {}, "pairs"),
     "all-pairs": ("every pair of a 4x8x4 episode (train_all_pairs), same steps", {}, {}, "all-pairs"),
@@ -34,6 +35,9 @@ CONFIGURATIONS = {
         {"l2": 0.0},
         "all-pairs",
     ),
+    "all-pairs-ranking": (
+        "all pairs, Adam at 1e-3, ranking loss", {"learning_rate": 1e-3}, {}, "all-pairs-ranking"
+    ),
 }
 
 
@@ -42,6 +46,7 @@ CONFIGURATIONS = {
 # one change to the fast recipe; "distortions": "paper" means distortions.PAPER_RANGES.
 RECIPE_VARIANTS = {
     "recipe": ("the fast recipe as it is (chapter 6)", {}, {}),
+    "recipe-balanced-bce": ("fast recipe with the paper's balanced cross-entropy instead of the ranking loss", {}, {"loss": "balanced-bce"}),
     "recipe-no-distortions": ("fast recipe without the affine distortions", {}, {"distortions": None}),
     "recipe-cosine": ("fast recipe, Adam at 2e-3 decaying along a cosine", {}, {"cosine_decay": True, "learning_rate": 2e-3}),
     "recipe-episode-2x16x4": ("fast recipe, episodes of 2 alphabets x 16 characters x 4 images", {"episode": (2, 16, 4)}, {}),
@@ -121,8 +126,11 @@ def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
     evaluation = data.load_split("test", profile.image_size)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     network = model.siamese_network(**{**profile.network_kwargs(), **network_changes})
-    fit = train.train_all_pairs if method == "all-pairs" else train.train_verification
-    training = fit(network, background, validation, profile, seed=seed, verbose=True)
+    if method == "pairs":
+        training = train.train_verification(network, background, validation, profile, seed=seed, verbose=True)
+    else:
+        loss = "ranking" if method == "all-pairs-ranking" else "balanced-bce"
+        training = train.train_all_pairs(network, background, validation, profile, seed=seed, loss=loss)
     official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
     row = {
         "name": name,

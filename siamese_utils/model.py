@@ -376,6 +376,17 @@ def score_embeddings(network: keras.Model, left, right):
     return np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)
 
 
+def similarity_logits(network: keras.Model, distance):
+    """The classifier's score before its sigmoid: ``sum_j alpha_j d_j + b`` for L1 distances ``d``.
+
+    ``sigmoid`` of it is what the network outputs. Losses that compare pairs with one another
+    (the ranking loss of :class:`siamese_utils.train.AllPairsTrainer`) need the score itself:
+    a probability near 0 or 1 has lost the differences between scores that they learn from.
+    """
+    head = network.get_layer("similarity")
+    return ops.matmul(distance, head.kernel)[..., 0] + head.bias[0]
+
+
 def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
     """Save ``network`` as a ``.keras`` file, refusing to replace a file unless asked.
 

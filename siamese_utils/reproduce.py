@@ -78,6 +78,7 @@ class Splits:
     validation_pairs: tuple
     test_trials: object
     test_pairs: tuple
+    calibration_pairs: tuple  # training pairs that set the threshold of a ranking-loss run
 
 
 def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
@@ -90,8 +91,9 @@ def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
         data.VALIDATION_DRAWERS
     )
     test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(data.TEST_DRAWERS)
+    train = background.select_drawers(data.TRAINING_DRAWERS)
     return Splits(
-        train=background.select_drawers(data.TRAINING_DRAWERS),
+        train=train,
         validation_trials=evaluate.paper_protocol_trials(
             validation, profile.n_way, recipe.validation_trials, seed + 2, data.VALIDATION_ALPHABETS
         ),
@@ -103,6 +105,9 @@ def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
         ),
         test_pairs=data.pair_arrays(
             test, recipe.verification_pairs, seed + 4, profile.same_alphabet_negatives
+        ),
+        calibration_pairs=data.pair_arrays(
+            train, profile.validation_pairs, seed + 5, profile.same_alphabet_negatives
         ),
     )
 
@@ -283,6 +288,8 @@ def reproduce(
         wait=state.get("wait", 0),
     )
     callbacks = [train.VerificationCheck(network, *splits.validation_pairs), stopping]
+    if recipe.loss == "ranking":  # the loss leaves the threshold free; set it first
+        callbacks.insert(0, train.ThresholdCalibration(network, *splits.calibration_pairs))
     callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state))
     if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
@@ -336,7 +343,7 @@ def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
     from siamese_utils.train import AllPairsTrainer
 
     if recipe.sampler == "all-pairs":
-        trainer = AllPairsTrainer(network, int(np.prod(profile.episode)))
+        trainer = AllPairsTrainer(network, int(np.prod(profile.episode)), loss=recipe.loss)
         trainer.compile(optimizer=optimizer)
         return trainer
     network.compile(

@@ -24,7 +24,8 @@ from siamese_utils.data import (
     pair_dataset,
     sample_episodes,
 )
-from siamese_utils.model import twin_of
+from siamese_utils.model import similarity_logits, twin_of
+from siamese_utils.recipe import ALL_PAIRS_LOSSES
 
 
 def compile_for_verification(network: keras.Model, learning_rate: float) -> keras.Model:
@@ -123,29 +124,48 @@ class AllPairsTrainer(keras.Model):
     The usual step embeds two images per pair. Here the twin embeds each image of the batch
     once and the network's own head (L1 distance, then the classifier) scores all
     ``b (b - 1) / 2`` pairs of the ``b`` embeddings: the expensive part, the convolutions,
-    runs once per image, and each image takes part in ``b - 1`` pairs. The loss is the
-    paper's binary cross-entropy with positives and negatives weighted equally (a batch has
-    far more negatives), plus the network's L2 penalties. Training the trainer trains the
-    wrapped network's weights; the network itself stays a plain two-input Siamese model.
+    runs once per image, and each image takes part in ``b - 1`` pairs. Calling the trainer
+    gives those pairs' scores before the sigmoid (:func:`siamese_utils.model.similarity_logits`).
+    Training the trainer trains the wrapped network's weights; the network itself stays a
+    plain two-input Siamese model.
+
+    Two losses, plus the network's L2 penalties in both:
+
+    ``"balanced-bce"``
+        The paper's binary cross-entropy on every pair, positives and negatives weighted
+        equally (a batch has far more negatives).
+    ``"ranking"``
+        What a one-shot trial asks: for every pair of two drawings of one character, the
+        softmax cross-entropy of that pair's score against the scores of the first image
+        with every other character of the batch. Only differences between scores enter it,
+        so it never moves the classifier's bias, the threshold between "same" and
+        "different": :class:`ThresholdCalibration` sets that after every epoch.
     """
 
-    def __init__(self, network: keras.Model, batch_size: int, **kwargs):
+    def __init__(self, network: keras.Model, batch_size: int, loss: str = "balanced-bce", **kwargs):
         super().__init__(**kwargs)
         if batch_size < 2:
             raise ValueError(f"All-pairs training needs at least 2 images a batch, got {batch_size}.")
+        if loss not in ALL_PAIRS_LOSSES:
+            raise ValueError(f"Unknown all-pairs loss {loss!r}; choose one of {ALL_PAIRS_LOSSES}.")
         self.network = network
         self.batch_size = int(batch_size)
+        self.loss_name = loss
         self.twin = twin_of(network)
         self.distance = network.get_layer("l1_distance")
-        self.similarity = network.get_layer("similarity")
         left, right = np.triu_indices(self.batch_size, k=1)
         self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
+        # Where each pair's score goes in the (batch, batch) matrix of the ranking loss: both
+        # (i, j) and (j, i), because every image is the anchor of its own row.
+        self.matrix_index = np.concatenate(
+            [np.stack([left, right], axis=1), np.stack([right, left], axis=1)]
+        ).astype("int32")
 
     def call(self, images, training=False):
         embeddings = self.twin(images, training=training)
         left = ops.take(embeddings, self.left_index, axis=0)
         right = ops.take(embeddings, self.right_index, axis=0)
-        return self.similarity(self.distance([left, right]))[:, 0]
+        return similarity_logits(self.network, self.distance([left, right]))
 
     def pair_labels(self, characters):
         """1 for each pair of the batch whose two images show one character, else 0."""
@@ -155,21 +175,95 @@ class AllPairsTrainer(keras.Model):
         return ops.cast(ops.equal(left, right), "float32")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        same = self.pair_labels(y)
-        p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
-        cross_entropy = -(same * ops.log(p) + (1.0 - same) * ops.log(1.0 - p))
-        positives = ops.maximum(ops.sum(same), 1.0)
-        negatives = ops.maximum(ops.sum(1.0 - same), 1.0)
-        balanced = 0.5 * (
-            ops.sum(cross_entropy * same) / positives
-            + ops.sum(cross_entropy * (1.0 - same)) / negatives
-        )
-        return balanced + ops.sum(self.losses) if self.losses else balanced
+        if self.loss_name == "ranking":
+            loss = self.ranking_loss(y, y_pred)
+        else:
+            loss = balanced_cross_entropy(y_pred, self.pair_labels(y))
+        return loss + ops.sum(self.losses) if self.losses else loss
+
+    def ranking_loss(self, characters, logits):
+        """Mean over positive pairs (i, j) of -log softmax of s_ij among s_ij and i's negatives."""
+        characters = ops.reshape(characters, (-1,))
+        size = self.batch_size
+        scores = ops.scatter(self.matrix_index, ops.concatenate([logits, logits]), (size, size))
+        same = ops.equal(characters[:, None], characters[None, :])
+        positive = ops.cast(same, "float32") - ops.eye(size)
+        negative_scores = ops.where(same, -1e9, scores)
+        # -log(e^s / (e^s + sum_k e^n_k)) = softplus(logsumexp_k(n_k) - s)
+        against = ops.logsumexp(negative_scores, axis=1, keepdims=True)
+        return ops.sum(ops.softplus(against - scores) * positive) / ops.maximum(ops.sum(positive), 1.0)
 
     def get_config(self):
         raise NotImplementedError(
             "AllPairsTrainer is a training wrapper and is not saved; save its network instead."
         )
+
+
+def balanced_cross_entropy(logits, same):
+    """Mean binary cross-entropy of the positive pairs plus that of the negatives, halved.
+
+    ``logits`` are scores before the sigmoid and ``same`` is 1 for pairs of one character.
+    """
+    # -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z), without the
+    # overflow of taking the log of a saturated probability.
+    positives = ops.sum(ops.softplus(-logits) * same) / ops.maximum(ops.sum(same), 1.0)
+    negatives = ops.sum(ops.softplus(logits) * (1.0 - same)) / ops.maximum(ops.sum(1.0 - same), 1.0)
+    return 0.5 * (positives + negatives)
+
+
+def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
+    """Shift the classifier's bias to where the balanced cross-entropy of ``pairs`` is least.
+
+    A network trained by the ranking loss orders pairs well but puts its threshold anywhere;
+    this moves the threshold without touching the order, so one-shot answers do not change
+    and the probabilities mean "same character" again. The pairs should be training pairs:
+    the threshold is part of what is learned.
+
+    Args:
+        pairs: ``(left, right)`` image arrays, as :func:`siamese_utils.data.pair_arrays` gives.
+        labels: 1 for a pair of one character, else 0 (any shape with one entry per pair).
+
+    Returns:
+        The shift added to the bias.
+    """
+    from siamese_utils.embeddings import embed
+
+    left, right = (embed(network, images) for images in pairs)
+    logits = ops.convert_to_numpy(similarity_logits(network, np.abs(left - right)))
+    same = np.asarray(labels, np.float64).reshape(-1) > 0.5
+    if same.all() or not same.any():
+        raise ValueError("Calibrating the threshold needs pairs of both kinds, same and different.")
+
+    def sigmoid(z):
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
+
+    def slope(shift):  # derivative of the balanced cross-entropy in the shift; it increases
+        z = logits.astype(np.float64) + shift
+        return 0.5 * (np.mean(sigmoid(z[~same])) - np.mean(sigmoid(-z[same])))
+
+    low, high = -float(np.abs(logits).max()) - 50.0, float(np.abs(logits).max()) + 50.0
+    for _ in range(100):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if slope(middle) < 0 else (low, middle)
+    shift = 0.5 * (low + high)
+    bias = network.get_layer("similarity").bias
+    bias.assign(ops.convert_to_numpy(bias) + np.float32(shift))
+    return shift
+
+
+class ThresholdCalibration(keras.callbacks.Callback):
+    """After every epoch, :func:`calibrate_threshold` on fixed training pairs.
+
+    Goes first among the callbacks, so validation, checkpoints and the best network all see
+    the calibrated threshold.
+    """
+
+    def __init__(self, network: keras.Model, pairs, labels):
+        super().__init__()
+        self.network, self.pairs, self.labels = network, pairs, labels
+
+    def on_epoch_end(self, epoch, logs=None):
+        calibrate_threshold(self.network, self.pairs, self.labels)
 
 
 class VerificationCheck(keras.callbacks.Callback):
@@ -200,23 +294,27 @@ def train_all_pairs(
     profile,
     seed: int,
     verbose: bool = True,
+    loss: str = "balanced-bce",
 ) -> TrainingRun:
     """Train ``network`` on every pair inside episodes of ``profile.episode`` images.
 
     Each step draws an episode (:func:`siamese_utils.data.sample_episodes`: a few alphabets,
     a few characters each, a few images each), embeds its images once and learns from all
-    their pairs (:class:`AllPairsTrainer`). Validation is the same as in
+    their pairs (:class:`AllPairsTrainer`, with ``loss``). Validation is the same as in
     :func:`train_verification`, so the histories compare.
     """
     alphabets, characters, images_per_character = profile.episode
     steps = profile.epochs * profile.steps_per_epoch
     episodes = sample_episodes(train_split, steps, seed, alphabets, characters, images_per_character)
-    trainer = AllPairsTrainer(network, episodes.batch_size)
+    trainer = AllPairsTrainer(network, episodes.batch_size, loss)
     trainer.compile(optimizer=keras.optimizers.Adam(profile.learning_rate))
     validation = pair_arrays(
         validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
     )
     callbacks = [VerificationCheck(network, *validation)]
+    if loss == "ranking":
+        calibration = pair_arrays(train_split, profile.validation_pairs, seed + 2, profile.same_alphabet_negatives)
+        callbacks.insert(0, ThresholdCalibration(network, *calibration))
     if verbose:
         callbacks.append(EpochLog(profile.epochs))
     history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), profile, callbacks)

@@ -102,7 +102,8 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
 
 
 def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(tmp_path):
-    all_pairs = dataclasses.replace(RECIPE, sampler="all-pairs", optimizer="adam", learning_rate=1e-3)
+    all_pairs = dataclasses.replace(RECIPE, sampler="all-pairs", optimizer="adam", learning_rate=1e-3,
+                                    loss="ranking")
     whole = _run(tmp_path / "whole", recipe=all_pairs)
     # Stop after one epoch, then resume: the same epochs, the same metrics.
     _run(tmp_path / "split", recipe=dataclasses.replace(all_pairs, max_epochs=1))
@@ -230,7 +231,9 @@ def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):
 
 @pytest.mark.parametrize("changes, message", [({"sampler": "triplets"}, "sampler"),
                                               ({"optimizer": "rmsprop"}, "optimizer"),
-                                              ({"patience": 0}, "patience")])
+                                              ({"patience": 0}, "patience"),
+                                              ({"loss": "hinge"}, "loss"),
+                                              ({"sampler": "pairs", "loss": "ranking"}, "all-pairs")])
 def test_impossible_recipes_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(RECIPE, **changes)

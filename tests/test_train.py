@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from siamese_utils import anatomy, data, model, profiles, train
+from siamese_utils import anatomy, data, embeddings, model, profiles, train
 from siamese_utils.seeding import set_seed
 
 SMOKE = profiles.get_profile("smoke")
@@ -64,11 +64,11 @@ def test_all_pairs_trainer_scores_every_pair_once_with_the_networks_own_head(bac
     network = model.network_for(SMOKE)
     images = background.images[:6]
     trainer = train.AllPairsTrainer(network, batch_size=6)
-    scores = np.asarray(trainer(images))
-    assert scores.shape == (15,)  # 6 * 5 / 2 pairs
+    logits = np.asarray(trainer(images))
+    assert logits.shape == (15,)  # 6 * 5 / 2 pairs
     left, right = np.triu_indices(6, k=1)
     expected = network.predict([images[left], images[right]], verbose=0)[:, 0]
-    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_all_pairs_labels_mark_pairs_of_one_character():
@@ -82,10 +82,68 @@ def test_all_pairs_loss_weighs_positives_and_negatives_equally():
     network = model.network_for(SMOKE)
     trainer = train.AllPairsTrainer(network, batch_size=4)
     characters = np.array([7, 7, 9, 7])  # three positive pairs, three negative
-    confident_wrong_on_negatives = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.9], np.float32)
+    confident_wrong_on_negatives = np.full(6, np.log(0.9 / 0.1), np.float32)  # p = 0.9 everywhere
     loss = float(trainer.compute_loss(y=characters, y_pred=confident_wrong_on_negatives))
     penalty = float(sum(np.asarray(l) for l in trainer.losses))
     assert loss - penalty == pytest.approx(0.5 * (-np.log(0.9)) + 0.5 * (-np.log(0.1)), rel=1e-5)
+
+
+def test_the_ranking_loss_is_the_softmax_of_each_positive_against_its_anchors_negatives():
+    trainer = train.AllPairsTrainer(model.network_for(SMOKE), batch_size=4, loss="ranking")
+    characters = np.array([7, 7, 9, 7])
+    # Pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+    logits = np.array([2.0, 0.5, 1.0, -1.0, 0.0, 3.0], np.float32)
+    s = {(0, 1): 2.0, (0, 2): 0.5, (0, 3): 1.0, (1, 2): -1.0, (1, 3): 0.0, (2, 3): 3.0}
+    s.update({(j, i): v for (i, j), v in list(s.items())})
+    # Images 0, 1 and 3 show character 7, and image 2 is each one's only negative; image 2
+    # has no positive, so it anchors nothing.
+    expected = np.mean([np.log1p(np.exp(s[i, 2] - s[i, j]))
+                        for i in (0, 1, 3) for j in (0, 1, 3) if i != j])
+    assert float(trainer.ranking_loss(characters, logits)) == pytest.approx(expected, rel=1e-5)
+    shifted = float(trainer.ranking_loss(characters, logits + 5.0))
+    assert shifted == pytest.approx(expected, rel=1e-5)  # a shared offset changes no ranking
+
+
+def test_the_ranking_loss_never_moves_the_threshold(background):
+    import tensorflow as tf
+
+    set_seed(5)
+    network = model.network_for(SMOKE)
+    trainer = train.AllPairsTrainer(network, batch_size=6, loss="ranking")
+    first, second = np.unique(background.characters)[:2]
+    chosen = np.concatenate([np.flatnonzero(background.characters == c)[:3] for c in (first, second)])
+    with tf.GradientTape() as tape:
+        loss = trainer.ranking_loss(background.characters[chosen], trainer(background.images[chosen]))
+    gradient = tape.gradient(loss, network.get_layer("similarity").bias)
+    assert float(np.abs(np.asarray(gradient)).max()) < 1e-6
+
+
+def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart(background):
+    set_seed(8)
+    network = model.network_for(SMOKE)
+    (left, right), same = data.pair_arrays(background, 64, seed=8)
+    bias = network.get_layer("similarity").bias
+    bias.assign(np.asarray(bias) + 40.0)  # a threshold far off, as the ranking loss may leave it
+    distances = np.abs(embeddings.embed(network, left) - embeddings.embed(network, right))
+    before = np.asarray(model.similarity_logits(network, distances))
+    assert network.predict([left, right], verbose=0).min() > 0.99  # every pair called "same"
+    shift = train.calibrate_threshold(network, (left, right), same)
+    logits = np.asarray(model.similarity_logits(network, distances))
+    assert shift < -30.0
+    # Every score moves by the same shift, so the order of the pairs is kept and no one-shot
+    # answer changes ...
+    np.testing.assert_allclose(logits - before, shift, atol=1e-3)
+    # ... and the balanced cross-entropy is at its least: a small step either way raises it.
+
+    def loss(offset):
+        return float(train.balanced_cross_entropy(logits + offset, same[:, 0].astype("float32")))
+
+    assert loss(0.0) <= min(loss(-0.05), loss(0.05)) + 1e-6
+
+
+def test_an_unknown_all_pairs_loss_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="balanced-bce"):
+        train.AllPairsTrainer(model.network_for(SMOKE), batch_size=4, loss="triplet")
 
 
 def test_all_pairs_training_records_the_same_history_as_pair_training(background, evaluation):
