@@ -229,7 +229,7 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     from siamese_utils.embeddings import embed
 
     left, right = (embed(network, images) for images in pairs)
-    logits = ops.convert_to_numpy(similarity_logits(network, np.abs(left - right)))
+    logits = ops.convert_to_numpy(similarity_logits(network, np.abs(left - right))).astype(np.float64)
     same = np.asarray(labels, np.float64).reshape(-1) > 0.5
     if same.all() or not same.any():
         raise ValueError("Calibrating the threshold needs pairs of both kinds, same and different.")
@@ -238,7 +238,7 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
 
     def slope(shift):  # derivative of the balanced cross-entropy in the shift; it increases
-        z = logits.astype(np.float64) + shift
+        z = logits + shift
         return 0.5 * (np.mean(sigmoid(z[~same])) - np.mean(sigmoid(-z[same])))
 
     low, high = -float(np.abs(logits).max()) - 50.0, float(np.abs(logits).max()) + 50.0
