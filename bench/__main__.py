@@ -15,7 +15,12 @@ import os
 import pathlib
 import platform
 
+from bench.common import Figure
+
 BENCHMARKS = ("pipeline", "evaluation", "compute", "book")
+# The benchmark column of each module's figures.
+BENCHMARK_TITLES = {"pipeline": "input pipeline", "evaluation": "one-shot evaluation",
+                    "compute": "compute efficiency", "book": "whole book"}
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
@@ -55,21 +60,31 @@ def main(argv=None) -> int:
         print(f"running {name} ...", flush=True)
         module = __import__(f"bench.{name}", fromlist=["run"])
         figures += module.run() if name == "book" else module.run(profile_name=profile.name)
-    text = table(figures)
-    print(text)
+    print(table(figures))
     RESULTS.mkdir(exist_ok=True)
-    record = {
+    # Each benchmark keeps its latest run: running a subset replaces only those benchmarks'
+    # figures, and every figure keeps the date and command that measured it.
+    previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
+    runs = previous.get("runs", {})
+    measured = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "profile": profile.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "command": "python -m bench --only " + ",".join(chosen),
-        "figures": [dataclasses.asdict(f) | {"ratio": f.ratio} for f in figures],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(record, indent=2) + "\n")
-    (RESULTS / "latest.md").write_text(
-        f"Measured {record['date']} on {record['machine']}, profile {profile.name!r}, with "
-        f"`{record['command']}`.\n\n{text}\n"
-    )
+    for name in chosen:
+        module_figures = [f for f in figures if f.benchmark == BENCHMARK_TITLES[name]]
+        runs[name] = {**measured, "figures": [dataclasses.asdict(f) | {"ratio": f.ratio} for f in module_figures]}
+    (RESULTS / "latest.json").write_text(json.dumps({"runs": runs}, indent=2) + "\n")
+    lines = []
+    for name in BENCHMARKS:
+        if name in runs:
+            run = runs[name]
+            lines.append(f"* {BENCHMARK_TITLES[name]}: measured {run['date']} on {run['machine']}, "
+                         f"profile {run['profile']!r}, with `{run['command']}`")
+    every = [Figure(**{k: v for k, v in f.items() if k != "ratio"})
+             for name in BENCHMARKS if name in runs for f in runs[name]["figures"]]
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n\n" + table(every) + "\n")
     print(f"written {RESULTS / 'latest.md'} and latest.json")
     return 0
 

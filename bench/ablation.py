@@ -66,16 +66,25 @@ def recipe_variant(name: str):
     return profile, dataclasses.replace(recipe_for(profile), **recipe_changes)
 
 
-def run_recipe(name: str, seed: int = 2015) -> dict:
-    """Run the reproduction with recipe variant ``name``; returns its row (also appended)."""
-    import tempfile
+RUNS = pathlib.Path(__file__).resolve().parents[1] / "results"
 
+
+def run_recipe(name: str, seed: int = 2015) -> dict:
+    """Run the reproduction with recipe variant ``name``; returns its row (also appended).
+
+    The run folder (``results/ablation-NAME-seedSEED``, with ``best.keras`` and
+    ``results.json``) is kept for later analysis (``python -m bench.gap``); running the same
+    variant again replaces it, and says so.
+    """
     from siamese_utils import reproduce
 
     description = RECIPE_VARIANTS[name][0]
     profile, recipe = recipe_variant(name)
-    with tempfile.TemporaryDirectory() as folder:
-        reproduction = reproduce.reproduce(profile, seed, folder, recipe=recipe)
+    folder = RUNS / f"ablation-{name}-seed{seed}"
+    if folder.exists():
+        print(f"replacing the earlier run in {folder}", flush=True)
+    reproduction = reproduce.reproduce(profile, seed, folder, recipe=recipe, overwrite=True,
+                                       command=f"python -m bench.ablation {name}")
     results = reproduction.results
     best_validation = reproduction.history["val_accuracy"][results["best_epoch"] - 1]
     images_per_step = (
@@ -88,7 +97,11 @@ def run_recipe(name: str, seed: int = 2015) -> dict:
         "train_seconds": results["train_seconds"],
         "images_per_second": round(results["steps_trained"] * images_per_step / results["train_seconds"], 1),
         "validation_verification": round(best_validation, 4),
+        "validation_one_shot": results["validation_one_shot"],
         "one_shot_official_runs": results["one_shot_official_runs"],
+        "one_shot_paper_protocol": results["one_shot_paper_protocol"],
+        "evaluation_seconds": results["evaluation_seconds"],
+        "run_folder": str(folder.relative_to(RUNS.parent)),
         "seed": seed,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -150,18 +163,24 @@ def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
 
 
 def table() -> str:
-    """Every recorded row as a Markdown table."""
+    """Every recorded row as a Markdown table ("-" where an older row did not record a column)."""
     lines = [
-        "| configuration | steps | training s | images/s | validation verification (%) | official 20-way (%) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| configuration | steps | training s | images/s | validation verification (%) | "
+        "validation one-shot (%) | official 20-way (%) | paper protocol (%) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
     order = [*CONFIGURATIONS, *RECIPE_VARIANTS]
     rows.sort(key=lambda r: (order.index(r["name"]) if r["name"] in order else len(order), r["steps"]))
+
+    def percent(row, key):
+        return f"{100 * row[key]:.1f}" if key in row else "-"
+
     for r in rows:
         lines.append(
             f"| {r['description']} | {r['steps']} | {r['train_seconds']:.0f} | {r['images_per_second']:.0f} | "
-            f"{100 * r['validation_verification']:.1f} | {100 * r['one_shot_official_runs']:.1f} |"
+            f"{percent(r, 'validation_verification')} | {percent(r, 'validation_one_shot')} | "
+            f"{percent(r, 'one_shot_official_runs')} | {percent(r, 'one_shot_paper_protocol')} |"
         )
     return "\n".join(lines)
 

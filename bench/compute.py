@@ -32,11 +32,11 @@ def run(steps: int = 40, repeats: int = 3, profile_name: str | None = None) -> l
     import tensorflow as tf
 
     profile, background, network = setup(profile_name)
-    train.compile_for_verification(network, profile.learning_rate)
+    trainable = train.compile_for_verification(network, profile.learning_rate)
     batch = next(iter(data.pair_dataset(background, profile.batch_size, 1, seed=0)))
     memory = tf.data.Dataset.from_tensors(batch).repeat().take(steps)
-    network.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)
-    seconds = best_of(repeats, lambda: network.fit(memory, epochs=1, shuffle=False, verbose=0))
+    trainable.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)
+    seconds = best_of(repeats, lambda: trainable.fit(memory, epochs=1, shuffle=False, verbose=0))
     images_per_step = 2 * profile.batch_size
     step_flops = 2 * TRAINING_PASSES * anatomy.twin_multiply_adds(network) * images_per_step
     return [

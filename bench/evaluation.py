@@ -13,16 +13,17 @@ import dataclasses
 import numpy as np
 
 from bench.common import Figure, best_of, setup
-from siamese_utils import data, evaluate
+from siamese_utils import data, evaluate, model
 
 
 def per_pair_scores(network, trials) -> np.ndarray:
-    """Scores with one call of the full network per trial (its 20 pairs as one batch)."""
+    """Scores with one call of the full network (up to its score) per trial (20 pairs a batch)."""
+    scores_of = model.logit_network(network)
     scores = np.empty(trials.candidates.shape, np.float32)
     for t in range(len(trials)):
         query = np.repeat(trials.images[trials.queries[t]][None], trials.n_way, axis=0)
         candidates = trials.images[trials.candidates[t]]
-        scores[t] = np.asarray(network.predict_on_batch([query, candidates]))[:, 0]
+        scores[t] = np.asarray(scores_of.predict_on_batch([query, candidates]))[:, 0]
     return scores
 
 

@@ -4,6 +4,7 @@ Every chapter imports its building blocks from here, in the order the data flows
 
 * :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
 * :mod:`siamese_utils.seeding` - the one seeding helper;
+* :mod:`siamese_utils.drawers` - who drew each image, restored from a shipped table;
 * :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets, its alphabet index, pairs;
 * :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
 * :mod:`siamese_utils.train` - compiling and fitting the verification network;

@@ -145,8 +145,8 @@ def branch_gradients(network: keras.Model, left_images, right_images, labels) ->
     labels = tf.convert_to_tensor(labels, tf.float32)
 
     def loss(left_embedding, right_embedding):
-        p = similarity(distance([left_embedding, right_embedding]))
-        return tf.reduce_mean(keras.losses.binary_crossentropy(labels, p))
+        scores = similarity(distance([left_embedding, right_embedding]))
+        return tf.reduce_mean(keras.losses.binary_crossentropy(labels, scores, from_logits=True))
 
     weights = twin.trainable_weights
     with tf.GradientTape(persistent=True) as tape:

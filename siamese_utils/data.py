@@ -23,6 +23,8 @@ import os
 
 import numpy as np
 
+from siamese_utils import drawers
+
 SPLITS = ("train", "test", "small1", "small2")
 ORIGINAL_IMAGE_SIZE = 105
 DATASET_NAME = "omniglot"
@@ -56,11 +58,12 @@ VALIDATION_ALPHABETS = (
 
 
 # The paper's drawer split (Koch et al., 2015, Section 4.1): of the 20 people who drew each
-# character, 12 supply the training images, 4 the validation and 4 the test images. tfds
-# does not keep the drawer number, so "drawer" here is an image's fixed position among its
-# character's images in the stored order: a fixed 12 / 4 / 4 split of every character's
-# images, with the same proportions as the paper's.
-DRAWERS_PER_CHARACTER = 20
+# character, 12 supply the training images, 4 the validation and 4 the test images, so the
+# validation and test drawers' handwriting is never seen in training. tfds drops the drawer;
+# siamese_utils.drawers restores it from the original file names. Drawers count from 0 here:
+# 0-11 are the files *_01.png to *_12.png. The paper does not say which 12 it took; these are
+# the first 12.
+DRAWERS_PER_CHARACTER = drawers.DRAWERS_PER_CHARACTER
 TRAINING_DRAWERS = tuple(range(0, 12))
 VALIDATION_DRAWERS = tuple(range(12, 16))
 TEST_DRAWERS = tuple(range(16, 20))
@@ -82,6 +85,8 @@ class OmniglotSplit:
         alphabets: ``int64`` array ``(n,)``, the alphabet id (index into
             ``alphabet_names``).
         alphabet_names: the names of all 50 alphabets, indexed by alphabet id.
+        drawers: ``int64`` array ``(n,)``, who drew each image (0..19; the ``MM`` - 1 of
+            the original file ``NNNN_MM.png``), restored by :mod:`siamese_utils.drawers`.
     """
 
     name: str
@@ -89,6 +94,7 @@ class OmniglotSplit:
     characters: np.ndarray
     alphabets: np.ndarray
     alphabet_names: tuple[str, ...]
+    drawers: np.ndarray
 
     def __len__(self) -> int:
         return len(self.characters)
@@ -125,17 +131,8 @@ class OmniglotSplit:
         ids = [self.alphabet_names.index(n) for n in names]
         return self._subset(np.isin(self.alphabets, ids), f"{len(names)} alphabets")
 
-    def drawer_slots(self) -> np.ndarray:
-        """Each image's position among its character's images (0, 1, ...): its "drawer"."""
-        order = np.argsort(self.characters, kind="stable")
-        sorted_characters = self.characters[order]
-        starts = np.searchsorted(sorted_characters, sorted_characters, side="left")
-        slots = np.empty(len(self), np.int64)
-        slots[order] = np.arange(len(self)) - starts
-        return slots
-
     def select_drawers(self, drawers) -> "OmniglotSplit":
-        """Return the images of the given drawers (see :data:`TRAINING_DRAWERS`).
+        """Return the images drawn by the given drawers (see :data:`TRAINING_DRAWERS`).
 
         Raises:
             ValueError: for an empty selection or a drawer outside 0..19.
@@ -146,7 +143,7 @@ class OmniglotSplit:
                 f"drawers must be a non-empty selection of 0..{DRAWERS_PER_CHARACTER - 1}, "
                 f"got {drawers}."
             )
-        return self._subset(np.isin(self.drawer_slots(), drawers), f"{len(drawers)} drawers")
+        return self._subset(np.isin(self.drawers, drawers), f"{len(drawers)} drawers")
 
     def _subset(self, keep: np.ndarray, description: str) -> "OmniglotSplit":
         return OmniglotSplit(
@@ -155,6 +152,7 @@ class OmniglotSplit:
             characters=_read_only(self.characters[keep]),
             alphabets=_read_only(self.alphabets[keep]),
             alphabet_names=self.alphabet_names,
+            drawers=_read_only(self.drawers[keep]),
         )
 
     def index(self) -> "CharacterIndex":
@@ -216,6 +214,8 @@ def _load_cached(split: str, image_size: int, data_dir: str | None, download: bo
     builder = _omniglot_builder(data_dir, download)
     dataset = builder.as_dataset(split=split, batch_size=-1)
     arrays = tfds.as_numpy(dataset)
+    # Who drew each image, from its pixels as stored (before any resizing).
+    drawer_ids = drawers.assign_drawers(arrays["label"], drawers.fingerprint(arrays["image"]))
     # The three channels of tfds' image are identical: keep one, invert so ink = 1.
     images = 1.0 - arrays["image"][..., :1].astype(np.float32) / 255.0
     if image_size != ORIGINAL_IMAGE_SIZE:
@@ -232,6 +232,7 @@ def _load_cached(split: str, image_size: int, data_dir: str | None, download: bo
         characters=_read_only(arrays["label"].astype(np.int64)),
         alphabets=_read_only(arrays["alphabet"].astype(np.int64)),
         alphabet_names=names,
+        drawers=_read_only(drawer_ids.astype(np.int64)),
     )
 
 

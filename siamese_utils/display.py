@@ -31,10 +31,16 @@ def accuracy_table(results: dict, columns, caption: str | None = None, reference
         results: row label -> one accuracy per column.
         columns: the column names (sets of trials).
         caption: a line shown above the table.
-        reference: optional row label -> percentage reported by the paper (placed in the
-            last column, the paper's own protocol).
+        reference: optional row label -> percentage of the paper's Table 2
+            (:data:`siamese_utils.evaluate.PAPER_TABLE_2`), shown in a column of its own,
+            :data:`siamese_utils.evaluate.PAPER_TABLE_2_COLUMN`: those are the paper's
+            trials, not ours.
     """
-    rows = [[label] + [f"{100 * value:.1f}" for value in values] for label, values in results.items()]
+    from siamese_utils.evaluate import PAPER_TABLE_2_COLUMN
+
+    extra = [PAPER_TABLE_2_COLUMN] if reference else []
+    rows = [[label] + [f"{100 * value:.1f}" for value in values] + ["-"] * len(extra)
+            for label, values in results.items()]
     for label, percent in (reference or {}).items():
-        rows.append([f"{label} (paper)"] + ["-"] * (len(columns) - 1) + [f"{percent:.1f}"])
-    return markdown_table(["model"] + list(columns), rows, caption)
+        rows.append([f"{label} (paper)"] + ["-"] * len(columns) + [f"{percent:.1f}"])
+    return markdown_table(["model"] + list(columns) + extra, rows, caption)

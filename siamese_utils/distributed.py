@@ -198,8 +198,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def replica_step(network, optimizer, batch, replicas: int):
+def replica_step(scores_of, optimizer, batch, replicas: int):
     """One training step on one replica's slice of the global batch; returns its loss share.
+
+    ``scores_of`` is the network up to its similarity score
+    (:func:`siamese_utils.model.logit_network`); the cross-entropy is computed from the score.
 
     The loss is the paper's binary cross-entropy averaged over the *global* batch plus the
     network's L2 penalties, and this replica contributes ``1 / replicas`` of it: the mean over
@@ -213,13 +216,13 @@ def replica_step(network, optimizer, batch, replicas: int):
 
     (left, right), same = batch
     with tf.GradientTape() as tape:
-        p = network([left, right], training=True)
-        loss = ops.mean(keras.losses.binary_crossentropy(same, p))
-        if network.losses:
-            loss = loss + ops.sum(network.losses)
+        scores = scores_of([left, right], training=True)
+        loss = ops.mean(keras.losses.binary_crossentropy(same, scores, from_logits=True))
+        if scores_of.losses:
+            loss = loss + ops.sum(scores_of.losses)
         share = loss / replicas
-    gradients = tape.gradient(share, network.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+    gradients = tape.gradient(share, scores_of.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, scores_of.trainable_variables))
     return share
 
 
@@ -241,7 +244,10 @@ class DistributedTrainer:
     def __init__(self, strategy, network, optimizer, make_dataset):
         import tensorflow as tf
 
+        from siamese_utils.model import logit_network
+
         self.strategy, self.network, self.optimizer = strategy, network, optimizer
+        self.scores_of = logit_network(network)  # the same weights, ending at the score
         self.replicas = strategy.num_replicas_in_sync
         with strategy.scope():
             # Create the optimiser's slots now, mirrored, not lazily inside the first step.
@@ -259,7 +265,7 @@ class DistributedTrainer:
         def distributed_step(iterator):
             batch = next(iterator)
             shares = strategy.run(
-                lambda b: replica_step(self.network, self.optimizer, b, self.replicas), args=(batch,)
+                lambda b: replica_step(self.scores_of, self.optimizer, b, self.replicas), args=(batch,)
             )
             return strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
 

@@ -33,7 +33,7 @@ def principal_components(vectors: np.ndarray, components: int = 2) -> tuple[np.n
 
 
 def pair_scores(network, embeddings: np.ndarray) -> np.ndarray:
-    """p(same) of every pair of ``embeddings`` by the network's head, ``(n, n)``.
+    """Similarity score (logit) of every pair of ``embeddings`` by the network's head, ``(n, n)``.
 
     The diagonal (an image with itself) is set to ``-inf`` so it is never a neighbour.
     """
@@ -50,7 +50,7 @@ class Neighbours:
 
     queries: np.ndarray  # (q,)
     neighbours: np.ndarray  # (q, k) positions in the pool, best first
-    scores: np.ndarray  # (q, k) their p(same)
+    scores: np.ndarray  # (q, k) their similarity scores (logits)
 
 
 def nearest_neighbours(scores: np.ndarray, queries, k: int = 5) -> Neighbours:

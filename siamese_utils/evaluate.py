@@ -7,15 +7,15 @@ characters, exactly one of them the query's character. The model scores every
 Two sources of trials:
 
 * :func:`paper_protocol_trials` follows Koch et al. (2015), Section 4.3: pick an evaluation
-  alphabet and 20 of its characters, take two drawers' images of each; every image of the
-  first drawer is a query against the 20 images of the second. Ten alphabets, two tasks
-  each, give 400 trials. tfds does not keep drawer numbers, so "two drawers" becomes "two
-  distinct images of each character", drawn with a seed.
+  alphabet and 20 of its characters, and two of the drawers; every image of the first
+  drawer is a query against the 20 images of the second. Ten alphabets, two tasks each,
+  give 400 trials. The drawers are the real ones (:mod:`siamese_utils.drawers`).
 * :func:`official_runs` reads the 20 runs of Lake et al. (2015), ``all_runs.zip``: the exact
   400 trials every paper on Omniglot one-shot classification reports on.
 
 Evaluation embeds every image once with the twin and scores pairs from those cached
-embeddings with the network's head; ties between top scores are broken at random, so a
+embeddings with the network's head. Candidates are ranked by the similarity score before
+the sigmoid, which does not saturate; ties between top scores are broken at random, so a
 model with constant output scores 1/N, not 100%.
 """
 
@@ -28,7 +28,7 @@ import zipfile
 
 import numpy as np
 
-from siamese_utils.data import TEST_ALPHABETS, OmniglotSplit
+from siamese_utils.data import DRAWERS_PER_CHARACTER, TEST_ALPHABETS, OmniglotSplit
 
 OFFICIAL_RUNS_URL = (
     "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip"
@@ -38,7 +38,15 @@ OFFICIAL_RUNS_FILENAME = "all_runs.zip"
 OFFICIAL_RUNS_CACHE_SUBDIR = "datasets"
 NUM_OFFICIAL_RUNS = 20
 
+# Koch et al. (2015), Table 1: verification accuracy (%) on test pairs after training on a
+# set of this many pairs, without distortions and with 8 affine distortions of each pair.
+PAPER_TABLE_1 = {30_000: (90.61, 91.90), 90_000: (91.54, 93.15), 150_000: (91.63, 93.42)}
+
 # Koch et al. (2015), Table 2: 20-way within-alphabet one-shot accuracy (%) on Omniglot.
+# The two Siamese rows are the paper's own, on its 400-trial protocol (Section 4.3); the
+# others are the results it quotes from Lake et al. Every table of the book labels the
+# column the same way.
+PAPER_TABLE_2_COLUMN = "Koch et al. (2015), Table 2"
 PAPER_TABLE_2 = {
     "Humans": 95.5,
     "Hierarchical Bayesian Program Learning": 95.2,
@@ -46,8 +54,8 @@ PAPER_TABLE_2 = {
     "Hierarchical Deep": 65.2,
     "Deep Boltzmann Machine": 62.0,
     "Simple Stroke": 35.2,
-    "1-Nearest Neighbor": 21.7,
-    "Siamese Neural Net": 58.3,
+    "1-Nearest Neighbor (pixels)": 21.7,
+    "Siamese Neural Net (not convolutional)": 58.3,
     "Convolutional Siamese Net": 92.0,
 }
 
@@ -87,16 +95,20 @@ def paper_protocol_trials(
     num_trials: int = 400,
     seed: int = 0,
     alphabets=TEST_ALPHABETS,
+    drawer_pair: tuple[int, int] | None = None,
 ) -> OneShotTrials:
     """Within-alphabet N-way trials following the paper's protocol.
 
     Tasks cycle through ``alphabets``; each task draws ``n_way`` characters of one alphabet
-    and two distinct images of each, and yields ``n_way`` trials (one per query image).
-    With the defaults: 10 alphabets x 2 tasks x 20 queries = 400 trials.
+    and two distinct drawers among those in ``split``, and yields ``n_way`` trials: each
+    character's drawing by the first drawer is a query against the second drawer's drawings
+    of all ``n_way`` characters. With the defaults: 10 alphabets x 2 tasks x 20 queries =
+    400 trials. ``drawer_pair`` fixes the (query, candidate) drawers of every task instead.
 
     Raises:
-        ValueError: for ``n_way < 2``, ``num_trials < 1``, or an alphabet with fewer than
-            ``n_way`` characters (the message names it and its size).
+        ValueError: for ``n_way < 2``, ``num_trials < 1``, a split with fewer than two
+            drawers, or an alphabet with fewer than ``n_way`` characters (the message names
+            it and its size).
     """
     if not isinstance(n_way, (int, np.integer)) or n_way < 2:
         raise ValueError(f"n_way must be an integer of at least 2, got {n_way!r}.")
@@ -115,8 +127,16 @@ def paper_protocol_trials(
             f"{too_small} have fewer. Lower n_way (the smallest alphabet here has "
             f"{int(index.alphabet_sizes.min())} characters) or choose other alphabets."
         )
-    if index.image_counts.min() < 2:
-        raise ValueError("Every character needs two images (a query and a candidate).")
+    present = np.unique(subset.drawers)
+    if len(present) < 2:
+        raise ValueError(
+            f"A one-shot task needs two drawers (a query's and the candidates'); split "
+            f"{split.name!r} has drawers {present.tolist()}."
+        )
+    # by_drawer[c, d]: position in the subset of character row c's drawing by drawer d.
+    rows = np.searchsorted(index.character_ids, subset.characters)
+    by_drawer = np.full((index.num_characters, DRAWERS_PER_CHARACTER), -1, np.int64)
+    by_drawer[rows, subset.drawers] = np.arange(len(subset))
     rng = np.random.default_rng(seed)
     queries, candidates, answers, groups = [], [], [], []
     task = 0
@@ -125,11 +145,11 @@ def paper_protocol_trials(
         row = names.index(name)
         members = index.alphabet_characters[row, : index.alphabet_sizes[row]]
         chosen = rng.choice(members, size=n_way, replace=False)
-        counts = index.image_counts[chosen]
-        drawer_one = rng.integers(0, counts)
-        drawer_two = (drawer_one + rng.integers(1, counts)) % counts
-        query_images = index.character_images[chosen, drawer_one]
-        candidate_images = index.character_images[chosen, drawer_two]
+        drawer_one, drawer_two = drawer_pair or rng.choice(present, size=2, replace=False)
+        query_images = by_drawer[chosen, drawer_one]
+        candidate_images = by_drawer[chosen, drawer_two]
+        if (query_images < 0).any() or (candidate_images < 0).any():
+            raise ValueError(f"Split {split.name!r} lacks some drawings of drawers {drawer_one}, {drawer_two}.")
         for position in range(n_way):
             if len(queries) == num_trials:
                 break
@@ -267,7 +287,7 @@ class OneShotResult:
     """Scores and choices of one model on one set of trials."""
 
     trials: OneShotTrials
-    scores: np.ndarray  # (t, n): higher means "more likely the query's character"
+    scores: np.ndarray  # (t, n): higher means "more likely the query's character"; logits for a network
     choices: np.ndarray  # (t,): the chosen candidate position
 
     @property
@@ -282,10 +302,11 @@ class OneShotResult:
 
 
 def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
-    """p(same) for every (query, candidate) pair of every trial, shape ``(t, n)``.
+    """The similarity score (logit) of every (query, candidate) pair of every trial, ``(t, n)``.
 
     Each pool image goes through the twin once; the pairs are then scored from the cached
-    embeddings by the network's L1 distance and classifier layers.
+    embeddings by the network's L1 distance and classifier layers. ``sigmoid`` of a score is
+    the network's p(same); ranking by the score keeps apart what p would round to one.
     """
     from siamese_utils.embeddings import embed
     from siamese_utils.model import score_embeddings

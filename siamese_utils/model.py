@@ -4,7 +4,7 @@ The code follows the architecture's own vocabulary, one function per group, in t
 the chapters teach them::
 
     image -> stem -> conv_block -> encoder      (the twin, shared by both images)
-    |h_left - h_right| (L1Distance) -> classifier -> p(same character)
+    |h_left - h_right| (L1Distance) -> classifier (score s) -> sigmoid -> p(same character)
 
 Group functions take a Keras tensor and return one; :func:`twin` and
 :func:`siamese_network` wrap them into models. Every layer is named by group and position
@@ -13,9 +13,9 @@ the paper. Initialisers follow the paper (Section 3.2) by default, not the desig
 whose ``10e-2`` and ``2 * 10e-1`` are ten times too large (both are available, see
 :data:`INITIALISATIONS`):
 
-* convolution weights ~ N(0, 1e-2),
-* dense weights ~ N(0, 2e-1),
-* every bias ~ N(0.5, 1e-2).
+* convolution weights: normal, mean 0, standard deviation 1e-2;
+* dense weights: normal, mean 0, standard deviation 2e-1;
+* every bias: normal, mean 0.5, standard deviation 1e-2.
 """
 
 from __future__ import annotations
@@ -52,17 +52,17 @@ def _scheme(initialisation: str) -> dict:
 
 
 def conv_weights(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
-    """Initialiser for convolution kernels: N(0, 10^-2) in the paper."""
+    """Initialiser for convolution kernels: normal, mean 0, standard deviation 10^-2 in the paper."""
     return keras.initializers.RandomNormal(0.0, _scheme(initialisation)["conv"])
 
 
 def dense_weights(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
-    """Initialiser for fully connected weights: N(0, 2 x 10^-1) in the paper."""
+    """Initialiser for fully connected weights: normal, mean 0, standard deviation 2 x 10^-1."""
     return keras.initializers.RandomNormal(0.0, _scheme(initialisation)["dense"])
 
 
 def biases(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
-    """Initialiser for every bias: N(0.5, 10^-2) in the paper."""
+    """Initialiser for every bias: normal, mean 0.5, standard deviation 10^-2 in the paper."""
     scheme = _scheme(initialisation)
     return keras.initializers.RandomNormal(scheme["bias_mean"], scheme["bias"])
 
@@ -271,10 +271,15 @@ class L1Distance(layers.Layer):
 
 
 def classifier(distance, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION):
-    """Classifier group: Dense(1, sigmoid) on the L1 distance, p = sigmoid(sum_j a_j |h1_j - h2_j| + b)."""
+    """Classifier group: the similarity score ``s = sum_j a_j |h1_j - h2_j| + b`` (a logit).
+
+    A ``Dense(1)`` with no activation: :func:`siamese_network` puts the sigmoid that turns
+    ``s`` into p(same) in a layer of its own (``probability``). Training losses and every
+    ranking use ``s`` itself: a float32 sigmoid rounds to exactly 1.0 above ``s`` of about 17,
+    where candidates that the scores still tell apart would tie.
+    """
     return layers.Dense(
         1,
-        activation="sigmoid",
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
         kernel_regularizer=l2_penalty(l2, "similarity"),
@@ -299,15 +304,26 @@ def siamese_network(
 
     Returns:
         A ``keras.Model`` named ``siamese_network`` with inputs ``[left_image,
-        right_image]`` of shape ``(batch, *input_shape)`` and output ``(batch, 1)``.
+        right_image]`` of shape ``(batch, *input_shape)`` and output p(same) ``(batch, 1)``;
+        :func:`logit_network` gives the score before the sigmoid.
     """
     shape = _check_input_shape(input_shape)
     shared_twin = twin(shape, filters, kernel_sizes, embedding_units, l2, initialisation, batch_norm)
     left = keras.Input(shape, name="left_image")
     right = keras.Input(shape, name="right_image")
     distance = L1Distance(name="l1_distance")([shared_twin(left), shared_twin(right)])
-    probability = classifier(distance, l2, initialisation)
+    score = classifier(distance, l2, initialisation)
+    probability = layers.Activation("sigmoid", name="probability")(score)
     return keras.Model([left, right], probability, name="siamese_network")
+
+
+def logit_network(network: keras.Model) -> keras.Model:
+    """The same network, weights shared, ending at the similarity score before the sigmoid.
+
+    What training compiles (binary cross-entropy from logits) and what the evaluators rank
+    by: one graph, the network's own layers, for both.
+    """
+    return keras.Model(network.inputs, network.get_layer("similarity").output, name="siamese_logits")
 
 
 def network_for(
@@ -360,31 +376,29 @@ SCORE_CHUNK = 8192
 
 
 def score_embeddings(network: keras.Model, left, right):
-    """p(same) for pairs of embeddings, using the network's own head (L1 + classifier).
+    """Similarity scores (logits) of pairs of embeddings, by the network's own head.
 
-    Lets the evaluators embed every image once and score many pairs cheaply. The pairs go
-    through the head :data:`SCORE_CHUNK` at a time, so any number of them fits in memory.
+    Lets the evaluators embed every image once and score many pairs cheaply: the pairs go
+    through the network's ``l1_distance`` and ``similarity`` layers :data:`SCORE_CHUNK` at a
+    time, so any number of them fits in memory. ``sigmoid`` of a score is the network's
+    p(same); rank by the score, which does not saturate.
     """
     import numpy as np
 
-    distance, similarity = network.get_layer("l1_distance"), network.get_layer("similarity")
     chunks = [
-        ops.convert_to_numpy(similarity(distance([left[start : start + SCORE_CHUNK],
-                                                  right[start : start + SCORE_CHUNK]])))[:, 0]
+        ops.convert_to_numpy(similarity_logits(network, network.get_layer("l1_distance")(
+            [left[start : start + SCORE_CHUNK], right[start : start + SCORE_CHUNK]])))
         for start in range(0, len(left), SCORE_CHUNK)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)
 
 
 def similarity_logits(network: keras.Model, distance):
-    """The classifier's score before its sigmoid: ``sum_j alpha_j d_j + b`` for L1 distances ``d``.
+    """The similarity scores ``sum_j alpha_j d_j + b`` of L1 distances ``d``, shape ``(pairs,)``.
 
-    ``sigmoid`` of it is what the network outputs. Losses that compare pairs with one another
-    (the ranking loss of :class:`siamese_utils.train.AllPairsTrainer`) need the score itself:
-    a probability near 0 or 1 has lost the differences between scores that they learn from.
+    Calls the network's own ``similarity`` layer, the one its forward pass uses.
     """
-    head = network.get_layer("similarity")
-    return ops.matmul(distance, head.kernel)[..., 0] + head.bias[0]
+    return network.get_layer("similarity")(distance)[..., 0]
 
 
 def save_model(network: keras.Model, path, overwrite: bool = False) -> None:

@@ -283,20 +283,32 @@ def schedule_plot(epochs, rates: dict, momenta: dict):
     return fig
 
 
-def reproduction_curves(history: dict, steps_per_epoch: int, best_epoch: int):
-    """Training and validation loss, and the validation accuracies, with the best epoch marked."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+TRAINING_LOSS_LABELS = {
+    "balanced-bce": "balanced cross-entropy + L2",
+    "binary-cross-entropy": "cross-entropy + L2",
+    "ranking": "ranking loss + L2",
+}
+
+
+def reproduction_curves(history: dict, steps_per_epoch: int, best_epoch: int, training_loss: str):
+    """The training loss, the validation cross-entropy and the validation accuracies.
+
+    Each loss gets its own panel and axis: the training loss (``training_loss`` names it:
+    a key of :data:`TRAINING_LOSS_LABELS`) and the cross-entropy of the fixed validation
+    pairs measure different things on different scales. The dotted line marks the best epoch.
+    """
+    fig, (train_ax, val_ax, acc_ax) = plt.subplots(1, 3, figsize=(10, 3.2))
     steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
-    loss_ax.plot(steps, history["loss"], "-o", markersize=3, label="training")
-    loss_ax.plot(steps, history["val_loss"], "--s", markersize=3, label="validation pairs")
+    train_ax.plot(steps, history["loss"], "-o", markersize=3, color="tab:blue")
+    val_ax.plot(steps, history["val_loss"], "--s", markersize=3, color="tab:orange")
     acc_ax.plot(steps, history["val_accuracy"], "-o", markersize=3, label="verification (pairs)")
     acc_ax.plot(steps, history["val_one_shot"], "-s", markersize=3, label="20-way one-shot")
-    for ax in (loss_ax, acc_ax):
+    for ax in (train_ax, val_ax, acc_ax):
         ax.axvline(best_epoch * steps_per_epoch, color="grey", lw=0.8, ls=":")
-    loss_ax.set(xlabel="training step", ylabel="loss (cross-entropy + L2)", title="Loss")
-    acc_ax.set(xlabel="training step", ylabel="accuracy", ylim=(0, 1),
-               title="Validation accuracy (dotted: best epoch)")
-    loss_ax.legend(frameon=False)
+        ax.set_xlabel("training step")
+    train_ax.set(ylabel=TRAINING_LOSS_LABELS[training_loss], title="Training loss")
+    val_ax.set(ylabel="cross-entropy + L2", title="Validation pairs")
+    acc_ax.set(ylabel="accuracy", ylim=(0, 1), title="Validation accuracy")
     acc_ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -305,7 +317,8 @@ def reproduction_curves(history: dict, steps_per_epoch: int, best_epoch: int):
 def trial_gallery(result, trials_to_show):
     """One row per trial: the query, the candidate chosen and the true match, with scores.
 
-    A chosen candidate is framed green when it is the true match, red otherwise.
+    The scores are the result's own (for a Siamese network, the similarity score before
+    the sigmoid). A chosen candidate is framed green when it is the true match, red otherwise.
     """
     trials = result.trials
     fig, axes = plt.subplots(len(trials_to_show), 3, figsize=(3.6, 1.25 * len(trials_to_show)))
@@ -316,9 +329,9 @@ def trial_gallery(result, trials_to_show):
         scores = result.scores[trial]
         _glyph(axes[row, 0], trials.images[trials.queries[trial]], "query" if row == 0 else None)
         _glyph(axes[row, 1], trials.images[trials.candidates[trial, chosen]],
-               f"chosen {scores[chosen]:.2f}", color=colour)
+               f"chosen {scores[chosen]:.1f}", color=colour)
         _glyph(axes[row, 2], trials.images[trials.candidates[trial, answer]],
-               f"true {scores[answer]:.2f}", color="tab:blue")
+               f"true {scores[answer]:.1f}", color="tab:blue")
     fig.tight_layout()
     return fig
 

@@ -98,6 +98,11 @@ class Recipe:
         )
 
     @property
+    def training_loss(self) -> str:
+        """What the training loss is: ``"binary-cross-entropy"`` (pairs) or the all-pairs loss."""
+        return "binary-cross-entropy" if self.sampler == "pairs" else self.loss
+
+    @property
     def max_steps(self) -> int:
         """Training steps of a run that never stops early."""
         return self.steps_per_epoch * self.max_epochs
@@ -155,6 +160,14 @@ RECIPES: dict[str, Recipe] = {
 def recipe_for(profile) -> Recipe:
     """The recipe of a :class:`siamese_utils.profiles.Profile` (by its name)."""
     return RECIPES[profile.name]
+
+
+def pairs_per_step(profile, recipe: Recipe) -> int:
+    """Image pairs one training step learns from: the batch (pairs), or every pair of an episode."""
+    if recipe.sampler == "pairs":
+        return int(profile.batch_size)
+    images = int(np.prod(profile.episode))
+    return images * (images - 1) // 2
 
 
 def make_optimizer(recipe: Recipe):

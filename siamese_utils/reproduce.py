@@ -5,7 +5,7 @@
 1. takes training images from the 30 background alphabets, drawers 0-11; validation
    trials (320, 20-way) and pairs from the 10 validation alphabets, drawers 12-15; test
    trials (400) and pairs (10,000) from the 10 test alphabets, drawers 16-19 (the split of
-   Koch et al., 2015, Section 4.1; see :mod:`siamese_utils.data` about drawers in tfds);
+   Koch et al., 2015, Section 4.1, by the real drawers: :mod:`siamese_utils.drawers`);
 2. trains by the profile's :class:`siamese_utils.recipe.Recipe`, checking one-shot accuracy
    on the validation trials after every epoch, keeping the best weights and stopping after
    ``patience`` epochs without improvement;
@@ -28,13 +28,21 @@ import time
 import numpy as np
 
 from siamese_utils import checkpoints
-from siamese_utils.recipe import Recipe, check_distributable, make_optimizer, recipe_for, training_dataset
+from siamese_utils.recipe import (
+    Recipe,
+    check_distributable,
+    make_optimizer,
+    pairs_per_step,
+    recipe_for,
+    training_dataset,
+)
 
 RESULT_KEYS = (
     "one_shot_official_runs",
     "one_shot_paper_protocol",
     "verification_accuracy",
     "train_seconds",
+    "evaluation_seconds",
     "profile",
     "seed",
     "hardware",
@@ -103,9 +111,9 @@ def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
         test_trials=evaluate.paper_protocol_trials(
             test, profile.n_way, recipe.test_trials, seed + 3, data.TEST_ALPHABETS
         ),
-        test_pairs=data.pair_arrays(
-            test, recipe.verification_pairs, seed + 4, profile.same_alphabet_negatives
-        ),
+        # The paper's test pairs (Table 1) draw a different character from anywhere in the
+        # test set, not preferably from the same alphabet as the training pairs do.
+        test_pairs=data.pair_arrays(test, recipe.verification_pairs, seed + 4, same_alphabet_negatives=0.0),
         calibration_pairs=data.pair_arrays(
             train, profile.validation_pairs, seed + 5, profile.same_alphabet_negatives
         ),
@@ -158,24 +166,25 @@ def _make_callbacks():
         """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`).
 
         With ``folder`` None (a worker that is not the chief) it keeps the state in memory.
+        The seconds it records come from ``clock`` (a :class:`train.TrainingClock`, first
+        among the callbacks): ``train_seconds`` the training steps alone, and
+        ``evaluation_seconds`` the end-of-epoch work between the clock and this callback
+        (threshold calibration, validation pairs and one-shot validation trials).
         """
 
-        def __init__(self, folder, network, optimizer, stopping, state):
+        def __init__(self, folder, network, optimizer, stopping, state, clock):
             super().__init__()
             self.folder, self.network, self.optimizer = folder, network, optimizer
-            self.stopping, self.state = stopping, state
-            self.started = time.perf_counter()
-            self.seconds_before = state.get("train_seconds", 0.0)
-
-        def on_train_begin(self, logs=None):
-            self.started = time.perf_counter()
+            self.stopping, self.state, self.clock = stopping, state, clock
 
         def on_epoch_end(self, epoch, logs=None):
             history = self.state.setdefault("history", {})
             for key, value in (logs or {}).items():
                 history.setdefault(key, []).append(float(value))
+            evaluation = self.state.get("evaluation_seconds", 0.0) + time.perf_counter() - self.clock.epoch_ended
             self.state.update(
-                train_seconds=self.seconds_before + time.perf_counter() - self.started,
+                train_seconds=self.clock.seconds,
+                evaluation_seconds=evaluation,
                 best=self.stopping.best,
                 best_epoch=self.stopping.best_epoch,
                 wait=self.stopping.wait,
@@ -194,6 +203,7 @@ class Reproduction:
     results: dict
     history: dict
     folder: pathlib.Path
+    splits: Splits  # the data it trained, validated and was tested on
 
 
 def reproduce(
@@ -287,10 +297,11 @@ def reproduce(
         best_epoch=state.get("best_epoch", 0),
         wait=state.get("wait", 0),
     )
-    callbacks = [train.VerificationCheck(network, *splits.validation_pairs), stopping]
-    if recipe.loss == "ranking":  # the loss leaves the threshold free; set it first
-        callbacks.insert(0, train.ThresholdCalibration(network, *splits.calibration_pairs))
-    callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state))
+    clock = train.TrainingClock(state.get("train_seconds", 0.0))
+    callbacks = [clock, train.VerificationCheck(network, *splits.validation_pairs), stopping]
+    if recipe.training_loss == "ranking":  # the loss leaves the threshold free; set it first
+        callbacks.insert(1, train.ThresholdCalibration(network, *splits.calibration_pairs))
+    callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state, clock))
     if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
     finished_early = state.get("wait", 0) >= recipe.patience
@@ -311,15 +322,20 @@ def reproduce(
     stopping.restore_best()
     state = (checkpoints.read_state(folder) if folder else None) or state
 
+    evaluation_started = time.perf_counter()
     results = evaluate_reproduction(network, splits, profile)
+    final_evaluation = time.perf_counter() - evaluation_started
     epochs = len(state["history"].get("val_one_shot", []))
     results.update(
         profile=profile.name,
         seed=seed,
         hardware=hardware(),
+        # Training steps alone; validation during training and the final test scoring apart.
         train_seconds=round(float(state.get("train_seconds", 0.0)), 1),
+        evaluation_seconds=round(float(state.get("evaluation_seconds", 0.0)) + final_evaluation, 1),
         epochs_trained=epochs,
         steps_trained=epochs * recipe.steps_per_epoch,
+        pairs_trained=epochs * recipe.steps_per_epoch * pairs_per_step(profile, recipe),
         best_epoch=int(state.get("best_epoch", 0)),
         validation_one_shot=float(state.get("best", 0.0)),
         recipe=recipe.as_dict(),
@@ -333,25 +349,19 @@ def reproduce(
     results = json.loads(json.dumps(results))  # exactly what the file holds (tuples -> lists)
     if folder is not None:
         checkpoints.write_json(folder / checkpoints.RESULTS, results, overwrite=False)
-    return Reproduction(network=network, results=results, history=state["history"], folder=folder)
+    return Reproduction(network=network, results=results, history=state["history"], folder=folder,
+                        splits=splits)
 
 
 def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
-    """What ``fit`` trains: the network itself (pairs) or its all-pairs wrapper, compiled."""
-    import keras
-
-    from siamese_utils.train import AllPairsTrainer
+    """What ``fit`` trains: the network up to its score (pairs) or its all-pairs wrapper."""
+    from siamese_utils.train import AllPairsTrainer, compile_for_verification
 
     if recipe.sampler == "all-pairs":
         trainer = AllPairsTrainer(network, int(np.prod(profile.episode)), loss=recipe.loss)
         trainer.compile(optimizer=optimizer)
         return trainer
-    network.compile(
-        optimizer=optimizer,
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-    )
-    return network
+    return compile_for_verification(network, optimizer)
 
 
 def _train_distributed(strategy, trained, optimizer, network, callbacks, splits, profile, recipe,
@@ -368,6 +378,7 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
     network.stop_training = False
     hooks.on_train_begin()
     for epoch in range(start_epoch, recipe.max_epochs):
+        hooks.on_epoch_begin(epoch)
         logs = {"loss": trainer.train(recipe.steps_per_epoch)}
         network.set_weights(trained.get_weights())
         hooks.on_epoch_end(epoch, logs)
@@ -380,11 +391,14 @@ def evaluate_reproduction(network, splits: Splits, profile) -> dict:
     """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
     from siamese_utils import evaluate
 
+    from siamese_utils.model import logit_network
+
     (left, right), labels = splits.test_pairs
-    p = network.predict([left, right], batch_size=256, verbose=0)[:, 0]
+    scores = logit_network(network).predict([left, right], batch_size=256, verbose=0)[:, 0]
     official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
     return {
-        "verification_accuracy": float(np.mean((p > 0.5) == (labels[:, 0] > 0.5))),
+        # score > 0 is p(same) > 0.5
+        "verification_accuracy": float(np.mean((scores > 0.0) == (labels[:, 0] > 0.5))),
         "one_shot_paper_protocol": evaluate.one_shot(network, splits.test_trials).accuracy,
         "one_shot_official_runs": official.accuracy,
         "verification_pairs": int(len(labels)),

@@ -24,20 +24,32 @@ from siamese_utils.data import (
     pair_dataset,
     sample_episodes,
 )
-from siamese_utils.model import similarity_logits, twin_of
+from siamese_utils.model import logit_network, score_embeddings, similarity_logits, twin_of
 from siamese_utils.recipe import ALL_PAIRS_LOSSES
 
 
-def compile_for_verification(network: keras.Model, learning_rate: float) -> keras.Model:
-    """Compile ``network`` with binary cross-entropy, Adam and a verification accuracy."""
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}.")
-    network.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
+    """The model that pair training fits: ``network`` up to its score, compiled.
+
+    The paper's binary cross-entropy is computed from the score before the sigmoid
+    (:func:`siamese_utils.model.logit_network`, weights shared with ``network``), which is
+    exact where a saturated probability would be clipped. The accuracy counts a pair as
+    "same" when its score is above 0, that is p(same) > 0.5.
+
+    Args:
+        optimizer: a Keras optimiser, or a learning rate for Adam.
+    """
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        if not (isinstance(optimizer, (int, float)) and optimizer > 0):
+            raise ValueError(f"learning_rate must be positive, got {optimizer!r}.")
+        optimizer = keras.optimizers.Adam(optimizer)
+    scores = logit_network(network)
+    scores.compile(
+        optimizer=optimizer,
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
     )
-    return network
+    return scores
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -57,7 +69,7 @@ class EpochLog(keras.callbacks.Callback):
 
 @dataclasses.dataclass(frozen=True)
 class TrainingRun:
-    """What a training run produced: per-epoch metrics and its wall time."""
+    """What a training run produced: per-epoch metrics and the seconds of training steps."""
 
     history: dict[str, list[float]]
     seconds: float
@@ -80,8 +92,7 @@ def train_verification(
     (``profile.validation_pairs`` of them, fixed) from ``validation_split``; metrics are
     recorded every ``profile.steps_per_epoch`` steps.
     """
-    if not network.compiled:
-        compile_for_verification(network, profile.learning_rate)
+    trainable = compile_for_verification(network, profile.learning_rate)
     steps = profile.epochs * profile.steps_per_epoch
     training = pair_dataset(
         train_split, profile.batch_size, steps, seed, profile.same_alphabet_negatives
@@ -89,10 +100,10 @@ def train_verification(
     validation = pair_arrays(
         validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
     )
-    callbacks = [EpochLog(profile.epochs)] if verbose else []
-    history, seconds = _timed_fit(
-        network, training, profile, callbacks, validation_data=validation, validation_batch_size=256
-    )
+    callbacks = [VerificationCheck(network, *validation)]
+    if verbose:
+        callbacks.append(EpochLog(profile.epochs))
+    history, seconds = _timed_fit(trainable, training, profile, callbacks)
     return TrainingRun(
         history=history,
         seconds=seconds,
@@ -102,20 +113,20 @@ def train_verification(
     )
 
 
-def _timed_fit(model: keras.Model, dataset, profile, callbacks, **fit_options):
-    """``model.fit`` for the profile's epochs; returns the history as floats and the seconds."""
-    started = time.perf_counter()
+def _timed_fit(model: keras.Model, dataset, profile, callbacks):
+    """``model.fit`` for the profile's epochs; returns the history as floats and the seconds
+    of training steps alone (a :class:`TrainingClock` first among the callbacks leaves the
+    validation after every epoch out)."""
+    clock = TrainingClock()
     history = model.fit(
         dataset,
         epochs=profile.epochs,
         steps_per_epoch=profile.steps_per_epoch,
-        callbacks=callbacks,
+        callbacks=[clock, *callbacks],
         shuffle=False,  # the samplers already shuffled; Keras cannot shuffle a tf.data pipeline
         verbose=0,
-        **fit_options,
     )
-    seconds = time.perf_counter() - started
-    return {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
+    return {key: [float(v) for v in values] for key, values in history.history.items()}, clock.seconds
 
 
 class AllPairsTrainer(keras.Model):
@@ -138,8 +149,9 @@ class AllPairsTrainer(keras.Model):
         What a one-shot trial asks: for every pair of two drawings of one character, the
         softmax cross-entropy of that pair's score against the scores of the first image
         with every other character of the batch. Only differences between scores enter it,
-        so it never moves the classifier's bias, the threshold between "same" and
-        "different": :class:`ThresholdCalibration` sets that after every epoch.
+        so it cannot move the classifier's bias, the threshold between "same" and
+        "different": the trainer makes the bias non-trainable (it stays so on the network)
+        and :class:`ThresholdCalibration` sets it after every epoch.
     """
 
     def __init__(self, network: keras.Model, batch_size: int, loss: str = "balanced-bce", **kwargs):
@@ -153,6 +165,10 @@ class AllPairsTrainer(keras.Model):
         self.loss_name = loss
         self.twin = twin_of(network)
         self.distance = network.get_layer("l1_distance")
+        if loss == "ranking":
+            # Its gradient is zero in exact arithmetic; freezing it keeps the optimiser's
+            # rounding from moving it, and leaves the threshold to calibrate_threshold.
+            network.get_layer("similarity").bias.trainable = False
         left, right = np.triu_indices(self.batch_size, k=1)
         self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
         # Where each pair's score goes in the (batch, batch) matrix of the ranking loss: both
@@ -229,7 +245,7 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     from siamese_utils.embeddings import embed
 
     left, right = (embed(network, images) for images in pairs)
-    logits = ops.convert_to_numpy(similarity_logits(network, np.abs(left - right))).astype(np.float64)
+    logits = score_embeddings(network, left, right).astype(np.float64)
     same = np.asarray(labels, np.float64).reshape(-1) > 0.5
     if same.all() or not same.any():
         raise ValueError("Calibrating the threshold needs pairs of both kinds, same and different.")
@@ -249,6 +265,28 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     bias = network.get_layer("similarity").bias
     bias.assign(ops.convert_to_numpy(bias) + np.float32(shift))
     return shift
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Counts the seconds spent in training steps alone, epoch by epoch.
+
+    Put it first among the callbacks: its ``on_epoch_end`` then runs before any other
+    callback's end-of-epoch work (calibration, validation, checkpoints), so ``seconds``
+    counts only the epoch's training steps. ``epoch_ended`` is when the last epoch's
+    steps ended, for a later callback to time its own work from.
+    """
+
+    def __init__(self, seconds_before: float = 0.0):
+        super().__init__()
+        self.seconds = float(seconds_before)
+        self.epoch_started = self.epoch_ended = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_ended = time.perf_counter()
+        self.seconds += self.epoch_ended - self.epoch_started
 
 
 class ThresholdCalibration(keras.callbacks.Callback):
@@ -278,13 +316,15 @@ class VerificationCheck(keras.callbacks.Callback):
         self.network, self.pairs, self.labels = network, pairs, np.asarray(labels, np.float32)
 
     def on_epoch_end(self, epoch, logs=None):
-        p = np.clip(self.network.predict(self.pairs, batch_size=256, verbose=0), 1e-7, 1 - 1e-7)
+        scores = logit_network(self.network).predict(self.pairs, batch_size=256, verbose=0).astype(np.float64)
         y = self.labels
+        # Cross-entropy from the scores: -log p = softplus(-s), -log(1 - p) = softplus(s).
+        entropy = np.mean(y * np.logaddexp(0.0, -scores) + (1 - y) * np.logaddexp(0.0, scores))
         # Keras' own validation loss includes the L2 penalties; so does this one.
         penalty = float(sum(np.sum(ops.convert_to_numpy(loss)) for loss in self.network.losses))
         if logs is not None:
-            logs["val_loss"] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))) + penalty
-            logs["val_accuracy"] = float(np.mean((p > 0.5) == (y > 0.5)))
+            logs["val_loss"] = float(entropy) + penalty
+            logs["val_accuracy"] = float(np.mean((scores > 0.0) == (y > 0.5)))
 
 
 def train_all_pairs(

@@ -18,7 +18,8 @@ def test_cached_and_per_pair_evaluation_agree_and_are_timed():
 
 def test_pipeline_benchmark_times_both_pipelines():
     figures = pipeline.run(steps=4, repeats=1, profile_name="smoke")
-    assert [f.measured for f in figures] == ["pair pipeline", "episode pipeline"]
+    assert [f.measured for f in figures] == [
+        "paper recipe's pipeline (pairs, warped)", "fast recipe's pipeline (episodes, warped)"]
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
 
 

@@ -34,3 +34,14 @@ def test_book_builds_without_warnings_and_every_page_exists():
     assert build_book.missing_pages() == []
     chapter = (build_book.HTML / "book" / "01-macro-architecture.html").read_text()
     assert "Traceback" not in chapter and "Could not find cuda" not in chapter
+    # Chapter 6's reproduction left its run folder: a separate program that scores every
+    # (query, candidate) pair of all_runs.zip with the whole saved network must agree
+    # with the accuracy the book printed, within half a point.
+    profile = env["SIAMESE_PROFILE"]
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check_official_runs.py"),
+         str(ROOT / "results" / f"{profile}-seed2015")],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    print(check.stdout)
+    assert check.returncode == 0, check.stdout + check.stderr[-3000:]

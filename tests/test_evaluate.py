@@ -108,8 +108,29 @@ def test_cached_embedding_scores_equal_the_full_model_on_every_pair(runs):
     trial = np.arange(40)
     left = runs.images[np.repeat(runs.queries[trial], 20)]
     right = runs.images[runs.candidates[trial].ravel()]
-    direct = network.predict([left, right], verbose=0).reshape(40, 20)
-    np.testing.assert_allclose(fast[:40], direct, rtol=1e-5, atol=1e-6)
+    direct = model.logit_network(network).predict([left, right], verbose=0).reshape(40, 20)
+    np.testing.assert_allclose(fast[:40], direct, rtol=1e-5, atol=1e-5)
+    # The network's own output is the sigmoid of that score.
+    probability = network.predict([left, right], verbose=0).reshape(40, 20)
+    np.testing.assert_allclose(probability, 1 / (1 + np.exp(-direct)), rtol=1e-5, atol=1e-6)
+
+
+def test_candidates_are_ranked_by_score_where_probabilities_saturate(runs):
+    # Scores of 40 and 30 are both p = 1.0 in float32; the ranking must still see 40 > 30.
+    scores = np.array([[30.0, 40.0] + [-5.0] * 18])
+    p = (1 / (1 + np.exp(-scores))).astype(np.float32)
+    assert p[0, 0] == p[0, 1] == 1.0
+    assert evaluate.pick_candidates(scores)[0] == 1
+    set_seed(0)
+    network = model.network_for(profiles.get_profile("smoke"))
+    head = network.get_layer("similarity")
+    head.kernel.assign(head.kernel * 100.0)  # spread the untrained scores apart
+    head.bias.assign(head.bias + 30.0)  # and put every pair where the sigmoid saturates
+    trial = runs.candidates[:1]
+    pairs = [runs.images[np.repeat(runs.queries[:1], 20)], runs.images[trial.ravel()]]
+    assert np.all(network.predict(pairs, verbose=0) == 1.0)  # p ties every candidate
+    scores = evaluate.siamese_scores(network, runs)
+    assert len(np.unique(scores[0])) == 20  # the scores still tell all 20 apart
 
 
 def test_pixel_nearest_neighbour_beats_chance_and_picks_identical_images(runs):

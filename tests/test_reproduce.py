@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -21,8 +22,7 @@ RECIPE = recipe.recipe_for(SMOKE)
 
 
 def test_every_character_has_twenty_drawers_split_twelve_four_four(background):
-    slots = background.drawer_slots()
-    assert np.array_equal(np.bincount(slots), np.full(20, background.num_characters))
+    assert np.array_equal(np.bincount(background.drawers), np.full(20, background.num_characters))
     parts = [background.select_drawers(d) for d in
              (data.TRAINING_DRAWERS, data.VALIDATION_DRAWERS, data.TEST_DRAWERS)]
     assert [len(p) for p in parts] == [12 * 964, 4 * 964, 4 * 964]
@@ -96,9 +96,49 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
     assert written["profile"] == "smoke" and written["seed"] == 0
     assert written["official_trials"] == 400 and written["paper_protocol_trials"] == RECIPE.test_trials
     assert written["hardware"]["cpus"] >= 1 and written["train_seconds"] > 0
+    # Training steps alone; the validation and test scoring are counted apart.
+    assert written["evaluation_seconds"] > 0
     assert written == run.results
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 1 + written["epochs_trained"]
+
+
+def test_an_independent_program_scoring_every_pair_with_the_whole_network_agrees(tmp_path):
+    _run(tmp_path / "run")
+    checker = pathlib.Path(__file__).resolve().parents[1] / "tools" / "check_official_runs.py"
+    result = subprocess.run([sys.executable, str(checker), str(tmp_path / "run")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "independent check" in result.stdout
+
+
+def test_the_same_seed_in_two_processes_on_one_machine_writes_the_same_results(tmp_path):
+    # What the README promises: one machine, one thread count, one seed -> the same numbers.
+    written = []
+    for name in ("first", "second"):
+        command = [sys.executable, "-m", "siamese_utils.train", "--profile", "smoke", "--seed", "3",
+                   "--output", str(tmp_path / name), "--quiet"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        written.append(json.loads((tmp_path / name / "results.json").read_text()))
+    varying = {"train_seconds", "evaluation_seconds", "created", "command"}
+    first, second = ({k: v for k, v in w.items() if k not in varying} for w in written)
+    assert first == second
+
+
+def test_the_training_clock_leaves_the_end_of_epoch_work_out():
+    import time
+
+    from siamese_utils import train
+
+    clock = train.TrainingClock(seconds_before=1.0)
+    clock.on_epoch_begin(0)
+    time.sleep(0.05)
+    clock.on_epoch_end(0)
+    time.sleep(0.2)  # what later callbacks do (validation, checkpoints) is not training
+    clock.on_epoch_begin(1)
+    clock.on_epoch_end(1)
+    assert 1.04 < clock.seconds < 1.2
 
 
 def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(tmp_path):

@@ -116,6 +116,10 @@ def test_the_ranking_loss_never_moves_the_threshold(background):
         loss = trainer.ranking_loss(background.characters[chosen], trainer(background.images[chosen]))
     gradient = tape.gradient(loss, network.get_layer("similarity").bias)
     assert float(np.abs(np.asarray(gradient)).max()) < 1e-6
+    # And the optimiser never sees it: the ranking trainer freezes the bias.
+    bias = network.get_layer("similarity").bias
+    assert not bias.trainable
+    assert all(v is not bias for v in trainer.trainable_variables)
 
 
 def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart(background):
