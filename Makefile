@@ -22,6 +22,7 @@ book: setup
 	SIAMESE_PROFILE=$(PROFILE) $(BIN)/python tools/build_book.py
 
 test: setup
+	$(BIN)/ruff check .
 	SIAMESE_PROFILE=smoke $(BIN)/python -m pytest tests book --durations=25
 	@echo "The book built by the tests: $(CURDIR)/_build/html/index.html"
 

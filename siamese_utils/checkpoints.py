@@ -2,8 +2,9 @@
 
 A run folder holds:
 
-* ``checkpoints/epoch-NNNN/`` - the network (``network.keras``) and the optimiser's
-  variables (``optimizer.npz``) after epoch ``NNNN``;
+* ``checkpoints/epoch-NNNN/`` - the network (``network.keras``), the optimiser's variables
+  (``optimizer.npz``) and the run state (``state.json``) after epoch ``NNNN``; the two
+  newest are kept, so a checkpoint damaged after it was written costs one epoch at most;
 * ``state.json`` - which checkpoint is the latest, the history so far, the early-stopping
   state and the seconds trained; it is replaced atomically *after* its checkpoint is
   complete, so a run killed in the middle of a save resumes from the previous checkpoint;
@@ -39,7 +40,17 @@ class RunExistsError(FileExistsError):
     """The output folder already holds a run, and neither resuming nor overwriting was asked."""
 
 
-def prepare_run_folder(folder, resume: bool, overwrite: bool) -> pathlib.Path:
+class DamagedRunError(RuntimeError):
+    """A run cannot be resumed: its state and every checkpoint are damaged or missing."""
+
+
+# How the messages name the two choices: as arguments of reproduce() from Python, as flags of
+# python -m siamese_utils.train on the command line.
+PYTHON_OPTIONS = {"resume": "resume=True", "overwrite": "overwrite=True"}
+COMMAND_LINE_OPTIONS = {"resume": "--resume", "overwrite": "--overwrite"}
+
+
+def prepare_run_folder(folder, resume: bool, overwrite: bool, options: dict = PYTHON_OPTIONS) -> pathlib.Path:
     """Create or check ``folder`` for a run; returns it as a path.
 
     Raises:
@@ -49,7 +60,8 @@ def prepare_run_folder(folder, resume: bool, overwrite: bool) -> pathlib.Path:
         PermissionError: when the folder cannot be written.
     """
     if resume and overwrite:
-        raise ValueError("Choose one of resume (continue the run) and overwrite (start over).")
+        raise ValueError(
+            f"Choose one of {options['resume']} (continue the run) and {options['overwrite']} (start over).")
     folder = pathlib.Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,12 +76,13 @@ def prepare_run_folder(folder, resume: bool, overwrite: bool) -> pathlib.Path:
     if (folder / RESULTS).exists() and resume:
         raise RunExistsError(
             f"The run in {folder} has finished ({RESULTS} exists); there is nothing to resume. "
-            "Pass overwrite to train it again, or choose another output folder."
+            f"Pass {options['overwrite']} to train it again, or choose another output folder."
         )
     if existing and not (resume or overwrite):
         raise RunExistsError(
-            f"{folder} already holds a run ({', '.join(existing)}). Pass resume to continue "
-            "it from its last checkpoint, overwrite to replace it, or choose another folder."
+            f"{folder} already holds a run ({', '.join(existing)}). Pass {options['resume']} to "
+            f"continue it from its last checkpoint, {options['overwrite']} to replace it, or choose "
+            "another folder."
         )
     if overwrite:
         for name in existing:
@@ -114,9 +127,11 @@ def save_network(network, path) -> None:
 
 
 def save_checkpoint(folder, network, optimizer, epoch: int, state: dict) -> None:
-    """Save the network and optimiser after ``epoch`` (1-based), then point the state at them.
+    """Save the network, optimiser and state after ``epoch`` (1-based), then point the run at them.
 
-    Older checkpoints are removed only once the new state is in place.
+    The checkpoint folder is complete before it gets its final name, and the run's
+    ``state.json`` is replaced only after that. The checkpoint before it is kept; older ones
+    are removed once the new state is in place.
     """
     folder = pathlib.Path(folder)
     root = folder / CHECKPOINTS
@@ -126,15 +141,22 @@ def save_checkpoint(folder, network, optimizer, epoch: int, state: dict) -> None
     network.save(staging / "network.keras")
     variables = {f"v{i:04d}": np.asarray(v) for i, v in enumerate(_optimizer_values(optimizer))}
     np.savez(staging / "optimizer.npz", **variables)
+    saved_state = {**state, "epoch": epoch, "checkpoint": f"{CHECKPOINTS}/{final.name}"}
+    write_json(staging / STATE, saved_state)  # the checkpoint's own copy, to resume from
     os.chmod(staging, _default_mode(directory=True))
     if final.exists():
         shutil.rmtree(final)
     os.replace(staging, final)
-    write_json(folder / STATE, {**state, "epoch": epoch, "checkpoint": f"{CHECKPOINTS}/{final.name}"})
+    write_json(folder / STATE, saved_state)
     _write_history_csv(folder / HISTORY, state.get("history", {}))
+    keep = {path.name for path in _checkpoints_newest_first(root)[:2]}
     for old in root.iterdir():
-        if old.name != final.name:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _checkpoints_newest_first(root: pathlib.Path) -> list[pathlib.Path]:
+    return sorted((p for p in root.glob("epoch-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
 
 
 def _optimizer_values(optimizer):
@@ -144,14 +166,81 @@ def _optimizer_values(optimizer):
 
 
 def read_state(folder) -> dict | None:
-    """The saved state of the run in ``folder``, or ``None`` when it has none."""
+    """The saved state of the run in ``folder``, or ``None`` when it has none.
+
+    Raises:
+        DamagedRunError: when ``state.json`` is not valid JSON.
+    """
     path = pathlib.Path(folder) / STATE
     if not path.exists():
         return None
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise DamagedRunError(f"{path} is damaged (not valid JSON: {error}).") from error
 
 
-def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variables) -> None:
+def _checkpoint_problem(checkpoint: pathlib.Path) -> str | None:
+    """Why the checkpoint folder cannot be resumed from, or ``None`` when it is complete."""
+    from siamese_utils.model import load_model
+
+    try:
+        load_model(checkpoint / "network.keras")
+        with np.load(checkpoint / "optimizer.npz") as saved:
+            for name in saved.files:
+                saved[name]
+    except Exception as error:  # a truncated zip fails in zipfile, h5py or Keras alike
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def resume_state(folder, options: dict = PYTHON_OPTIONS, report=None) -> dict | None:
+    """The state to resume the run in ``folder`` from, checked; ``None`` when it has none.
+
+    Normally the run's ``state.json`` and the checkpoint it names. A damaged ``state.json``
+    or a damaged checkpoint (a truncated ``network.keras``, say) is reported through
+    ``report`` (a function taking a message) and the run falls back to the newest complete
+    checkpoint, which carries its own state.
+
+    Raises:
+        DamagedRunError: when no complete checkpoint is left.
+    """
+    folder = pathlib.Path(folder)
+    report = report or (lambda message: None)
+    candidates = []
+    try:
+        state = read_state(folder)
+        if state is not None:
+            candidates.append(state)
+    except DamagedRunError as error:
+        report(f"{error} Resuming from the newest complete checkpoint instead.")
+    for checkpoint in _checkpoints_newest_first(folder / CHECKPOINTS):
+        try:
+            candidates.append(json.loads((checkpoint / STATE).read_text()))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue  # a checkpoint without a readable state of its own cannot be resumed
+    if not candidates:
+        return None
+    tried = set()
+    for state in candidates:
+        checkpoint = folder / state.get("checkpoint", "")
+        if not state.get("checkpoint") or checkpoint in tried:
+            continue
+        tried.add(checkpoint)
+        problem = _checkpoint_problem(checkpoint)
+        if problem is None:
+            if len(tried) > 1 or state is not candidates[0]:
+                report(f"Resuming from {checkpoint} (after epoch {state['epoch']}).")
+            return state
+        report(f"The checkpoint {checkpoint} is damaged ({problem[:300]}); trying the one before it.")
+    raise DamagedRunError(
+        f"The run in {folder} has no complete checkpoint left to resume from. Start it over with "
+        f"{options['overwrite']}, or choose another output folder."
+    )
+
+
+def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variables,
+                       options: dict = PYTHON_OPTIONS) -> None:
     """Load the checkpoint ``state`` points at into ``network`` and ``optimizer``.
 
     The optimiser is built for ``trainable_variables`` first, so its slots exist to receive
@@ -168,7 +257,7 @@ def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variab
         raise ValueError(
             f"The checkpoint in {checkpoint} holds {len(values)} optimiser variables but this "
             f"optimiser has {len(optimizer.variables)}: it was saved by a different recipe. "
-            "Resume with the same profile and recipe, or start over with overwrite."
+            f"Resume with the same profile and recipe, or start over with {options['overwrite']}."
         )
     for variable, value in zip(optimizer.variables, values):
         variable.assign(value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import socket
 
 import numpy as np
 
@@ -114,7 +115,7 @@ class OmniglotSplit:
         """Number of distinct characters in this split."""
         return int(len(np.unique(self.characters)))
 
-    def select_alphabets(self, names) -> "OmniglotSplit":
+    def select_alphabets(self, names) -> OmniglotSplit:
         """Return the part of this split that belongs to the alphabets ``names``.
 
         Raises:
@@ -131,7 +132,7 @@ class OmniglotSplit:
         ids = [self.alphabet_names.index(n) for n in names]
         return self._subset(np.isin(self.alphabets, ids), f"{len(names)} alphabets")
 
-    def select_drawers(self, drawers) -> "OmniglotSplit":
+    def select_drawers(self, drawers) -> OmniglotSplit:
         """Return the images drawn by the given drawers (see :data:`TRAINING_DRAWERS`).
 
         Raises:
@@ -145,7 +146,7 @@ class OmniglotSplit:
             )
         return self._subset(np.isin(self.drawers, drawers), f"{len(drawers)} drawers")
 
-    def _subset(self, keep: np.ndarray, description: str) -> "OmniglotSplit":
+    def _subset(self, keep: np.ndarray, description: str) -> OmniglotSplit:
         return OmniglotSplit(
             name=f"{self.name}[{description}]",
             images=_read_only(self.images[keep]),
@@ -155,7 +156,7 @@ class OmniglotSplit:
             drawers=_read_only(self.drawers[keep]),
         )
 
-    def index(self) -> "CharacterIndex":
+    def index(self) -> CharacterIndex:
         """The alphabet -> character -> image index of this split."""
         return CharacterIndex.from_split(self)
 
@@ -179,6 +180,27 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> str | None:
     return os.environ.get("TFDS_DATA_DIR") or None
 
 
+# tfds' Omniglot builder downloads its archives from the dataset's GitHub repository. Without
+# a connection tfds would retry each download for minutes; a quick probe answers at once.
+DOWNLOAD_HOST = "github.com"
+PROBE_SECONDS = 10
+
+
+def can_reach_download_host(timeout: float = PROBE_SECONDS) -> bool:
+    """Whether a TCP connection to tfds' download host opens within ``timeout`` seconds.
+
+    Behind an HTTPS proxy (``HTTPS_PROXY`` set) a direct connection proves nothing, so the
+    answer is then yes and tfds tries for itself.
+    """
+    if os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy"):
+        return True
+    try:
+        with socket.create_connection((DOWNLOAD_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _omniglot_builder(data_dir: str | None, download: bool):
     """A tfds builder for Omniglot, prepared (downloaded) if needed and allowed."""
     import tensorflow_datasets as tfds
@@ -197,6 +219,11 @@ def _omniglot_builder(data_dir: str | None, download: bool):
     )
     if not download:
         raise OmniglotNotFoundError(advice + " Downloading was switched off (download=False).")
+    if not can_reach_download_host():
+        raise OmniglotNotFoundError(
+            f"{advice} This machine cannot reach {DOWNLOAD_HOST} (no connection within "
+            f"{PROBE_SECONDS} s), so tfds cannot download it here."
+        )
     try:
         builder.download_and_prepare()
     except Exception as error:  # network, disk and checksum failures alike
@@ -288,7 +315,7 @@ class CharacterIndex:
     alphabet_characters: np.ndarray
 
     @classmethod
-    def from_split(cls, split: OmniglotSplit) -> "CharacterIndex":
+    def from_split(cls, split: OmniglotSplit) -> CharacterIndex:
         """Index the images of ``split`` (stable order: by character id, then position)."""
         character_ids, first, counts = np.unique(
             split.characters, return_index=True, return_counts=True

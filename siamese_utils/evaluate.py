@@ -22,7 +22,6 @@ model with constant output scores 1/N, not 100%.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import zipfile
 

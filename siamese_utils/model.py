@@ -345,7 +345,8 @@ def check_images(network: keras.Model, images) -> None:
     Keras itself would accept a ``uint8`` array of 0..255 and silently compute nonsense.
 
     Raises:
-        ValueError: wrong shape (size or channel count) or values outside [0, 1].
+        ValueError: wrong shape (size or channel count), NaN or infinite values, or values
+            outside [0, 1].
         TypeError: an integer or non-numeric dtype.
     """
     import numpy as np
@@ -363,6 +364,12 @@ def check_images(network: keras.Model, images) -> None:
             f"The images have dtype {images.dtype}; the network expects floats in [0, 1] "
             "with ink = 1. Convert them, e.g. images.astype('float32') / 255 (and invert "
             "black-on-white images: 1 - x)."
+        )
+    if images.size and not np.isfinite(images).all():
+        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        raise ValueError(
+            f"{bad} of the image values are NaN or infinite; the network expects finite values "
+            "in [0, 1] with ink = 1. Check how the images were loaded or scaled."
         )
     if images.size and (images.min() < 0.0 or images.max() > 1.0):
         raise ValueError(

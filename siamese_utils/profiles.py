@@ -86,7 +86,7 @@ class Profile:
         """Number of epochs of a main run (``train_steps / steps_per_epoch``, rounded up)."""
         return -(-self.train_steps // self.steps_per_epoch)
 
-    def for_experiment(self) -> "Profile":
+    def for_experiment(self) -> Profile:
         """This profile with the shorter training of one arm of a comparison."""
         return dataclasses.replace(
             self,
@@ -94,7 +94,7 @@ class Profile:
             steps_per_epoch=self.experiment_steps_per_epoch,
         )
 
-    def for_sweep(self) -> "Profile":
+    def for_sweep(self) -> Profile:
         """This profile with the all-pairs training of one arm of a sweep (5 epochs)."""
         return dataclasses.replace(
             self,

@@ -218,6 +218,7 @@ def reproduce(
     data_dir=None,
     command: str | None = None,
     strategy=None,
+    options: dict = checkpoints.PYTHON_OPTIONS,
 ) -> Reproduction:
     """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
 
@@ -237,10 +238,13 @@ def reproduce(
             train data-parallel with the custom loop of :mod:`siamese_utils.distributed`
             (``pairs`` recipes only). Every worker trains and evaluates; only the chief
             writes the run folder.
+        options: how messages name resuming and overwriting: the arguments of this function
+            (the default) or, for the command line, ``checkpoints.COMMAND_LINE_OPTIONS``.
 
     Raises:
         checkpoints.RunExistsError: ``output`` holds a run and neither ``resume`` nor
             ``overwrite`` was asked.
+        checkpoints.DamagedRunError: ``resume`` was asked of a run with no complete checkpoint.
         PermissionError: ``output`` cannot be written.
     """
     import keras
@@ -253,8 +257,10 @@ def reproduce(
         check_distributable(recipe)
     chief = strategy is None or distributed.is_chief(strategy)
     # Other workers read a resumed run's state from the chief's folder but write nothing.
-    folder = checkpoints.prepare_run_folder(output, resume, overwrite) if chief else None
-    state = checkpoints.read_state(output) if resume else None
+    folder = checkpoints.prepare_run_folder(output, resume, overwrite, options) if chief else None
+    # A damaged state.json or checkpoint is reported, and the run falls back to the newest
+    # complete checkpoint (at most one epoch lost).
+    state = checkpoints.resume_state(output, options, report=lambda m: print(m, file=sys.stderr)) if resume else None
     if resume and state is None:
         if verbose:
             print(f"No checkpoint in {output}; starting a new run.")
@@ -265,7 +271,7 @@ def reproduce(
         raise ValueError(
             f"The run in {output} was started with another {' and '.join(changed)} "
             f"({', '.join(f'{k}={state.get(k)!r}' for k in changed)}); resume it with the same "
-            "settings, or start over with overwrite."
+            f"settings, or start over with {options['overwrite']}."
         )
     start_epoch = int(state.get("epoch", 0))
 
@@ -276,13 +282,15 @@ def reproduce(
         optimizer = make_optimizer(recipe)
         trainable = _compiled_for_fit(network, optimizer, recipe, profile)
         if start_epoch:
-            checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables)
+            checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables,
+                                           options)
     else:
         with strategy.scope():  # variables mirrored on every replica
             trainable = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
             optimizer = make_optimizer(recipe)
             if start_epoch:
-                checkpoints.restore_checkpoint(output, state, trainable, optimizer, trainable.trainable_variables)
+                checkpoints.restore_checkpoint(output, state, trainable, optimizer,
+                                               trainable.trainable_variables, options)
         # A plain copy of the weights for the callbacks to evaluate and save.
         network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
         network.set_weights(trainable.get_weights())
@@ -320,7 +328,8 @@ def reproduce(
                 verbose=1 if progress else 0,
             )
     stopping.restore_best()
-    state = (checkpoints.read_state(folder) if folder else None) or state
+    # `state` is the dict the checkpoint callback kept up to date (its history, times and best
+    # epoch); the file on disk may be a damaged one that this run resumed past.
 
     evaluation_started = time.perf_counter()
     results = evaluate_reproduction(network, splits, profile)
@@ -390,7 +399,6 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
 def evaluate_reproduction(network, splits: Splits, profile) -> dict:
     """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
     from siamese_utils import evaluate
-
     from siamese_utils.model import logit_network
 
     (left, right), labels = splits.test_pairs
@@ -450,8 +458,9 @@ def main(argv=None) -> int:
             recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
             data_dir=args.data_dir, strategy=strategy,
             command="python -m siamese_utils.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+            options=checkpoints.COMMAND_LINE_OPTIONS,
         )
-    except (checkpoints.RunExistsError, PermissionError, ValueError) as error:
+    except (checkpoints.RunExistsError, checkpoints.DamagedRunError, PermissionError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     shown = {key: run.results[key] for key in RESULT_KEYS if key != "hardware"}

@@ -148,6 +148,18 @@ def test_missing_dataset_error_names_tfds_data_dir_and_the_download(tmp_path):
     assert "tfds.load('omniglot')" in message
 
 
+def test_an_empty_data_folder_offline_fails_at_once_with_the_advice(tmp_path):
+    import time
+
+    if data.can_reach_download_host():
+        pytest.skip("this machine is online: tfds would download Omniglot instead of failing")
+    started = time.perf_counter()
+    with pytest.raises(data.OmniglotNotFoundError, match="cannot reach") as error:
+        data.load_split("train", 32, data_dir=tmp_path)
+    assert time.perf_counter() - started < 30  # not tfds' minutes of retries
+    assert "TFDS_DATA_DIR" in str(error.value)
+
+
 def test_episodes_group_images_by_alphabet_then_character(background):
     episodes = data.sample_episodes(background, 20, seed=0, alphabets=3, characters=5, images_per_character=4)
     assert episodes.images.shape == episodes.characters.shape == (20, 3 * 5 * 4)

@@ -201,8 +201,11 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
         (np.full((2, 32, 32, 1), 255.0, np.float32), ValueError, "x / 255"),
         (np.zeros((2, 32, 32, 3), np.float32), ValueError, "one channel"),
         (np.zeros((32, 32, 1), np.float32), ValueError, "expects"),
+        (np.full((2, 32, 32, 1), np.nan, np.float32), ValueError, "NaN or infinite"),
+        (np.where(np.eye(32)[None, :, :, None] > 0, np.inf, 0.5).astype(np.float32), ValueError,
+         "32 of the image values are NaN or infinite"),
     ],
-    ids=["uint8", "0-255 floats", "three channels", "no batch axis"],
+    ids=["uint8", "0-255 floats", "three channels", "no batch axis", "all NaN", "some infinite"],
 )
 def test_images_of_the_wrong_dtype_range_or_channels_are_explained(images, error, message):
     network = model.network_for(profiles.get_profile("smoke"))

@@ -161,7 +161,7 @@ def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(
 def test_a_finished_run_is_never_overwritten_unless_asked(tmp_path):
     _run(tmp_path / "run")
     before = (tmp_path / "run" / "results.json").read_text()
-    with pytest.raises(checkpoints.RunExistsError, match="resume .* overwrite"):
+    with pytest.raises(checkpoints.RunExistsError, match="resume=True .* overwrite=True"):
         _run(tmp_path / "run")
     with pytest.raises(checkpoints.RunExistsError, match="nothing to resume"):
         _run(tmp_path / "run", resume=True)
@@ -182,12 +182,13 @@ def test_an_unwritable_output_folder_is_reported_before_training(tmp_path):
 
 
 def test_resuming_with_another_seed_or_recipe_is_refused(tmp_path):
-    checkpoints.prepare_run_folder(tmp_path, resume=False, overwrite=False)
-    state = {"profile": "smoke", "seed": 0, "recipe": json.loads(json.dumps(RECIPE.as_dict())),
-             "checkpoint": "checkpoints/epoch-0001", "epoch": 1}
-    checkpoints.write_json(tmp_path / "state.json", state)
+    _run(tmp_path, recipe=dataclasses.replace(RECIPE, max_epochs=1))
+    (tmp_path / "results.json").unlink()  # an interrupted run, as far as resuming can tell
     with pytest.raises(ValueError, match="recipe"):
         _run(tmp_path, resume=True, recipe=dataclasses.replace(RECIPE, patience=9))
+    with pytest.raises(ValueError, match="seed"):
+        reproduce.reproduce(SMOKE, 1, tmp_path, recipe=dataclasses.replace(RECIPE, max_epochs=1),
+                            resume=True, verbose=False)
 
 
 def test_early_stopping_stops_after_patience_epochs_without_progress(tmp_path):
@@ -258,7 +259,59 @@ def test_the_command_line_explains_a_folder_that_holds_a_run(tmp_path):
     finished = subprocess.run(_command(tmp_path), capture_output=True, text=True, timeout=300,
                               env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert finished.returncode == 2
-    assert "--resume" in finished.stderr or "resume" in finished.stderr
+    assert "--overwrite" in finished.stderr  # the flag, as the command line spells it
+
+
+def test_python_messages_name_the_arguments_not_the_flags(tmp_path):
+    _run(tmp_path / "run")
+    with pytest.raises(checkpoints.RunExistsError, match="overwrite=True") as error:
+        _run(tmp_path / "run", resume=True)
+    assert "--overwrite" not in str(error.value)
+
+
+THREE_EPOCHS = dataclasses.replace(RECIPE, max_epochs=3, patience=5)
+
+
+def _interrupted_copy(tmp_path):
+    """A finished three-epoch run, and a copy of it made resumable (results.json removed)."""
+    import shutil
+
+    whole = _run(tmp_path / "whole", recipe=THREE_EPOCHS)
+    shutil.copytree(tmp_path / "whole", tmp_path / "damaged")
+    (tmp_path / "damaged" / "results.json").unlink()
+    kept = sorted(p.name for p in (tmp_path / "damaged" / "checkpoints").iterdir())
+    assert kept == ["epoch-0002", "epoch-0003"]  # the newest two checkpoints are kept
+    return whole, tmp_path / "damaged"
+
+
+def test_a_damaged_state_file_is_named_and_the_run_resumes_from_its_newest_checkpoint(tmp_path, capsys):
+    whole, folder = _interrupted_copy(tmp_path)
+    (folder / "state.json").write_text('{"epoch": 3, "history": {"lo')  # cut off mid-write
+    resumed = _run(folder, recipe=THREE_EPOCHS, resume=True)
+    message = capsys.readouterr().err
+    assert f"{folder / 'state.json'} is damaged" in message
+    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+    assert resumed.history == whole.history
+
+
+def test_a_truncated_checkpoint_is_detected_and_the_run_loses_one_epoch_at_most(tmp_path, capsys):
+    whole, folder = _interrupted_copy(tmp_path)
+    network_file = folder / "checkpoints" / "epoch-0003" / "network.keras"
+    network_file.write_bytes(network_file.read_bytes()[:1000])
+    resumed = _run(folder, recipe=THREE_EPOCHS, resume=True)
+    message = capsys.readouterr().err
+    assert "epoch-0003 is damaged" in message and "after epoch 2" in message
+    # Epoch 3 is trained again from epoch 2's checkpoint, and ends where the whole run ended.
+    assert resumed.history == whole.history
+    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+
+
+def test_a_run_with_no_complete_checkpoint_says_to_start_over(tmp_path):
+    _, folder = _interrupted_copy(tmp_path)
+    for checkpoint in (folder / "checkpoints").iterdir():
+        (checkpoint / "optimizer.npz").write_bytes(b"")
+    with pytest.raises(checkpoints.DamagedRunError, match="no complete checkpoint .* overwrite=True"):
+        _run(folder, recipe=THREE_EPOCHS, resume=True)
 
 
 def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):

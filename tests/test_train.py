@@ -84,7 +84,7 @@ def test_all_pairs_loss_weighs_positives_and_negatives_equally():
     characters = np.array([7, 7, 9, 7])  # three positive pairs, three negative
     confident_wrong_on_negatives = np.full(6, np.log(0.9 / 0.1), np.float32)  # p = 0.9 everywhere
     loss = float(trainer.compute_loss(y=characters, y_pred=confident_wrong_on_negatives))
-    penalty = float(sum(np.asarray(l) for l in trainer.losses))
+    penalty = float(sum(np.asarray(term) for term in trainer.losses))
     assert loss - penalty == pytest.approx(0.5 * (-np.log(0.9)) + 0.5 * (-np.log(0.1)), rel=1e-5)
 
 

@@ -103,7 +103,7 @@ def _driver():
 _ID = re.compile(r"""\bid=["']([^"']+)["']""")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fetch(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=30) as response:

@@ -68,11 +68,13 @@ def official_accuracy(model_path, runs_path) -> tuple[float, int]:
     size = int(network.inputs[0].shape[1])
     correct = ties = 0
     for candidate_pngs, query_pngs, answers in read_runs(runs_path):
-        candidates = to_input(candidate_pngs, size)
-        for query, answer in zip(to_input(query_pngs, size), answers):
-            left = np.repeat(query[None], len(candidates), axis=0)
-            scores = scores_of.predict([left, candidates], verbose=0)[:, 0]
-            best = np.flatnonzero(scores == scores.max())
+        candidates, queries = to_input(candidate_pngs, size), to_input(query_pngs, size)
+        # Every (query, candidate) pair of the run in one batch: query-major, 20 x 20.
+        left = np.repeat(queries, len(candidates), axis=0)
+        right = np.tile(candidates, (len(queries), 1, 1, 1))
+        scores = scores_of.predict([left, right], verbose=0)[:, 0].reshape(len(queries), len(candidates))
+        for row, answer in zip(scores, answers):
+            best = np.flatnonzero(row == row.max())
             ties += len(best) > 1
             correct += best[0] == answer and len(best) == 1
     return correct / 400, ties
