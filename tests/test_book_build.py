@@ -34,6 +34,8 @@ def test_book_builds_without_warnings_and_every_page_exists():
     assert build_book.missing_pages() == []
     chapter = (build_book.HTML / "book" / "01-macro-architecture.html").read_text()
     assert "Traceback" not in chapter and "Could not find cuda" not in chapter
+    # The root index.html only redirects and names no icon: browsers ask for /favicon.ico.
+    assert (build_book.HTML / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
     # Chapter 6's reproduction left its run folder: a separate program that scores every
     # (query, candidate) pair of all_runs.zip with the whole saved network must agree
     # with the accuracy the book printed, within half a point.

@@ -9,7 +9,16 @@
   which opens a chapter from the book's GitHub repository. Until ``repository.url`` names
   that repository (``python tools/colab.py set URL``), there is nothing to open, and
   sphinx-book-theme would fail on the empty URL; the buttons are left out instead.
+* **A favicon at the site's root.** The root ``index.html`` that Jupyter Book writes only
+  redirects to the intro and names no icon, so a browser asks for ``/favicon.ico`` and logs
+  a 404 in the console. The book's icon (``book/_static/favicon.ico``, the same picture as
+  the pages' ``favicon.svg``) is copied there.
 """
+
+import pathlib
+import shutil
+
+FAVICON = pathlib.Path(__file__).resolve().parents[1] / "book" / "_static" / "favicon.ico"
 
 LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url")
 
@@ -36,7 +45,13 @@ def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def _favicon_at_the_root(app, exception):
+    if exception is None and app.builder.format == "html":
+        shutil.copyfile(FAVICON, pathlib.Path(app.outdir) / "favicon.ico")
+
+
 def setup(app):
     app.connect("config-inited", _launch_only_with_a_repository)
+    app.connect("build-finished", _favicon_at_the_root)
     app.connect("html-page-context", _drop_repeated_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
