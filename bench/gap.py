@@ -58,8 +58,7 @@ def analyse(folder) -> dict:
     official = evaluate.one_shot(network, evaluate.official_runs(image_size=size))
     # Where each official run took its images: alphabet and (query, candidate) drawers.
     runs = evaluate.official_runs(image_size=105)
-    pixels = np.where(runs.images[..., 0] > 0.5, 0, 255).astype(np.uint8)
-    labels, drawer_of = drawers.locate(drawers.fingerprint(pixels))
+    labels, drawer_of = drawers.locate_images(runs.images)
     full = data.load_split("test", 105)
     alphabet_of_label = dict(zip(full.characters.tolist(), full.alphabets.tolist()))
     per_run = []

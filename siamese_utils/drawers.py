@@ -130,6 +130,22 @@ def assign_drawers(labels, fingerprints, table: np.ndarray | None = None) -> np.
     return drawers
 
 
+def locate_images(images) -> tuple[np.ndarray, np.ndarray]:
+    """Character label and drawer of images in the book's form (``-1`` where not found).
+
+    ``images`` are ``(n, 105, 105, 1)`` floats with ink = 1, as :func:`siamese_utils.data.load_split`
+    and :func:`siamese_utils.evaluate.official_runs` give them at the original size; they
+    are turned back into the PNGs' black-on-white pixels and looked up by :func:`locate`.
+
+    Raises:
+        ValueError: for images of another size, whose pixels no longer match the originals.
+    """
+    images = np.asarray(images)
+    if images.shape[1:3] != (105, 105):
+        raise ValueError(f"Only original-size images (105x105) can be located, got {images.shape[1:3]}.")
+    return locate(fingerprint(np.where(images[..., 0] > 0.5, 0, 255).astype(np.uint8)))
+
+
 def locate(fingerprints, table: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Character label and drawer of images known only by their pixels (``-1`` if not found).
 

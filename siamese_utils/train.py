@@ -314,9 +314,11 @@ class VerificationCheck(keras.callbacks.Callback):
     def __init__(self, network: keras.Model, pairs, labels):
         super().__init__()
         self.network, self.pairs, self.labels = network, pairs, np.asarray(labels, np.float32)
+        # Built once: a new model every epoch would trace a new predict function every epoch.
+        self.scores_of = logit_network(network)
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = logit_network(self.network).predict(self.pairs, batch_size=256, verbose=0).astype(np.float64)
+        scores = self.scores_of.predict(self.pairs, batch_size=256, verbose=0).astype(np.float64)
         y = self.labels
         # Cross-entropy from the scores: -log p = softplus(-s), -log(1 - p) = softplus(s).
         entropy = np.mean(y * np.logaddexp(0.0, -scores) + (1 - y) * np.logaddexp(0.0, scores))
