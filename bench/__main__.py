@@ -16,6 +16,7 @@ import pathlib
 import platform
 
 from bench.common import Figure
+from siamese_utils.profiles import get_profile
 
 BENCHMARKS = ("pipeline", "evaluation", "compute", "book")
 # The benchmark column of each module's figures.
@@ -50,9 +51,6 @@ def main(argv=None) -> int:
         parser.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}")
     if args.profile:
         os.environ["SIAMESE_PROFILE"] = args.profile  # also read by the book's kernels
-
-    import siamese_utils  # noqa: F401  (quiets TensorFlow's start-up logging)
-    from siamese_utils.profiles import get_profile
 
     profile = get_profile()
     figures = []

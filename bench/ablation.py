@@ -18,47 +18,49 @@ import pathlib
 import platform
 import sys
 
+from siamese_utils import data, distortions, evaluate, model, reproduce, train
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import recipe_for
+from siamese_utils.seeding import set_seed
+
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ablation.jsonl"
 
-# name -> (description, changes to the fast profile, changes to the network, training method:
-# "pairs", "all-pairs" (balanced cross-entropy) or "all-pairs-ranking" (the ranking loss))
+# name -> (description, changes to the fast profile, changes to the network, changes to the
+# fast profile's chapter recipe: its pairs training, 900 steps of Adam at 3e-4)
+ALL_PAIRS = {"sampler": "all-pairs", "episode": (4, 8, 4)}
 CONFIGURATIONS = {
-    "pairs": ("one pair per two images (train_verification), profile as is", {}, {}, "pairs"),
-    "all-pairs": ("every pair of a 4x8x4 episode (train_all_pairs), same steps", {}, {}, "all-pairs"),
-    "all-pairs-lr1e-3": ("all pairs, Adam at 1e-3", {"learning_rate": 1e-3}, {}, "all-pairs"),
+    "pairs": ("one pair per two images (train_verification), profile as is", {}, {}, {}),
+    "all-pairs": ("every pair of a 4x8x4 episode (train_all_pairs), same steps", {}, {}, ALL_PAIRS),
+    "all-pairs-lr1e-3": ("all pairs, Adam at 1e-3", {}, {}, {**ALL_PAIRS, "learning_rate": 1e-3}),
     "all-pairs-lr1e-3-no-l2": (
-        "all pairs, Adam at 1e-3, no L2 penalty", {"learning_rate": 1e-3}, {"l2": 0.0}, "all-pairs"
+        "all pairs, Adam at 1e-3, no L2 penalty", {}, {"l2": 0.0}, {**ALL_PAIRS, "learning_rate": 1e-3}
     ),
     "all-pairs-32px": (
         "all pairs, Adam at 1e-3, no L2, 32x32 images (kernels 5,3,3,2)",
-        {"learning_rate": 1e-3, "image_size": 32, "kernel_sizes": (5, 3, 3, 2)},
+        {"image_size": 32, "kernel_sizes": (5, 3, 3, 2)},
         {"l2": 0.0},
-        "all-pairs",
+        {**ALL_PAIRS, "learning_rate": 1e-3},
     ),
     "all-pairs-ranking": (
-        "all pairs, Adam at 1e-3, ranking loss", {"learning_rate": 1e-3}, {}, "all-pairs-ranking"
+        "all pairs, Adam at 1e-3, ranking loss", {}, {}, {**ALL_PAIRS, "learning_rate": 1e-3, "loss": "ranking"}
     ),
 }
 
 
 # name -> (description, changes to the fast profile, changes to the fast recipe). These run
-# the whole reproduction (python -m siamese_utils.train: drawer split, early stopping) with
+# the whole reproduction (python -m siamese_utils train: drawer split, early stopping) with
 # one change to the fast recipe; "distortions": "paper" means distortions.PAPER_RANGES.
 RECIPE_VARIANTS = {
     "recipe": ("the fast recipe as it is (chapter 6)", {}, {}),
     "recipe-balanced-bce": ("fast recipe with the paper's balanced cross-entropy instead of the ranking loss", {}, {"loss": "balanced-bce"}),
     "recipe-no-distortions": ("fast recipe without the affine distortions", {}, {"distortions": None}),
     "recipe-cosine": ("fast recipe, Adam at 2e-3 decaying along a cosine", {}, {"cosine_decay": True, "learning_rate": 2e-3}),
-    "recipe-episode-2x16x4": ("fast recipe, episodes of 2 alphabets x 16 characters x 4 images", {"episode": (2, 16, 4)}, {}),
+    "recipe-episode-2x16x4": ("fast recipe, episodes of 2 alphabets x 16 characters x 4 images", {}, {"episode": (2, 16, 4)}),
 }
 
 
 def recipe_variant(name: str):
     """The fast profile and recipe of variant ``name`` (see :data:`RECIPE_VARIANTS`)."""
-    from siamese_utils import distortions
-    from siamese_utils.profiles import get_profile
-    from siamese_utils.recipe import recipe_for
-
     _, profile_changes, recipe_changes = RECIPE_VARIANTS[name]
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
     if recipe_changes.get("distortions") == "paper":
@@ -76,8 +78,6 @@ def run_recipe(name: str, seed: int = 2015) -> dict:
     ``results.json``) is kept for later analysis (``python -m bench.gap``); running the same
     variant again replaces it, and says so.
     """
-    from siamese_utils import reproduce
-
     description = RECIPE_VARIANTS[name][0]
     profile, recipe = recipe_variant(name)
     folder = RUNS / f"ablation-{name}-seed{seed}"
@@ -87,9 +87,7 @@ def run_recipe(name: str, seed: int = 2015) -> dict:
                                        command=f"python -m bench.ablation {name}")
     results = reproduction.results
     best_validation = reproduction.history["val_accuracy"][results["best_epoch"] - 1]
-    images_per_step = (
-        2 * profile.batch_size if recipe.sampler == "pairs" else profile.episode[0] * profile.episode[1] * profile.episode[2]
-    )
+    images_per_step = 2 * profile.batch_size if recipe.sampler == "pairs" else recipe.episode_size
     row = {
         "name": name,
         "description": description,
@@ -123,27 +121,21 @@ def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
         if steps:
             raise ValueError(f"{name} runs the fast recipe's own schedule; leave out --steps.")
         return run_recipe(name, seed)
-    from siamese_utils import data, evaluate, model, train
-    from siamese_utils.profiles import get_profile
-    from siamese_utils.seeding import set_seed
-
     if name not in CONFIGURATIONS:
         names = ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS])
         raise ValueError(f"Unknown configuration {name!r}; choose from {names}.")
-    description, profile_changes, network_changes, method = CONFIGURATIONS[name]
+    description, profile_changes, network_changes, recipe_changes = CONFIGURATIONS[name]
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
+    recipe = dataclasses.replace(recipe_for(profile, "chapter"), **recipe_changes)
     if steps:
-        profile = dataclasses.replace(profile, train_steps=steps, steps_per_epoch=steps // 5)
+        recipe = dataclasses.replace(recipe, steps_per_epoch=steps // 5, max_epochs=5)
     set_seed(seed)
     background = data.load_split("train", profile.image_size)
     evaluation = data.load_split("test", profile.image_size)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     network = model.siamese_network(**{**profile.network_kwargs(), **network_changes})
-    if method == "pairs":
-        training = train.train_verification(network, background, validation, profile, seed=seed, verbose=True)
-    else:
-        loss = "ranking" if method == "all-pairs-ranking" else "balanced-bce"
-        training = train.train_all_pairs(network, background, validation, profile, seed=seed, loss=loss)
+    fit = train.train_verification if recipe.sampler == "pairs" else train.train_all_pairs
+    training = fit(network, background, validation, profile, seed=seed, recipe=recipe, verbose=True)
     official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
     row = {
         "name": name,
@@ -198,8 +190,6 @@ def main(argv: list[str]) -> int:
         at = argv.index("--steps")
         steps = int(argv[at + 1])
         argv = argv[:at] + argv[at + 2 :]
-    import siamese_utils  # noqa: F401  (quiets TensorFlow's start-up logging)
-
     for name in argv:
         row = run(name, steps)
         print(f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, {row['train_seconds']:.0f} s", flush=True)

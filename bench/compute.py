@@ -9,15 +9,16 @@ for the same CPU or GPU. The ratio says how far from the hardware's speed traini
 
 from __future__ import annotations
 
+import tensorflow as tf
+
 from bench.common import Figure, best_of, setup
-from siamese_utils import anatomy, data, train
+from siamese_utils import anatomy, pipeline, recipe, train
 
 TRAINING_PASSES = 3
 
 
 def matmul_flops(size: int = 2048, repeats: int = 5) -> float:
     """FLOP/s of a ``size x size`` float32 matrix product on the default device."""
-    import tensorflow as tf
 
     a = tf.random.normal((size, size))
     b = tf.random.normal((size, size))
@@ -29,11 +30,10 @@ def matmul_flops(size: int = 2048, repeats: int = 5) -> float:
 
 def run(steps: int = 40, repeats: int = 3, profile_name: str | None = None) -> list[Figure]:
     """Achieved FLOP/s of the pair-training step (in-memory batches) against matmul FLOP/s."""
-    import tensorflow as tf
 
     profile, background, network = setup(profile_name)
-    trainable = train.compile_for_verification(network, profile.learning_rate)
-    batch = next(iter(data.pair_dataset(background, profile.batch_size, 1, seed=0)))
+    trainable = train.compile_for_verification(network, recipe.recipe_for(profile, "chapter").learning_rate)
+    batch = next(iter(pipeline.pair_dataset(background, profile.batch_size, 1, seed=0)))
     memory = tf.data.Dataset.from_tensors(batch).repeat().take(steps)
     trainable.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)
     seconds = best_of(repeats, lambda: trainable.fit(memory, epochs=1, shuffle=False, verbose=0))

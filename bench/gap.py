@@ -26,6 +26,8 @@ import sys
 
 import numpy as np
 
+from siamese_utils import data, drawers, evaluate, model
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "gap.json"
 DEFAULT_RUN = ROOT / "results" / "ablation-recipe-seed2015"
@@ -47,8 +49,6 @@ def interval(correct: np.ndarray, task_size: int) -> dict:
 
 def analyse(folder) -> dict:
     """Every figure of the analysis for the run in ``folder``."""
-    from siamese_utils import data, drawers, evaluate, model
-
     folder = pathlib.Path(folder)
     results = json.loads((folder / "results.json").read_text())
     network = model.load_model(folder / "best.keras")
@@ -107,8 +107,6 @@ def analyse(folder) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    import siamese_utils  # noqa: F401  (quiets TensorFlow's start-up logging)
-
     folder = pathlib.Path(argv[0]) if argv else DEFAULT_RUN
     if not (folder / "best.keras").exists():
         print(f"error: no trained network in {folder}; run `python -m bench.ablation recipe` first",

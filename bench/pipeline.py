@@ -1,7 +1,7 @@
 """Benchmark 1: do the reproduction's input pipelines keep the model fed?
 
 Trains the same network for the same number of steps twice: from the real pipeline that
-the reproduction trains on (:func:`siamese_utils.recipe.training_dataset`: sampling, image
+the reproduction trains on (:func:`siamese_utils.pipeline.training_dataset`: sampling, image
 gathering, the affine warp, prefetching) and from batches of that pipeline already in
 memory. The ratio of their steps per second is the pipeline's efficiency; 1.0 means the
 model never waits for data. Both recipes are measured at the profile's size: the paper's
@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench.common import Figure, best_of, setup
-from siamese_utils import model, recipe, reproduce
+from siamese_utils import model, pipeline, recipe, reproduce
 
 
 def _in_memory(dataset, count: int, steps: int):
@@ -43,7 +43,7 @@ def run(steps: int = 60, repeats: int = 3, profile_name: str | None = None) -> l
         chosen = dataclasses.replace(recipe.RECIPES[name], steps_per_epoch=steps, max_epochs=repeats + 2)
         network = model.network_for(profile)
         trainable = reproduce._compiled_for_fit(network, recipe.make_optimizer(chosen), chosen, profile)
-        real = recipe.training_dataset(background, profile, chosen, seed=0)
+        real = pipeline.training_dataset(background, profile, chosen, seed=0)
         rate, memory_rate = _compare(trainable, real, steps, repeats)
         what = "pairs, warped" if chosen.sampler == "pairs" else "episodes, warped"
         figures.append(Figure("input pipeline", f"{name} recipe's pipeline ({what})",

@@ -1,30 +1,45 @@
 """Shared helpers for the book *Siamese Neural Networks for One-shot Image Recognition*.
 
-Every chapter imports its building blocks from here, in the order the data flows:
+Every chapter imports its building blocks from here. The modules, in the order the data
+flows:
 
 * :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
 * :mod:`siamese_utils.seeding` - the one seeding helper;
 * :mod:`siamese_utils.drawers` - who drew each image, restored from a shipped table;
-* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets, its alphabet index, pairs;
+* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets, the split, pair and episode samplers;
+* :mod:`siamese_utils.distortions` - the paper's affine distortions;
+* :mod:`siamese_utils.pipeline` - every ``tf.data`` pipeline: sampled indices to image batches;
 * :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
-* :mod:`siamese_utils.train` - compiling and fitting the verification network;
+* :mod:`siamese_utils.optimizers` - the paper's SGD with a rate and momentum per layer;
+* :mod:`siamese_utils.embeddings` - embedding images once, scoring pairs of embeddings;
+* :mod:`siamese_utils.train` - compiling and fitting the verification network, all-pairs training;
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
+* :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
+* :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
+* :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;
+* :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;
-* :mod:`siamese_utils.display` - source listings and result tables in notebooks.
+* :mod:`siamese_utils.display` - source listings and result tables in notebooks;
+* :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput``).
+
+Importing the package registers its custom Keras objects (:class:`~siamese_utils.model.L1Distance`,
+:class:`~siamese_utils.optimizers.LayerwiseSGD`), so ``keras.saving.load_model`` reads the
+book's ``.keras`` files after ``import siamese_utils``.
 """
 
 import logging
 import os
 
-# TensorFlow's C++ start-up chatter ("oneDNN custom operations are on", CPU feature
-# guards) would otherwise end up in every rendered page. Set before TensorFlow is
-# imported anywhere; a value the reader set explicitly wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras 3 picks its backend when first imported; the book's is TensorFlow. A backend the
+# reader chose (KERAS_BACKEND=jax, as on the GPU machine) wins.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's Python-side notices (tf.function retracing) are not content either. This
-# covers scripts; inside a notebook TensorFlow resets its logger to INFO on first use, so
-# seeding.set_seed, which every chapter calls first, lowers it again there.
+# TensorFlow's Python-side notices (tf.function retracing) are not content. Inside a
+# notebook TensorFlow resets its logger to INFO on first use, so seeding.set_seed, which
+# every chapter calls first, lowers it again there. Errors still show.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
+from siamese_utils import model, optimizers  # noqa: E402  (registers the custom objects)
+
+__all__ = ["model", "optimizers"]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from siamese_utils.model import twin_of
+from siamese_utils.model import DISTANCE_LAYER, SCORE_LAYER, twin_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +59,7 @@ def layer_table(network: keras.Model) -> list[LayerRow]:
     return rows
 
 
-HEAD_LAYERS = ("l1_distance", "similarity")
+HEAD_LAYERS = (DISTANCE_LAYER, SCORE_LAYER)
 
 
 def twin_multiply_adds(network: keras.Model) -> int:
@@ -68,13 +68,17 @@ def twin_multiply_adds(network: keras.Model) -> int:
 
 
 def format_layer_table(rows: list[LayerRow]) -> str:
-    """The layer table as fixed-width text (stable, so nbval can compare it)."""
-    lines = [f"{'layer':<16}{'kind':<14}{'output shape':>16}{'parameters':>13}"]
+    """The layer table as fixed-width text (stable, so nbval can compare it).
+
+    The name column is as wide as the longest layer name, plus two spaces.
+    """
+    width = max([len("layer"), *(len(row.name) for row in rows)]) + 2
+    lines = [f"{'layer':<{width}}{'kind':<14}{'output shape':>16}{'parameters':>13}"]
     for row in rows:
         shape = "x".join(str(d) for d in row.output_shape)
-        lines.append(f"{row.name:<16}{row.kind:<14}{shape:>16}{row.parameters:>13,}")
+        lines.append(f"{row.name:<{width}}{row.kind:<14}{shape:>16}{row.parameters:>13,}")
     total = sum(row.parameters for row in rows)
-    lines.append(f"{'total':<46}{total:>13,}")
+    lines.append(f"{'total':<{width + 30}}{total:>13,}")
     return "\n".join(lines)
 
 
@@ -140,8 +144,8 @@ def branch_gradients(network: keras.Model, left_images, right_images, labels) ->
     import tensorflow as tf  # GradientTape: this diagnostic runs on the TensorFlow backend
 
     twin = twin_of(network)
-    distance = network.get_layer("l1_distance")
-    similarity = network.get_layer("similarity")
+    distance = network.get_layer(DISTANCE_LAYER)
+    similarity = network.get_layer(SCORE_LAYER)
     labels = tf.convert_to_tensor(labels, tf.float32)
 
     def loss(left_embedding, right_embedding):

@@ -27,6 +27,9 @@ import shutil
 import tempfile
 
 import numpy as np
+from keras import ops
+
+from siamese_utils.model import load_model
 
 STATE = "state.json"
 RESULTS = "results.json"
@@ -45,7 +48,7 @@ class DamagedRunError(RuntimeError):
 
 
 # How the messages name the two choices: as arguments of reproduce() from Python, as flags of
-# python -m siamese_utils.train on the command line.
+# python -m siamese_utils train on the command line.
 PYTHON_OPTIONS = {"resume": "resume=True", "overwrite": "overwrite=True"}
 COMMAND_LINE_OPTIONS = {"resume": "--resume", "overwrite": "--overwrite"}
 
@@ -160,7 +163,6 @@ def _checkpoints_newest_first(root: pathlib.Path) -> list[pathlib.Path]:
 
 
 def _optimizer_values(optimizer):
-    from keras import ops
 
     return [ops.convert_to_numpy(v) for v in optimizer.variables]
 
@@ -182,7 +184,6 @@ def read_state(folder) -> dict | None:
 
 def _checkpoint_problem(checkpoint: pathlib.Path) -> str | None:
     """Why the checkpoint folder cannot be resumed from, or ``None`` when it is complete."""
-    from siamese_utils.model import load_model
 
     try:
         load_model(checkpoint / "network.keras")
@@ -246,7 +247,6 @@ def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variab
     The optimiser is built for ``trainable_variables`` first, so its slots exist to receive
     the saved values.
     """
-    from siamese_utils.model import load_model
 
     checkpoint = pathlib.Path(folder) / state["checkpoint"]
     network.set_weights(load_model(checkpoint / "network.keras").get_weights())

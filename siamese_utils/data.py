@@ -161,7 +161,7 @@ class OmniglotSplit:
         return CharacterIndex.from_split(self)
 
 
-def _require_positive_integers(**values) -> None:
+def require_positive_integers(**values) -> None:
     """Raise ``ValueError`` naming the first argument that is not a positive integer."""
     for label, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -203,6 +203,8 @@ def can_reach_download_host(timeout: float = PROBE_SECONDS) -> bool:
 
 def _omniglot_builder(data_dir: str | None, download: bool):
     """A tfds builder for Omniglot, prepared (downloaded) if needed and allowed."""
+    # tfds and TensorFlow are imported only to read the dataset: they take seconds to
+    # start, and the rest of this module (the samplers) is NumPy.
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(DATASET_NAME, data_dir=data_dir)
@@ -235,6 +237,7 @@ def _omniglot_builder(data_dir: str | None, download: bool):
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(split: str, image_size: int, data_dir: str | None, download: bool):
+    # Only to read the dataset (see _omniglot_builder).
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
@@ -447,36 +450,6 @@ def pair_arrays(
     return (split.images[pairs.left], split.images[pairs.right]), pairs.same[:, None]
 
 
-def pair_dataset(
-    split: OmniglotSplit,
-    batch_size: int,
-    steps: int,
-    seed: int,
-    same_alphabet_negatives: float = 0.5,
-):
-    """A seeded ``tf.data`` pipeline of exactly ``steps`` batches of image pairs.
-
-    Each element is ``((left, right), same)`` with ``left`` and ``right`` of shape
-    ``(batch_size, size, size, 1)`` and ``same`` of shape ``(batch_size, 1)``. Pair indices
-    are drawn up front with :func:`sample_pairs` (so the same seed gives the same batches
-    in the same order); the images are gathered batch by batch inside the pipeline and
-    the next batches are prefetched while the model trains.
-    """
-    import tensorflow as tf
-
-    _require_positive_integers(batch_size=batch_size, steps=steps)
-    pairs = sample_pairs(split, int(batch_size) * int(steps), seed, same_alphabet_negatives)
-    images = tf.constant(split.images)
-
-    def gather(left, right, same):
-        return (tf.gather(images, left), tf.gather(images, right)), same[:, None]
-
-    dataset = tf.data.Dataset.from_tensor_slices((pairs.left, pairs.right, pairs.same))
-    dataset = dataset.batch(int(batch_size), drop_remainder=True)
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
 @dataclasses.dataclass(frozen=True)
 class Episodes:
     """Batches of images grouped by alphabet and character, for all-pairs training.
@@ -518,7 +491,7 @@ def sample_episodes(
         ValueError: for non-positive sizes, or an episode the split cannot fill (too few
             alphabets, characters per alphabet or images per character).
     """
-    _require_positive_integers(
+    require_positive_integers(
         num_episodes=num_episodes,
         alphabets=alphabets,
         characters=characters,
@@ -559,21 +532,3 @@ def sample_episodes(
         images[episode] = index.character_images[chars[:, None], slots].ravel()
         characters_of[episode] = np.repeat(index.character_ids[chars], images_per_character)
     return Episodes(images=images, characters=characters_of)
-
-
-def episode_dataset(split: OmniglotSplit, episodes: Episodes):
-    """A ``tf.data`` pipeline of ``(images, character_ids)``, one element per episode.
-
-    ``images`` has shape ``(batch, size, size, 1)`` and ``character_ids`` ``(batch,)``; the
-    images are gathered per episode inside the pipeline and prefetched.
-    """
-    import tensorflow as tf
-
-    images = tf.constant(split.images)
-
-    def gather(positions, characters):
-        return tf.gather(images, positions), characters
-
-    dataset = tf.data.Dataset.from_tensor_slices((episodes.images, episodes.characters))
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -6,6 +6,8 @@ import inspect
 
 from IPython.display import Markdown
 
+from siamese_utils.evaluate import PAPER_TABLE_2_COLUMN
+
 
 def show_source(obj) -> Markdown:
     """The source code of a helper, shown as a highlighted Python listing.
@@ -36,7 +38,6 @@ def accuracy_table(results: dict, columns, caption: str | None = None, reference
             :data:`siamese_utils.evaluate.PAPER_TABLE_2_COLUMN`: those are the paper's
             trials, not ours.
     """
-    from siamese_utils.evaluate import PAPER_TABLE_2_COLUMN
 
     extra = [PAPER_TABLE_2_COLUMN] if reference else []
     rows = [[label] + [f"{100 * value:.1f}" for value in values] + ["-"] * len(extra)

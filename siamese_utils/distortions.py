@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from keras import ops
 
 PAPER_IMAGE_SIZE = 105
 COMPONENTS = ("rotation", "shear_x", "shear_y", "scale_x", "scale_y", "shift_x", "shift_y")
@@ -136,7 +137,6 @@ def distort(images, transforms):
     Bilinear sampling; what comes in from outside the image is background (0), which is
     why the book stores ink as 1.
     """
-    from keras import ops
 
     return ops.image.affine_transform(
         images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0

@@ -31,7 +31,18 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from siamese_utils import data, model
+from siamese_utils.pipeline import training_dataset
+from siamese_utils.recipe import make_optimizer
+from siamese_utils.seeding import set_seed
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -49,7 +60,6 @@ def use_logical_cpus(count: int) -> None:
     """
     if not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}.")
-    import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
@@ -73,7 +83,6 @@ def make_strategy(name: str):
     Raises:
         ValueError: for a name that is not a strategy; the message lists the valid ones.
     """
-    import tensorflow as tf
 
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
@@ -85,33 +94,8 @@ def make_strategy(name: str):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
-def add_strategy_arguments(parser) -> None:
-    """Add ``--strategy`` and ``--logical-cpus`` to a command line's ``argparse`` parser."""
-    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
-                        help="tf.distribute strategy: one device (default), all local GPUs "
-                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
-                        "need a recipe with the pairs sampler")
-    parser.add_argument("--logical-cpus", type=int, default=None,
-                        help="split the CPU into this many logical devices first (replicas for "
-                        "'mirrored' on a machine without GPUs)")
-
-
-def strategy_from_arguments(args, parser):
-    """The strategy that parsed ``--strategy`` / ``--logical-cpus`` ask for.
-
-    Splits the CPU first when asked; both must happen before TensorFlow does anything else
-    in the process. A bad ``--logical-cpus`` ends the command through ``parser.error``.
-    """
-    if args.logical_cpus is not None:
-        if args.logical_cpus < 1:
-            parser.error("--logical-cpus must be a positive integer")
-        use_logical_cpus(args.logical_cpus)
-    return make_strategy(args.strategy)
-
-
 def strategy_name(strategy) -> str:
     """The :data:`STRATEGIES` name of a strategy (``None`` is the default one)."""
-    import tensorflow as tf
 
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return "multi-worker"
@@ -161,8 +145,6 @@ def launch(module: str, arguments: list[str], workers: int = 1, timeout: float =
         RuntimeError: a process failed or ran past ``timeout`` seconds; the message holds
             the end of its error output.
     """
-    import subprocess
-    import sys
 
     configs = local_cluster(workers) if workers > 1 else [None]
     processes = []
@@ -210,9 +192,6 @@ def replica_step(scores_of, optimizer, batch, replicas: int):
     gradients up (an all-reduce) before it updates, so the update equals one device's on the
     whole batch. This is the same scaling Keras' ``fit`` applies under a strategy.
     """
-    import keras
-    import tensorflow as tf
-    from keras import ops
 
     (left, right), same = batch
     with tf.GradientTape() as tape:
@@ -238,16 +217,14 @@ class DistributedTrainer:
         optimizer: its Keras optimiser, built under the same scope.
         make_dataset: ``make_dataset(first, count, total)`` returns the ``tf.data`` pipeline
             of the replicas ``first .. first + count - 1`` of ``total``, one per-replica
-            batch after the other (:func:`siamese_utils.recipe.training_dataset`).
+            batch after the other (:func:`siamese_utils.pipeline.training_dataset`).
     """
 
     def __init__(self, strategy, network, optimizer, make_dataset):
-        import tensorflow as tf
 
-        from siamese_utils.model import logit_network
 
         self.strategy, self.network, self.optimizer = strategy, network, optimizer
-        self.scores_of = logit_network(network)  # the same weights, ending at the score
+        self.scores_of = model.logit_network(network)  # the same weights, ending at the score
         self.replicas = strategy.num_replicas_in_sync
         with strategy.scope():
             # Create the optimiser's slots now, mirrored, not lazily inside the first step.
@@ -274,8 +251,6 @@ class DistributedTrainer:
     @classmethod
     def for_recipe(cls, strategy, network, optimizer, split, profile, recipe, seed: int, start_epoch: int = 0):
         """A trainer fed the recipe's stream of ``split`` from ``start_epoch``, cut per replica."""
-        from siamese_utils.recipe import training_dataset
-
         return cls(strategy, network, optimizer, lambda first, count, total: training_dataset(
             split, profile, recipe, seed, start_epoch, (first, count, total)))
 
@@ -294,9 +269,6 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         ``replicas``, ``steps``, ``seconds``, ``steps_per_second``, ``pairs_per_second`` and
         ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
     """
-    from siamese_utils import data, model
-    from siamese_utils.recipe import make_optimizer
-    from siamese_utils.seeding import set_seed
 
     set_seed(seed)
     train = data.load_split("train", profile.image_size, data_dir=data_dir).select_drawers(
@@ -318,48 +290,3 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         "pairs_per_second": (steps - 1) * profile.batch_size / seconds,
         "weights": network.get_weights(),
     }
-
-
-def main(argv=None) -> int:
-    """``python -m siamese_utils.distributed``: time training steps under a strategy.
-
-    Prints one JSON line (replicas, steps, seconds, steps/s, pairs/s) and, with
-    ``--weights``, saves the trained weights to an ``.npz`` file (the chief only) so runs
-    on different replica counts can be compared.
-    """
-    import argparse
-
-    import numpy as np
-
-    from siamese_utils.profiles import PROFILES, get_profile
-    from siamese_utils.recipe import RECIPES, recipe_for
-    from siamese_utils.seeding import DEFAULT_SEED
-
-    parser = argparse.ArgumentParser(prog="python -m siamese_utils.distributed", description=(
-        "Time the reproduction's training step (pairs sampler) under a tf.distribute strategy."))
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
-    add_strategy_arguments(parser)
-    parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--weights", default=None, help="save the trained weights here (.npz)")
-    args = parser.parse_args(argv)
-    if args.steps < 2:
-        parser.error("--steps must be at least 2 (the first step is a warm-up)")
-
-    strategy = strategy_from_arguments(args, parser)
-    profile = get_profile(args.profile)
-    # The recipe that runs on several devices: the profile's own when it trains on pairs,
-    # otherwise the paper's (pairs, distortions, per-layer SGD) on the profile's network.
-    recipe = recipe_for(profile)
-    if recipe.sampler != "pairs":
-        recipe = RECIPES["paper"]
-    measured = throughput(profile, recipe, strategy, args.steps, args.seed)
-    weights = measured.pop("weights")
-    if args.weights and is_chief(strategy):
-        np.savez(args.weights, *weights)
-    print(json.dumps({"strategy": args.strategy, "profile": profile.name, **measured}))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -49,6 +49,8 @@ def fingerprint(images) -> np.ndarray:
 
 
 def _decode(png: bytes) -> np.ndarray:
+    # Only when the table is rebuilt from the archives (tools/drawer_table.py, its test);
+    # looking drawers up needs NumPy alone.
     import tensorflow as tf
 
     return tf.io.decode_png(png, channels=1).numpy()[..., 0]

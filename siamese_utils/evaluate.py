@@ -22,12 +22,16 @@ model with constant output scores 1/N, not 100%.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import zipfile
 
+import keras
 import numpy as np
 
 from siamese_utils.data import DRAWERS_PER_CHARACTER, TEST_ALPHABETS, OmniglotSplit
+from siamese_utils.embeddings import embed
+from siamese_utils.model import score_embeddings
 
 OFFICIAL_RUNS_URL = (
     "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip"
@@ -171,7 +175,6 @@ def paper_protocol_trials(
 
 
 def _sha256(path: str) -> str:
-    import hashlib
 
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -190,7 +193,6 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
         FileNotFoundError: when no valid copy is cached and the download fails; the message
             says where to put the file, and whether a cached copy failed its checksum.
     """
-    import keras
 
     home = os.fspath(cache_dir) if cache_dir is not None else os.environ.get(
         "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
@@ -226,6 +228,8 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
 
 
 def _decode_png(data: bytes, image_size: int) -> np.ndarray:
+    # TensorFlow only here, to decode and resize as tfds' images are: the scoring in this
+    # module runs on any Keras backend, also where TensorFlow is absent (JAX).
     import tensorflow as tf
 
     image = tf.io.decode_png(data, channels=1)
@@ -307,8 +311,6 @@ def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.
     embeddings by the network's L1 distance and classifier layers. ``sigmoid`` of a score is
     the network's p(same); ranking by the score keeps apart what p would round to one.
     """
-    from siamese_utils.embeddings import embed
-    from siamese_utils.model import score_embeddings
 
     embeddings = embed(network, trials.images, batch_size=batch_size)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)

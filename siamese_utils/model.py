@@ -4,11 +4,12 @@ The code follows the architecture's own vocabulary, one function per group, in t
 the chapters teach them::
 
     image -> stem -> conv_block -> encoder      (the twin, shared by both images)
-    |h_left - h_right| (L1Distance) -> classifier (score s) -> sigmoid -> p(same character)
+    classifier: |h_left - h_right| (L1Distance) -> score s (Dense) -> sigmoid -> p(same)
 
-Group functions take a Keras tensor and return one; :func:`twin` and
-:func:`siamese_network` wrap them into models. Every layer is named by group and position
-(``stem_conv``, ``block_conv2``, ...) so that ``model.summary()`` reads like the figure in
+Group functions take a Keras tensor and keyword-only sizes and return a tensor;
+:func:`twin` and :func:`siamese_network` wrap them into models. Every group takes a
+``name``, and its layers are named by group and position (``stem_conv``, ``block_conv2``,
+``classifier_score``, ...) so that ``model.summary()`` reads like the figure in
 the paper. Initialisers follow the paper (Section 3.2) by default, not the design document,
 whose ``10e-2`` and ``2 * 10e-1`` are ten times too large (both are available, see
 :data:`INITIALISATIONS`):
@@ -24,13 +25,23 @@ import os
 from collections.abc import Mapping, Sequence
 
 import keras
+import numpy as np
 from keras import layers, ops
+
+# Imported for its side effect: it registers LayerwiseSGD, which a network saved compiled
+# names, so that load_model can read such a file.
+from siamese_utils import optimizers  # noqa: F401
 
 PAPER_INPUT_SHAPE = (105, 105, 1)
 PAPER_FILTERS = (64, 128, 128, 256)
 PAPER_KERNEL_SIZES = (10, 7, 4, 4)
 PAPER_EMBEDDING_UNITS = 4096
 DEFAULT_L2 = 2e-4
+# The classifier group's layers in a network built by siamese_network (the group's default
+# name, "classifier", as prefix); the trainers and evaluators look them up by these names.
+DISTANCE_LAYER = "classifier_distance"
+SCORE_LAYER = "classifier_score"
+PROBABILITY_LAYER = "classifier_probability"
 
 # Standard deviations of the normal initialisers. The paper (Section 3.2) writes 10^-2 and
 # 2 x 10^-1; the design document's code writes them as `10e-2` and `2 * 10e-1`, which
@@ -87,19 +98,21 @@ def l2_penalty(l2, layer_name: str) -> keras.regularizers.Regularizer:
 
 def _conv(
     x,
+    *,
     filters: int,
     kernel_size: int,
     l2: float | Mapping[str, float],
-    name: str,
     initialisation: str,
-    batch_norm: bool = False,
+    batch_norm: bool,
+    name: str,
 ):
     """Convolution and ReLU; with ``batch_norm``, conv -> batch normalisation -> ReLU.
 
     "valid" padding and stride 1, as in the paper: every convolution shrinks the map by
     ``kernel_size - 1``. Batch normalisation (Ioffe & Szegedy, 2015) postdates the paper;
     chapter 4 measures what it adds. Its shift replaces the convolution's bias, so the
-    convolution then has none.
+    convolution then has none. ``name`` is the convolution's (``stem_conv``,
+    ``block_conv2``); the normalisation and ReLU take the same name with ``norm``/``relu``.
     """
     convolution = layers.Conv2D(
         filters,
@@ -124,26 +137,31 @@ def _conv(
 
 def stem(
     x,
+    *,
     filters: int = 64,
     kernel_size: int = 10,
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
+    name: str = "stem",
 ):
     """Stem group: one large convolution (64@10x10, ReLU) and 2x2 max pooling.
 
-    105x105x1 -> 96x96x64 -> 48x48x64.
+    105x105x1 -> 96x96x64 -> 48x48x64. Its layers are ``{name}_conv`` and ``{name}_pool``.
     """
-    x = _conv(x, filters, kernel_size, l2, "stem_conv", initialisation)
-    return layers.MaxPooling2D(2, name="stem_pool")(x)
+    x = _conv(x, filters=filters, kernel_size=kernel_size, l2=l2, initialisation=initialisation,
+              batch_norm=False, name=f"{name}_conv")
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
 
 def conv_block(
     x,
+    *,
     filters: Sequence[int] = (128, 128, 256),
     kernel_sizes: Sequence[int] = (7, 4, 4),
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
+    name: str = "block",
 ):
     """Convolutional block: conv 128@7x7 -> pool -> conv 128@4x4 -> pool -> conv 256@4x4.
 
@@ -151,6 +169,7 @@ def conv_block(
     48x48x64 -> 42x42x128 -> 21x21x128 -> 18x18x128 -> 9x9x128 -> 6x6x256.
     Any number of convolutions works (one filter count per kernel size), so the chapters
     can vary the block's depth; ``batch_norm`` puts batch normalisation before each ReLU.
+    Its layers are ``{name}_conv1``, ``{name}_pool1``, ``{name}_conv2``, ...
     """
     if len(filters) != len(kernel_sizes) or not filters:
         raise ValueError(
@@ -158,24 +177,33 @@ def conv_block(
             f"{len(filters)} filter counts and {len(kernel_sizes)} kernel sizes."
         )
     for position, (count, size) in enumerate(zip(filters, kernel_sizes), start=1):
-        x = _conv(x, count, size, l2, f"block_conv{position}", initialisation, batch_norm)
+        x = _conv(x, filters=count, kernel_size=size, l2=l2, initialisation=initialisation,
+                  batch_norm=batch_norm, name=f"{name}_conv{position}")
         if position < len(filters):
-            x = layers.MaxPooling2D(2, name=f"block_pool{position}")(x)
+            x = layers.MaxPooling2D(2, name=f"{name}_pool{position}")(x)
     return x
 
 
 def encoder(
-    x, units: int = 4096, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
+    x,
+    *,
+    units: int = 4096,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
+    initialisation: str = DEFAULT_INITIALISATION,
+    name: str = "encoder",
 ):
-    """Encoder: flatten the last feature maps, then Dense(4096, sigmoid): the embedding."""
-    x = layers.Flatten(name="encoder_flatten")(x)
+    """Encoder: flatten the last feature maps, then Dense(4096, sigmoid): the embedding.
+
+    Its layers are ``{name}_flatten`` and ``{name}_dense``.
+    """
+    x = layers.Flatten(name=f"{name}_flatten")(x)
     return layers.Dense(
         units,
         activation="sigmoid",
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
-        kernel_regularizer=l2_penalty(l2, "encoder_dense"),
-        name="encoder_dense",
+        kernel_regularizer=l2_penalty(l2, f"{name}_dense"),
+        name=f"{name}_dense",
     )(x)
 
 
@@ -214,6 +242,7 @@ def _check_input_shape(input_shape) -> tuple[int, int, int]:
 
 
 def twin(
+    *,
     input_shape=PAPER_INPUT_SHAPE,
     filters: Sequence[int] = PAPER_FILTERS,
     kernel_sizes: Sequence[int] = PAPER_KERNEL_SIZES,
@@ -221,6 +250,7 @@ def twin(
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
+    name: str = "twin",
 ) -> keras.Model:
     """The twin: stem, convolutional block and encoder, as one model shared by both inputs.
 
@@ -234,9 +264,10 @@ def twin(
             (see :func:`l2_penalty`).
         initialisation: ``"paper"`` (the default) or ``"design-document"``.
         batch_norm: put batch normalisation before the block's ReLUs (not in the paper).
+        name: the model's name.
 
     Returns:
-        A ``keras.Model`` named ``twin`` mapping images to embeddings
+        A ``keras.Model`` named ``name`` mapping images to embeddings
         ``(batch, embedding_units)`` in (0, 1).
     """
     shape = _check_input_shape(input_shape)
@@ -248,10 +279,11 @@ def twin(
         )
     feature_map_sizes(shape[0], kernel_sizes)
     image = keras.Input(shape, name="image")
-    x = stem(image, filters[0], kernel_sizes[0], l2, initialisation)
-    x = conv_block(x, filters[1:], kernel_sizes[1:], l2, initialisation, batch_norm)
-    embedding = encoder(x, embedding_units, l2, initialisation)
-    return keras.Model(image, embedding, name="twin")
+    x = stem(image, filters=filters[0], kernel_size=kernel_sizes[0], l2=l2, initialisation=initialisation)
+    x = conv_block(x, filters=filters[1:], kernel_sizes=kernel_sizes[1:], l2=l2,
+                   initialisation=initialisation, batch_norm=batch_norm)
+    embedding = encoder(x, units=embedding_units, l2=l2, initialisation=initialisation)
+    return keras.Model(image, embedding, name=name)
 
 
 @keras.saving.register_keras_serializable(package="siamese_utils")
@@ -270,24 +302,37 @@ class L1Distance(layers.Layer):
         return input_shape[0]
 
 
-def classifier(distance, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION):
-    """Classifier group: the similarity score ``s = sum_j a_j |h1_j - h2_j| + b`` (a logit).
+def classifier(
+    embeddings,
+    *,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
+    initialisation: str = DEFAULT_INITIALISATION,
+    name: str = "classifier",
+):
+    """Classifier group: the two embeddings in, p(same) out, through the score ``s``.
 
-    A ``Dense(1)`` with no activation: :func:`siamese_network` puts the sigmoid that turns
-    ``s`` into p(same) in a layer of its own (``probability``). Training losses and every
-    ranking use ``s`` itself: a float32 sigmoid rounds to exactly 1.0 above ``s`` of about 17,
-    where candidates that the scores still tell apart would tie.
+    ``{name}_distance`` (:class:`L1Distance`) takes ``|h1 - h2|``; ``{name}_score``, a
+    ``Dense(1)`` with no activation, gives ``s = sum_j alpha_j |h1_j - h2_j| + b`` (a logit);
+    ``{name}_probability`` is the sigmoid, a layer of its own. Training losses and every
+    ranking use ``s`` itself (:func:`logit_network`): a float32 sigmoid rounds to exactly 1.0
+    above ``s`` of about 17, where candidates that the scores still tell apart would tie.
+
+    Args:
+        embeddings: the twin's outputs for the left and the right image.
     """
-    return layers.Dense(
+    distance = L1Distance(name=f"{name}_distance")(list(embeddings))
+    score = layers.Dense(
         1,
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
-        kernel_regularizer=l2_penalty(l2, "similarity"),
-        name="similarity",
+        kernel_regularizer=l2_penalty(l2, f"{name}_score"),
+        name=f"{name}_score",
     )(distance)
+    return layers.Activation("sigmoid", name=f"{name}_probability")(score)
 
 
 def siamese_network(
+    *,
     input_shape=PAPER_INPUT_SHAPE,
     filters: Sequence[int] = PAPER_FILTERS,
     kernel_sizes: Sequence[int] = PAPER_KERNEL_SIZES,
@@ -295,6 +340,7 @@ def siamese_network(
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
+    name: str = "siamese_network",
 ) -> keras.Model:
     """The whole verification network: two images in, the probability they match out.
 
@@ -302,19 +348,21 @@ def siamese_network(
     With the defaults (the paper's network on 105x105x1 images) it has 38,951,745
     parameters.
 
+    Takes the keyword arguments of :func:`twin`, and ``name`` for the model.
+
     Returns:
-        A ``keras.Model`` named ``siamese_network`` with inputs ``[left_image,
+        A ``keras.Model`` named ``name`` with inputs ``[left_image,
         right_image]`` of shape ``(batch, *input_shape)`` and output p(same) ``(batch, 1)``;
         :func:`logit_network` gives the score before the sigmoid.
     """
     shape = _check_input_shape(input_shape)
-    shared_twin = twin(shape, filters, kernel_sizes, embedding_units, l2, initialisation, batch_norm)
+    shared_twin = twin(input_shape=shape, filters=filters, kernel_sizes=kernel_sizes,
+                       embedding_units=embedding_units, l2=l2, initialisation=initialisation,
+                       batch_norm=batch_norm)
     left = keras.Input(shape, name="left_image")
     right = keras.Input(shape, name="right_image")
-    distance = L1Distance(name="l1_distance")([shared_twin(left), shared_twin(right)])
-    score = classifier(distance, l2, initialisation)
-    probability = layers.Activation("sigmoid", name="probability")(score)
-    return keras.Model([left, right], probability, name="siamese_network")
+    probability = classifier([shared_twin(left), shared_twin(right)], l2=l2, initialisation=initialisation)
+    return keras.Model([left, right], probability, name=name)
 
 
 def logit_network(network: keras.Model) -> keras.Model:
@@ -323,7 +371,7 @@ def logit_network(network: keras.Model) -> keras.Model:
     What training compiles (binary cross-entropy from logits) and what the evaluators rank
     by: one graph, the network's own layers, for both.
     """
-    return keras.Model(network.inputs, network.get_layer("similarity").output, name="siamese_logits")
+    return keras.Model(network.inputs, network.get_layer(SCORE_LAYER).output, name="siamese_logits")
 
 
 def network_for(
@@ -349,8 +397,6 @@ def check_images(network: keras.Model, images) -> None:
             outside [0, 1].
         TypeError: an integer or non-numeric dtype.
     """
-    import numpy as np
-
     images = np.asarray(images)
     expected = tuple(network.inputs[0].shape[1:])
     if images.ndim != 4 or tuple(images.shape[1:]) != expected:
@@ -386,14 +432,12 @@ def score_embeddings(network: keras.Model, left, right):
     """Similarity scores (logits) of pairs of embeddings, by the network's own head.
 
     Lets the evaluators embed every image once and score many pairs cheaply: the pairs go
-    through the network's ``l1_distance`` and ``similarity`` layers :data:`SCORE_CHUNK` at a
+    through the network's ``classifier_distance`` and ``classifier_score`` layers :data:`SCORE_CHUNK` at a
     time, so any number of them fits in memory. ``sigmoid`` of a score is the network's
     p(same); rank by the score, which does not saturate.
     """
-    import numpy as np
-
     chunks = [
-        ops.convert_to_numpy(similarity_logits(network, network.get_layer("l1_distance")(
+        ops.convert_to_numpy(similarity_logits(network, network.get_layer(DISTANCE_LAYER)(
             [left[start : start + SCORE_CHUNK], right[start : start + SCORE_CHUNK]])))
         for start in range(0, len(left), SCORE_CHUNK)
     ]
@@ -403,9 +447,9 @@ def score_embeddings(network: keras.Model, left, right):
 def similarity_logits(network: keras.Model, distance):
     """The similarity scores ``sum_j alpha_j d_j + b`` of L1 distances ``d``, shape ``(pairs,)``.
 
-    Calls the network's own ``similarity`` layer, the one its forward pass uses.
+    Calls the network's own ``classifier_score`` layer, the one its forward pass uses.
     """
-    return network.get_layer("similarity")(distance)[..., 0]
+    return network.get_layer(SCORE_LAYER)(distance)[..., 0]
 
 
 def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
@@ -427,7 +471,4 @@ def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
 
 def load_model(path) -> keras.Model:
     """Load a ``.keras`` Siamese network in safe mode (no arbitrary code runs)."""
-    # A network saved compiled names its optimiser; registering LayerwiseSGD lets it load.
-    from siamese_utils import optimizers  # noqa: F401
-
     return keras.saving.load_model(path, safe_mode=True)

@@ -1,7 +1,11 @@
 """One switch that sizes every run in the book: the ``SIAMESE_PROFILE`` profile.
 
 Notebooks never hard-code image sizes, widths or step counts; they ask
-:func:`get_profile` and use what it returns. Three profiles exist:
+:func:`get_profile` and use what it returns. A profile holds sizes: the network's, a
+batch's and the evaluation's. How long and how fast each run trains (steps, learning
+rate, sampler) is a :class:`siamese_utils.recipe.Recipe`, one per purpose and profile
+(:func:`siamese_utils.recipe.recipe_for`), so every training setting has one owner.
+Three profiles exist:
 
 ``fast`` (the default)
     What the published book executes: a narrower network on 52x52 images that trains
@@ -33,24 +37,11 @@ class Profile:
         filters: filter counts of the four convolutional layers (stem, then the block).
         kernel_sizes: kernel sides of the same four layers.
         embedding_units: width of the encoder's dense layer (the embedding).
-        batch_size: image pairs per training step.
-        train_steps: training steps of a chapter's main run.
-        steps_per_epoch: steps between two validation passes (one "epoch" of the curves).
-        learning_rate: Adam's learning rate for the chapters' short runs.
+        batch_size: image pairs per training step of pair training.
         same_alphabet_negatives: share of different-character pairs drawn from one alphabet.
         validation_pairs: verification pairs scored after every epoch.
         one_shot_trials: trials of the paper's N-way one-shot protocol.
-        experiment_steps: training steps of each arm of a chapter's comparison.
-        experiment_steps_per_epoch: steps between two validation passes in those arms.
         n_way: classes per one-shot trial.
-        episode: ``(alphabets, characters, images per character)`` of one batch of
-            all-pairs training (:func:`siamese_utils.train.train_all_pairs`).
-        sweep_steps: all-pairs training steps of each arm of a sweep over three or more
-            settings (shorter than ``experiment_steps``, so a sweep fits in a chapter).
-        sweep_learning_rate: Adam's rate in those arms (all-pairs training takes a higher
-            rate than pairs; see the ablation in chapter 6).
-        sweep_episode: the episode of those arms: half the images per character of
-            ``episode``, so a quarter of the pairs, which keeps wide heads affordable.
         distributed_steps: training steps each strategy is timed for in the appendix on
             data parallelism (:func:`siamese_utils.distributed.throughput`).
     """
@@ -61,48 +52,16 @@ class Profile:
     kernel_sizes: tuple[int, int, int, int]
     embedding_units: int
     batch_size: int
-    train_steps: int
-    steps_per_epoch: int
-    learning_rate: float
     same_alphabet_negatives: float
     validation_pairs: int
     one_shot_trials: int
-    experiment_steps: int
-    experiment_steps_per_epoch: int
     n_way: int = 20
-    episode: tuple[int, int, int] = (4, 8, 4)
-    sweep_steps: int = 4
-    sweep_learning_rate: float = 1e-3
-    sweep_episode: tuple[int, int, int] = (4, 8, 2)
     distributed_steps: int = 3
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
         """Shape of one input image: ``(image_size, image_size, 1)``."""
         return (self.image_size, self.image_size, 1)
-
-    @property
-    def epochs(self) -> int:
-        """Number of epochs of a main run (``train_steps / steps_per_epoch``, rounded up)."""
-        return -(-self.train_steps // self.steps_per_epoch)
-
-    def for_experiment(self) -> Profile:
-        """This profile with the shorter training of one arm of a comparison."""
-        return dataclasses.replace(
-            self,
-            train_steps=self.experiment_steps,
-            steps_per_epoch=self.experiment_steps_per_epoch,
-        )
-
-    def for_sweep(self) -> Profile:
-        """This profile with the all-pairs training of one arm of a sweep (5 epochs)."""
-        return dataclasses.replace(
-            self,
-            train_steps=self.sweep_steps,
-            steps_per_epoch=max(1, self.sweep_steps // 5),
-            learning_rate=self.sweep_learning_rate,
-            episode=self.sweep_episode,
-        )
 
     def network_kwargs(self) -> dict:
         """Keyword arguments for :func:`siamese_utils.model.siamese_network`."""
@@ -122,15 +81,9 @@ PROFILES: dict[str, Profile] = {
         kernel_sizes=(5, 3, 3, 3),
         embedding_units=1024,
         batch_size=64,
-        train_steps=900,
-        steps_per_epoch=150,
-        learning_rate=3e-4,
         same_alphabet_negatives=0.5,
         validation_pairs=2000,
         one_shot_trials=400,
-        experiment_steps=300,
-        experiment_steps_per_epoch=100,
-        sweep_steps=250,
         distributed_steps=30,
     ),
     "paper": Profile(
@@ -140,15 +93,9 @@ PROFILES: dict[str, Profile] = {
         kernel_sizes=(10, 7, 4, 4),
         embedding_units=4096,
         batch_size=128,
-        train_steps=30_000,
-        steps_per_epoch=1_000,
-        learning_rate=6e-5,
         same_alphabet_negatives=0.5,
         validation_pairs=10_000,
         one_shot_trials=400,
-        experiment_steps=5_000,
-        experiment_steps_per_epoch=500,
-        sweep_steps=2_500,
         distributed_steps=200,
     ),
     "smoke": Profile(
@@ -158,16 +105,9 @@ PROFILES: dict[str, Profile] = {
         kernel_sizes=(5, 3, 3, 2),
         embedding_units=128,
         batch_size=32,
-        train_steps=4,
-        steps_per_epoch=2,
-        learning_rate=1e-3,
         same_alphabet_negatives=0.5,
         validation_pairs=32,
         one_shot_trials=40,
-        experiment_steps=4,
-        experiment_steps_per_epoch=2,
-        episode=(2, 4, 2),
-        sweep_episode=(2, 4, 2),
     ),
 }
 

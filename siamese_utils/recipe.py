@@ -1,4 +1,12 @@
-"""How each profile trains the full reproduction: the paper's recipe and the fast one.
+"""How each run trains: the reproduction's recipes (the paper's and the fast one) and the
+chapters' shorter runs.
+
+A :class:`Recipe` owns every training setting (sampler, optimiser, learning rate, steps,
+episode, distortions); a :class:`siamese_utils.profiles.Profile` owns the sizes (network,
+batch, evaluation). :func:`recipe_for` gives the recipe of a profile for one purpose:
+``"reproduction"`` (:data:`RECIPES`, what ``python -m siamese_utils train`` runs),
+``"chapter"`` (a chapter's main run), ``"comparison"`` (each arm of a chapter's comparison)
+or ``"sweep"`` (each arm of a sweep over three or more settings), :data:`CHAPTER_RECIPES`.
 
 The paper (Koch et al., 2015, Sections 3.2 and 4) trains on pairs of background images from
 12 of the 20 drawers, with affine distortions, by SGD with a learning rate and momentum per
@@ -18,10 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import keras
 import numpy as np
 
-from siamese_utils.data import OmniglotSplit, _require_positive_integers, sample_episodes, sample_pairs
-from siamese_utils.distortions import PAPER_RANGES, AffineRanges, sample_transforms
+from siamese_utils.data import OmniglotSplit, require_positive_integers, sample_episodes, sample_pairs
+from siamese_utils.distortions import PAPER_RANGES, AffineRanges, identity_transforms, sample_transforms
+from siamese_utils.model import SCORE_LAYER
+from siamese_utils.optimizers import LayerwiseSGD
 
 SAMPLERS = ("pairs", "all-pairs")
 OPTIMIZERS = ("layerwise-sgd", "adam")
@@ -49,8 +60,11 @@ class Recipe:
         momentum_epochs: epochs the momentum takes to rise from 0.5 to ``mu_j``.
         l2: one L2 weight for every layer, or layer name -> lambda_j.
         distortions: the affine distortion ranges, or ``None`` for undistorted images.
-        steps_per_epoch: training steps between two one-shot validations.
-        max_epochs: the most epochs a run trains (the paper: 200).
+        episode: ``(alphabets, characters, images per character)`` of one batch of
+            ``all-pairs`` training (:func:`siamese_utils.data.sample_episodes`).
+        steps_per_epoch: training steps between two validations.
+        max_epochs: the most epochs a run trains (the paper: 200); the chapters' runs
+            always train all of them (they do not stop early).
         patience: epochs without a better validation one-shot accuracy before stopping
             (the paper: 20).
         validation_trials: 20-way validation trials (the paper: 320).
@@ -68,6 +82,7 @@ class Recipe:
     momentum_epochs: int = 10
     l2: float | dict = 2e-4
     distortions: AffineRanges | None = PAPER_RANGES
+    episode: tuple[int, int, int] = (4, 8, 4)
     steps_per_epoch: int = 100
     max_epochs: int = 10
     patience: int = 5
@@ -87,7 +102,7 @@ class Recipe:
                 f"The {self.loss!r} loss compares pairs that share an image, which only "
                 "all-pairs training has; use sampler='all-pairs' or loss='balanced-bce'."
             )
-        _require_positive_integers(
+        require_positive_integers(
             steps_per_epoch=self.steps_per_epoch,
             max_epochs=self.max_epochs,
             patience=self.patience,
@@ -96,11 +111,19 @@ class Recipe:
             verification_pairs=self.verification_pairs,
             momentum_epochs=self.momentum_epochs,
         )
+        if len(self.episode) != 3:
+            raise ValueError(f"episode is (alphabets, characters, images per character), got {self.episode!r}.")
+        require_positive_integers(**dict(zip(("alphabets", "characters", "images per character"), self.episode)))
 
     @property
     def training_loss(self) -> str:
         """What the training loss is: ``"binary-cross-entropy"`` (pairs) or the all-pairs loss."""
         return "binary-cross-entropy" if self.sampler == "pairs" else self.loss
+
+    @property
+    def episode_size(self) -> int:
+        """Images in one episode of ``all-pairs`` training."""
+        return int(np.prod(self.episode))
 
     @property
     def max_steps(self) -> int:
@@ -122,7 +145,7 @@ RECIPES: dict[str, Recipe] = {
         sampler="pairs",
         optimizer="layerwise-sgd",
         learning_rate=1e-2,
-        layer_rates={"encoder_dense": 5e-3, "similarity": 5e-3},
+        layer_rates={"encoder_dense": 5e-3, SCORE_LAYER: 5e-3},
         final_momentum={"*": 0.9},
         momentum_epochs=10,
         l2=2e-4,
@@ -157,25 +180,59 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def recipe_for(profile) -> Recipe:
-    """The recipe of a :class:`siamese_utils.profiles.Profile` (by its name)."""
-    return RECIPES[profile.name]
+def _chapter_recipes(rate: float, steps: tuple[int, int], comparison: tuple[int, int],
+                     sweep: tuple[int, int], sweep_rate: float, episode: tuple[int, int, int],
+                     sweep_episode: tuple[int, int, int]) -> dict[str, Recipe]:
+    """A profile's chapter runs: ``(steps per epoch, epochs)`` of each, undistorted Adam."""
+    adam = {"optimizer": "adam", "distortions": None, "episode": episode}
+    return {
+        "chapter": Recipe(sampler="pairs", learning_rate=rate, steps_per_epoch=steps[0],
+                          max_epochs=steps[1], **adam),
+        "comparison": Recipe(sampler="pairs", learning_rate=rate, steps_per_epoch=comparison[0],
+                             max_epochs=comparison[1], **adam),
+        # All pairs of episodes with half the images per character (a quarter of the pairs),
+        # which keeps wide heads affordable; all-pairs training takes a higher rate than pairs
+        # (the ablation in chapter 6).
+        "sweep": Recipe(sampler="all-pairs", learning_rate=sweep_rate, steps_per_epoch=sweep[0],
+                        max_epochs=sweep[1], **{**adam, "episode": sweep_episode}),
+    }
+
+
+# Profile name -> purpose -> recipe of the chapters' own runs (see recipe_for).
+CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
+    # Minutes on a laptop CPU: 900 steps for a chapter's main run, 300 for each arm.
+    "fast": _chapter_recipes(3e-4, steps=(150, 6), comparison=(100, 3), sweep=(50, 5), sweep_rate=1e-3,
+                             episode=(4, 8, 4), sweep_episode=(4, 8, 2)),
+    "paper": _chapter_recipes(6e-5, steps=(1_000, 30), comparison=(500, 10), sweep=(500, 5), sweep_rate=1e-3,
+                              episode=(4, 8, 4), sweep_episode=(4, 8, 2)),
+    "smoke": _chapter_recipes(1e-3, steps=(2, 2), comparison=(2, 2), sweep=(1, 4), sweep_rate=1e-3,
+                              episode=(2, 4, 2), sweep_episode=(2, 4, 2)),
+}
+PURPOSES = ("reproduction", "chapter", "comparison", "sweep")
+
+
+def recipe_for(profile, purpose: str = "reproduction") -> Recipe:
+    """The recipe of a :class:`siamese_utils.profiles.Profile` (by its name) for ``purpose``.
+
+    Raises:
+        ValueError: for a purpose not in :data:`PURPOSES`.
+    """
+    if purpose == "reproduction":
+        return RECIPES[profile.name]
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}.")
+    return CHAPTER_RECIPES[profile.name][purpose]
 
 
 def pairs_per_step(profile, recipe: Recipe) -> int:
     """Image pairs one training step learns from: the batch (pairs), or every pair of an episode."""
     if recipe.sampler == "pairs":
         return int(profile.batch_size)
-    images = int(np.prod(profile.episode))
-    return images * (images - 1) // 2
+    return recipe.episode_size * (recipe.episode_size - 1) // 2
 
 
 def make_optimizer(recipe: Recipe):
     """The Keras optimiser the recipe asks for."""
-    import keras
-
-    from siamese_utils.optimizers import LayerwiseSGD
-
     if recipe.optimizer == "adam":
         rate = recipe.learning_rate
         if recipe.cosine_decay:
@@ -209,7 +266,7 @@ def epoch_batches(split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoc
         arrays = [pairs.left.reshape(shape), pairs.right.reshape(shape), pairs.same.reshape(shape)]
         images_per_step = 2
     else:
-        episodes = sample_episodes(split, steps, rng, *profile.episode)
+        episodes = sample_episodes(split, steps, rng, *recipe.episode)
         arrays = [episodes.images, episodes.characters]
         images_per_step = 1
     count = steps * arrays[0].shape[1]
@@ -220,8 +277,6 @@ def epoch_batches(split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoc
 
 
 def _transforms(count, image_size, rng, ranges):
-    from siamese_utils.distortions import identity_transforms
-
     if ranges is None:
         return identity_transforms(count)
     return sample_transforms(count, image_size, rng, ranges)
@@ -239,85 +294,3 @@ def check_distributable(recipe: Recipe) -> None:
             "split across replicas; train under a tf.distribute strategy with the 'pairs' sampler "
             "(the paper profile's recipe), or on one device with the default strategy."
         )
-
-
-def _check_replicas(recipe: Recipe, batch: int, first: int, count: int, total: int) -> None:
-    if total > 1:
-        check_distributable(recipe)
-    if not (0 <= first and 1 <= count and first + count <= total):
-        raise ValueError(f"Replicas {first}..{first + count - 1} do not exist among {total}.")
-    if batch % total:
-        raise ValueError(
-            f"A global batch of {batch} pairs does not split evenly over {total} replicas; "
-            f"choose a replica count that divides {batch}."
-        )
-
-
-def _unchanged(images, transforms):
-    """The images as they are (the pipeline's stand-in for identity distortions)."""
-    return images
-
-
-def training_dataset(
-    split: OmniglotSplit,
-    profile,
-    recipe: Recipe,
-    seed: int,
-    start_epoch: int = 0,
-    replicas: tuple[int, int, int] | None = None,
-):
-    """A ``tf.data`` pipeline of the recipe's batches from ``start_epoch`` to the last epoch.
-
-    Elements are ``((left, right), same)`` for ``pairs`` and ``(images, characters)`` for
-    ``all-pairs``, distorted inside the pipeline; the next batches are prepared while the
-    model trains.
-
-    Args:
-        replicas: ``(first, count, total)`` to feed replicas ``first`` .. ``first + count - 1``
-            of ``total`` (data parallelism, :mod:`siamese_utils.distributed`): every global
-            batch is drawn whole, exactly as without replicas, then cut into ``total`` equal
-            slices, and this pipeline yields its ``count`` slices one after the other. Only
-            the ``pairs`` sampler can be cut (a slice of an episode would lose its pairs).
-    """
-    import tensorflow as tf
-
-    from siamese_utils.distortions import distort
-
-    images = tf.constant(split.images)
-    size = split.image_size
-    # Without distortions the transforms are identity rows: skip resampling on the hot path.
-    warp = distort if recipe.distortions is not None else _unchanged
-
-    batch = profile.batch_size if recipe.sampler == "pairs" else int(np.prod(profile.episode))
-    first, count, total = replicas or (0, 1, 1)
-    _check_replicas(recipe, batch, first, count, total)
-    batch //= total  # the slice one replica trains on
-
-    def steps():
-        for epoch in range(start_epoch, recipe.max_epochs):
-            arrays = epoch_batches(split, profile, recipe, seed, epoch)
-            for step in range(recipe.steps_per_epoch):
-                # The pairs and distortions are drawn for the whole global batch first, so
-                # the replicas together train on exactly the pairs one device would.
-                for replica in range(first, first + count):
-                    part = slice(replica * batch, (replica + 1) * batch)
-                    yield tuple(array[step][part] for array in arrays)
-
-    index = tf.TensorSpec((batch,), tf.int64)
-    transform = tf.TensorSpec((batch, 8), tf.float32)
-    if recipe.sampler == "pairs":
-        signature = (index, index, tf.TensorSpec((batch,), tf.float32), transform, transform)
-
-        def gather(left, right, same, left_t, right_t):
-            pair = (warp(tf.gather(images, left), left_t), warp(tf.gather(images, right), right_t))
-            return tuple(tf.ensure_shape(x, (batch, size, size, 1)) for x in pair), same[:, None]
-    else:
-        signature = (index, index, transform)
-
-        def gather(positions, characters, transforms):
-            warped = warp(tf.gather(images, positions), transforms)
-            return tf.ensure_shape(warped, (batch, size, size, 1)), characters
-
-    dataset = tf.data.Dataset.from_generator(steps, output_signature=signature)
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)

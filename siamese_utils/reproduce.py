@@ -1,6 +1,7 @@
 """The whole reproduction: train by a profile's recipe, stop early, evaluate, write results.
 
-:func:`reproduce` is what ``python -m siamese_utils.train`` and chapter 6 run. It
+:func:`reproduce` is what ``python -m siamese_utils train`` (:mod:`siamese_utils.cli`) and
+chapter 6 run. It
 
 1. takes training images from the 30 background alphabets, drawers 0-11; validation
    trials (320, 20-way) and pairs from the 10 validation alphabets, drawers 12-15; test
@@ -25,17 +26,19 @@ import platform
 import sys
 import time
 
+import keras
 import numpy as np
 
-from siamese_utils import checkpoints
+from siamese_utils import checkpoints, data, distributed, evaluate, model, train
+from siamese_utils.pipeline import training_dataset
 from siamese_utils.recipe import (
     Recipe,
     check_distributable,
     make_optimizer,
     pairs_per_step,
     recipe_for,
-    training_dataset,
 )
+from siamese_utils.seeding import set_seed
 
 RESULT_KEYS = (
     "one_shot_official_runs",
@@ -51,15 +54,15 @@ RESULT_KEYS = (
 
 def hardware() -> dict:
     """What the run ran on: platform, CPUs, Keras backend and the accelerators it sees."""
-    import keras
-
+    # Each backend's own device list, imported only when it is the backend in use (the GPU
+    # machine runs Keras on JAX and has no TensorFlow).
     devices = []
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         devices = [d.device_type for d in tf.config.list_physical_devices()]
     elif keras.backend.backend() == "jax":
-        import jax
+        import jax  # the backend in use (see above)
 
         devices = [str(d.platform) for d in jax.devices()]
     accelerators = sorted({d for d in devices if d.upper() not in ("CPU",)})
@@ -91,8 +94,6 @@ class Splits:
 
 def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
     """The drawer and alphabet split of the paper, at the profile's image size."""
-    from siamese_utils import data, evaluate
-
     background = data.load_split("train", profile.image_size, data_dir=data_dir)
     evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS).select_drawers(
@@ -120,79 +121,70 @@ def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
     )
 
 
-def _make_callbacks():
-    """The callback classes, defined once Keras is imported."""
-    import keras
+class OneShotEarlyStopping(keras.callbacks.Callback):
+    """Scores the validation trials after every epoch; keeps the best weights; stops late.
 
-    from siamese_utils.evaluate import one_shot
+    Adds ``val_one_shot`` to the epoch's logs. The best network is also saved as
+    ``best.keras`` in the run folder.
+    """
 
-    class OneShotEarlyStopping(keras.callbacks.Callback):
-        """Scores the validation trials after every epoch; keeps the best weights; stops late.
+    def __init__(self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0):
+        super().__init__()
+        self.network, self.trials, self.patience, self.folder = network, trials, patience, folder
+        self.best, self.best_epoch, self.wait = best, best_epoch, wait
+        self.best_weights = None  # folder None: keep the best in memory only (non-chief)
 
-        Adds ``val_one_shot`` to the epoch's logs. The best network is also saved as
-        ``best.keras`` in the run folder.
-        """
-
-        def __init__(self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0):
-            super().__init__()
-            self.network, self.trials, self.patience, self.folder = network, trials, patience, folder
-            self.best, self.best_epoch, self.wait = best, best_epoch, wait
-            self.best_weights = None  # folder None: keep the best in memory only (non-chief)
-
-        def on_epoch_end(self, epoch, logs=None):
-            accuracy = one_shot(self.network, self.trials, seed=epoch).accuracy
-            logs["val_one_shot"] = accuracy
-            if accuracy > self.best:
-                self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
-                self.best_weights = self.network.get_weights()
-                if self.folder is not None:
-                    checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
-            else:
-                self.wait += 1
-                if self.wait >= self.patience:
-                    self.model.stop_training = True
-
-        def restore_best(self):
-            """Put the best epoch's weights back into the network."""
-            saved = self.folder is not None and (self.folder / checkpoints.BEST).exists()
-            if self.best_weights is None and saved:
-                from siamese_utils.model import load_model
-
-                self.best_weights = load_model(self.folder / checkpoints.BEST).get_weights()
-            if self.best_weights is not None:
-                self.network.set_weights(self.best_weights)
-
-    class RunCheckpoint(keras.callbacks.Callback):
-        """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`).
-
-        With ``folder`` None (a worker that is not the chief) it keeps the state in memory.
-        The seconds it records come from ``clock`` (a :class:`train.TrainingClock`, first
-        among the callbacks): ``train_seconds`` the training steps alone, and
-        ``evaluation_seconds`` the end-of-epoch work between the clock and this callback
-        (threshold calibration, validation pairs and one-shot validation trials).
-        """
-
-        def __init__(self, folder, network, optimizer, stopping, state, clock):
-            super().__init__()
-            self.folder, self.network, self.optimizer = folder, network, optimizer
-            self.stopping, self.state, self.clock = stopping, state, clock
-
-        def on_epoch_end(self, epoch, logs=None):
-            history = self.state.setdefault("history", {})
-            for key, value in (logs or {}).items():
-                history.setdefault(key, []).append(float(value))
-            evaluation = self.state.get("evaluation_seconds", 0.0) + time.perf_counter() - self.clock.epoch_ended
-            self.state.update(
-                train_seconds=self.clock.seconds,
-                evaluation_seconds=evaluation,
-                best=self.stopping.best,
-                best_epoch=self.stopping.best_epoch,
-                wait=self.stopping.wait,
-            )
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = evaluate.one_shot(self.network, self.trials, seed=epoch).accuracy
+        logs["val_one_shot"] = accuracy
+        if accuracy > self.best:
+            self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
+            self.best_weights = self.network.get_weights()
             if self.folder is not None:
-                checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
+                checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.model.stop_training = True
 
-    return OneShotEarlyStopping, RunCheckpoint
+    def restore_best(self):
+        """Put the best epoch's weights back into the network."""
+        saved = self.folder is not None and (self.folder / checkpoints.BEST).exists()
+        if self.best_weights is None and saved:
+            self.best_weights = model.load_model(self.folder / checkpoints.BEST).get_weights()
+        if self.best_weights is not None:
+            self.network.set_weights(self.best_weights)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`).
+
+    With ``folder`` None (a worker that is not the chief) it keeps the state in memory.
+    The seconds it records come from ``clock`` (a :class:`train.TrainingClock`, first
+    among the callbacks): ``train_seconds`` the training steps alone, and
+    ``evaluation_seconds`` the end-of-epoch work between the clock and this callback
+    (threshold calibration, validation pairs and one-shot validation trials).
+    """
+
+    def __init__(self, folder, network, optimizer, stopping, state, clock):
+        super().__init__()
+        self.folder, self.network, self.optimizer = folder, network, optimizer
+        self.stopping, self.state, self.clock = stopping, state, clock
+
+    def on_epoch_end(self, epoch, logs=None):
+        history = self.state.setdefault("history", {})
+        for key, value in (logs or {}).items():
+            history.setdefault(key, []).append(float(value))
+        evaluation = self.state.get("evaluation_seconds", 0.0) + time.perf_counter() - self.clock.epoch_ended
+        self.state.update(
+            train_seconds=self.clock.seconds,
+            evaluation_seconds=evaluation,
+            best=self.stopping.best,
+            best_epoch=self.stopping.best_epoch,
+            wait=self.stopping.wait,
+        )
+        if self.folder is not None:
+            checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,11 +239,6 @@ def reproduce(
         checkpoints.DamagedRunError: ``resume`` was asked of a run with no complete checkpoint.
         PermissionError: ``output`` cannot be written.
     """
-    import keras
-
-    from siamese_utils import distributed, model, train
-    from siamese_utils.seeding import set_seed
-
     recipe = recipe or recipe_for(profile)
     if strategy is not None:
         check_distributable(recipe)
@@ -295,7 +282,6 @@ def reproduce(
         network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
         network.set_weights(trainable.get_weights())
 
-    OneShotEarlyStopping, RunCheckpoint = _make_callbacks()
     stopping = OneShotEarlyStopping(
         network,
         splits.validation_trials,
@@ -351,7 +337,7 @@ def reproduce(
         network=profile.network_kwargs(),
         strategy=distributed.strategy_name(strategy),
         replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
-        command=command or f"python -m siamese_utils.train --profile {profile.name} --seed {seed}",
+        command=command or f"python -m siamese_utils train --profile {profile.name} --seed {seed}",
         versions={"keras": keras.__version__, "python": platform.python_version()},
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
@@ -364,24 +350,18 @@ def reproduce(
 
 def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
     """What ``fit`` trains: the network up to its score (pairs) or its all-pairs wrapper."""
-    from siamese_utils.train import AllPairsTrainer, compile_for_verification
-
     if recipe.sampler == "all-pairs":
-        trainer = AllPairsTrainer(network, int(np.prod(profile.episode)), loss=recipe.loss)
+        trainer = train.AllPairsTrainer(network, recipe.episode_size, loss=recipe.loss)
         trainer.compile(optimizer=optimizer)
         return trainer
-    return compile_for_verification(network, optimizer)
+    return train.compile_for_verification(network, optimizer)
 
 
 def _train_distributed(strategy, trained, optimizer, network, callbacks, splits, profile, recipe,
                        seed: int, start_epoch: int) -> None:
     """The epochs of a data-parallel run: :class:`distributed.DistributedTrainer` steps, then
     the same callbacks ``fit`` would call, on the plain copy ``network`` of the weights."""
-    import keras
-
-    from siamese_utils.distributed import DistributedTrainer
-
-    trainer = DistributedTrainer.for_recipe(
+    trainer = distributed.DistributedTrainer.for_recipe(
         strategy, trained, optimizer, splits.train, profile, recipe, seed, start_epoch)
     hooks = keras.callbacks.CallbackList(callbacks, model=network)
     network.stop_training = False
@@ -398,11 +378,8 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
 
 def evaluate_reproduction(network, splits: Splits, profile) -> dict:
     """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
-    from siamese_utils import evaluate
-    from siamese_utils.model import logit_network
-
     (left, right), labels = splits.test_pairs
-    scores = logit_network(network).predict([left, right], batch_size=256, verbose=0)[:, 0]
+    scores = model.logit_network(network).predict([left, right], batch_size=256, verbose=0)[:, 0]
     official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
     return {
         # score > 0 is p(same) > 0.5
@@ -413,61 +390,3 @@ def evaluate_reproduction(network, splits: Splits, profile) -> dict:
         "paper_protocol_trials": int(len(splits.test_trials)),
         "official_trials": int(len(official.trials)),
     }
-
-
-def main(argv=None) -> int:
-    """``python -m siamese_utils.train``: the reproduction from the command line."""
-    import argparse
-
-    from siamese_utils.distributed import add_strategy_arguments, strategy_from_arguments
-    from siamese_utils.profiles import PROFILES, get_profile
-    from siamese_utils.seeding import DEFAULT_SEED
-
-    parser = argparse.ArgumentParser(
-        prog="python -m siamese_utils.train",
-        description="Train the Siamese network of Koch et al. (2015) by a profile's recipe, "
-        "stop early on one-shot validation accuracy, and write results.json.",
-    )
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
-    parser.add_argument("--output", default=None,
-                        help="run folder (default: results/<profile>-seed<seed>)")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--resume", action="store_true", help="continue the run in --output")
-    group.add_argument("--overwrite", action="store_true", help="replace the run in --output")
-    parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
-    parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
-    parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_strategy_arguments(parser)
-    args = parser.parse_args(argv)
-    strategy = strategy_from_arguments(args, parser)
-    if args.strategy == "default":
-        strategy = None  # one device: Keras' fit
-
-    profile = get_profile(args.profile)
-    output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
-    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
-    try:
-        recipe = dataclasses.replace(
-            recipe_for(profile), **{k: v for k, v in overrides.items() if v is not None}
-        )
-        run = reproduce(
-            profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
-            recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
-            data_dir=args.data_dir, strategy=strategy,
-            command="python -m siamese_utils.train " + " ".join(argv if argv is not None else sys.argv[1:]),
-            options=checkpoints.COMMAND_LINE_OPTIONS,
-        )
-    except (checkpoints.RunExistsError, checkpoints.DamagedRunError, PermissionError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    shown = {key: run.results[key] for key in RESULT_KEYS if key != "hardware"}
-    for key, value in shown.items():
-        print(f"{key:>24}: {value}")
-    if run.folder is not None:
-        print(f"results: {run.folder / checkpoints.RESULTS}")
-    else:
-        print("results: written by the chief worker")
-    return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import keras
 import numpy as np
 
 DEFAULT_SEED = 2015  # the year of the paper; any fixed integer would do
@@ -21,10 +22,8 @@ def set_seed(seed: int = DEFAULT_SEED) -> np.random.Generator:
     """
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    import keras  # imported late: profiles and data tests need no TensorFlow start-up
-
     if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the backend's own logger; absent on a JAX-only machine
 
         # In a notebook, TensorFlow's logger switches itself to INFO on first use and
         # prints notices (tf.function retracing) into the page; keep errors only.

@@ -2,10 +2,7 @@
 
 The chapters' short runs use Adam; the paper's own recipe (per-layer SGD with momentum,
 learning-rate decay, early stopping on one-shot accuracy) lives with the reproduction in
-:mod:`siamese_utils.reproduce`, which this module runs from the command line::
-
-    python -m siamese_utils.train --profile paper       # the reproduction, on a GPU
-    python -m siamese_utils.train --profile fast        # minutes on a CPU
+:mod:`siamese_utils.reproduce` (``python -m siamese_utils train``, :mod:`siamese_utils.cli`).
 """
 
 from __future__ import annotations
@@ -17,15 +14,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from siamese_utils.data import (
-    OmniglotSplit,
-    episode_dataset,
-    pair_arrays,
-    pair_dataset,
-    sample_episodes,
-)
-from siamese_utils.model import logit_network, score_embeddings, similarity_logits, twin_of
-from siamese_utils.recipe import ALL_PAIRS_LOSSES
+from siamese_utils.data import OmniglotSplit, pair_arrays, sample_episodes
+from siamese_utils.embeddings import embed
+from siamese_utils.model import DISTANCE_LAYER, SCORE_LAYER, logit_network, score_embeddings, similarity_logits, twin_of
+from siamese_utils.pipeline import episode_dataset, pair_dataset
+from siamese_utils.recipe import ALL_PAIRS_LOSSES, Recipe, make_optimizer, recipe_for
 
 
 def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
@@ -78,22 +71,46 @@ class TrainingRun:
     images_per_second: float
 
 
+def _chapter_recipe(profile, recipe: Recipe | None, sampler: str) -> Recipe:
+    """``recipe``, or the profile's chapter run for ``sampler``; refuse what the runs lack."""
+    if recipe is None:
+        recipe = recipe_for(profile, "chapter" if sampler == "pairs" else "sweep")
+    if recipe.sampler != sampler:
+        raise ValueError(
+            f"This function trains with the {sampler!r} sampler, and the recipe asks for "
+            f"{recipe.sampler!r}; use {'train_verification' if recipe.sampler == 'pairs' else 'train_all_pairs'}."
+        )
+    if recipe.distortions is not None:
+        raise ValueError(
+            "The chapters' runs train on undistorted images; the affine distortions belong to the "
+            "reproduction (siamese_utils.reproduce). Pass a recipe with distortions=None."
+        )
+    return recipe
+
+
 def train_verification(
     network: keras.Model,
     train_split: OmniglotSplit,
     validation_split: OmniglotSplit,
     profile,
     seed: int,
+    *,
+    recipe: Recipe | None = None,
     verbose: bool = True,
 ) -> TrainingRun:
-    """Train ``network`` on same/different pairs for ``profile.train_steps`` steps.
+    """Train ``network`` on same/different pairs for ``recipe.max_steps`` steps.
 
-    Training pairs come from ``train_split`` (a fresh seeded draw), the validation pairs
-    (``profile.validation_pairs`` of them, fixed) from ``validation_split``; metrics are
-    recorded every ``profile.steps_per_epoch`` steps.
+    Training pairs (``profile.batch_size`` a step) come from ``train_split`` (a fresh seeded
+    draw), the validation pairs (``profile.validation_pairs`` of them, fixed) from
+    ``validation_split``; metrics are recorded every ``recipe.steps_per_epoch`` steps.
+
+    Args:
+        recipe: how to train, with the ``pairs`` sampler and no distortions; by default the
+            profile's chapter run (``recipe_for(profile, "chapter")``).
     """
-    trainable = compile_for_verification(network, profile.learning_rate)
-    steps = profile.epochs * profile.steps_per_epoch
+    recipe = _chapter_recipe(profile, recipe, "pairs")
+    trainable = compile_for_verification(network, make_optimizer(recipe))
+    steps = recipe.max_steps
     training = pair_dataset(
         train_split, profile.batch_size, steps, seed, profile.same_alphabet_negatives
     )
@@ -102,8 +119,8 @@ def train_verification(
     )
     callbacks = [VerificationCheck(network, *validation)]
     if verbose:
-        callbacks.append(EpochLog(profile.epochs))
-    history, seconds = _timed_fit(trainable, training, profile, callbacks)
+        callbacks.append(EpochLog(recipe.max_epochs))
+    history, seconds = _timed_fit(trainable, training, recipe, callbacks)
     return TrainingRun(
         history=history,
         seconds=seconds,
@@ -113,15 +130,15 @@ def train_verification(
     )
 
 
-def _timed_fit(model: keras.Model, dataset, profile, callbacks):
-    """``model.fit`` for the profile's epochs; returns the history as floats and the seconds
+def _timed_fit(model: keras.Model, dataset, recipe: Recipe, callbacks):
+    """``model.fit`` for the recipe's epochs; returns the history as floats and the seconds
     of training steps alone (a :class:`TrainingClock` first among the callbacks leaves the
     validation after every epoch out)."""
     clock = TrainingClock()
     history = model.fit(
         dataset,
-        epochs=profile.epochs,
-        steps_per_epoch=profile.steps_per_epoch,
+        epochs=recipe.max_epochs,
+        steps_per_epoch=recipe.steps_per_epoch,
         callbacks=[clock, *callbacks],
         shuffle=False,  # the samplers already shuffled; Keras cannot shuffle a tf.data pipeline
         verbose=0,
@@ -164,11 +181,11 @@ class AllPairsTrainer(keras.Model):
         self.batch_size = int(batch_size)
         self.loss_name = loss
         self.twin = twin_of(network)
-        self.distance = network.get_layer("l1_distance")
+        self.distance = network.get_layer(DISTANCE_LAYER)
         if loss == "ranking":
             # Its gradient is zero in exact arithmetic; freezing it keeps the optimiser's
             # rounding from moving it, and leaves the threshold to calibrate_threshold.
-            network.get_layer("similarity").bias.trainable = False
+            network.get_layer(SCORE_LAYER).bias.trainable = False
         left, right = np.triu_indices(self.batch_size, k=1)
         self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
         # Where each pair's score goes in the (batch, batch) matrix of the ranking loss: both
@@ -242,7 +259,6 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     Returns:
         The shift added to the bias.
     """
-    from siamese_utils.embeddings import embed
 
     left, right = (embed(network, images) for images in pairs)
     logits = score_embeddings(network, left, right).astype(np.float64)
@@ -262,7 +278,7 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
         middle = 0.5 * (low + high)
         low, high = (middle, high) if slope(middle) < 0 else (low, middle)
     shift = 0.5 * (low + high)
-    bias = network.get_layer("similarity").bias
+    bias = network.get_layer(SCORE_LAYER).bias
     bias.assign(ops.convert_to_numpy(bias) + np.float32(shift))
     return shift
 
@@ -335,31 +351,36 @@ def train_all_pairs(
     validation_split: OmniglotSplit,
     profile,
     seed: int,
+    *,
+    recipe: Recipe | None = None,
     verbose: bool = True,
-    loss: str = "balanced-bce",
 ) -> TrainingRun:
-    """Train ``network`` on every pair inside episodes of ``profile.episode`` images.
+    """Train ``network`` on every pair inside episodes of ``recipe.episode`` images.
 
     Each step draws an episode (:func:`siamese_utils.data.sample_episodes`: a few alphabets,
     a few characters each, a few images each), embeds its images once and learns from all
-    their pairs (:class:`AllPairsTrainer`, with ``loss``). Validation is the same as in
-    :func:`train_verification`, so the histories compare.
+    their pairs (:class:`AllPairsTrainer`, with ``recipe.loss``). Validation is the same as
+    in :func:`train_verification`, so the histories compare.
+
+    Args:
+        recipe: how to train, with the ``all-pairs`` sampler and no distortions; by default
+            the profile's sweep arm (``recipe_for(profile, "sweep")``).
     """
-    alphabets, characters, images_per_character = profile.episode
-    steps = profile.epochs * profile.steps_per_epoch
-    episodes = sample_episodes(train_split, steps, seed, alphabets, characters, images_per_character)
-    trainer = AllPairsTrainer(network, episodes.batch_size, loss)
-    trainer.compile(optimizer=keras.optimizers.Adam(profile.learning_rate))
+    recipe = _chapter_recipe(profile, recipe, "all-pairs")
+    steps = recipe.max_steps
+    episodes = sample_episodes(train_split, steps, seed, *recipe.episode)
+    trainer = AllPairsTrainer(network, episodes.batch_size, recipe.loss)
+    trainer.compile(optimizer=make_optimizer(recipe))
     validation = pair_arrays(
         validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
     )
     callbacks = [VerificationCheck(network, *validation)]
-    if loss == "ranking":
+    if recipe.loss == "ranking":
         calibration = pair_arrays(train_split, profile.validation_pairs, seed + 2, profile.same_alphabet_negatives)
         callbacks.insert(0, ThresholdCalibration(network, *calibration))
     if verbose:
-        callbacks.append(EpochLog(profile.epochs))
-    history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), profile, callbacks)
+        callbacks.append(EpochLog(recipe.max_epochs))
+    history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), recipe, callbacks)
     pairs = len(trainer.left_index)
     return TrainingRun(
         history=history,
@@ -368,9 +389,3 @@ def train_all_pairs(
         pairs_per_second=steps * pairs / seconds,
         images_per_second=steps * episodes.batch_size / seconds,
     )
-
-
-if __name__ == "__main__":
-    from siamese_utils.reproduce import main
-
-    raise SystemExit(main())

@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+# As in the book build (tools/build_book.py): the notebooks nbval executes, and their stored
+# outputs, carry no TensorFlow start-up notices. The package itself sets no log level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SMALL_SIZE = 32  # the smoke profile's size: small for speed; the logic does not depend on it

@@ -16,7 +16,7 @@ def paper_rows():
 
 def test_layer_table_lists_the_twin_then_the_head_with_paper_shapes(paper_rows):
     assert list(paper_rows)[:2] == ["stem_conv", "stem_pool"]
-    assert list(paper_rows)[-2:] == ["l1_distance", "similarity"]
+    assert list(paper_rows)[-2:] == [model.DISTANCE_LAYER, model.SCORE_LAYER]
     assert paper_rows["block_conv3"].output_shape == (6, 6, 256)
     assert paper_rows["encoder_dense"].parameters == 9216 * 4096 + 4096
     assert sum(row.parameters for row in paper_rows.values()) == 38_951_745
@@ -59,8 +59,8 @@ def test_activation_statistics_cover_every_conv_and_dense_layer(background):
 
 def test_design_document_initialisation_is_ten_times_the_paper():
     set_seed(0)
-    paper = model.twin((105, 105, 1))
-    design = model.twin((105, 105, 1), initialisation="design-document")
+    paper = model.twin(input_shape=(105, 105, 1))
+    design = model.twin(input_shape=(105, 105, 1), initialisation="design-document")
     for name in ("block_conv1", "encoder_dense"):
         ratio = design.get_layer(name).kernel.numpy().std() / paper.get_layer(name).kernel.numpy().std()
         assert ratio == pytest.approx(10.0, rel=0.02)
@@ -116,5 +116,11 @@ def test_strongest_responses_refuse_impossible_requests(background):
 
 
 def test_twin_multiply_adds_leave_out_the_head(paper_rows):
-    twin_only = sum(row.multiply_adds for name, row in paper_rows.items() if name not in ("l1_distance", "similarity"))
+    twin_only = sum(row.multiply_adds for name, row in paper_rows.items() if name not in anatomy.HEAD_LAYERS)
     assert anatomy.twin_multiply_adds(model.siamese_network()) == twin_only == 908_623_872  # 0.91 G, as chapter 4 prints
+
+
+def test_formatted_table_keeps_every_layer_name_apart_from_its_kind(paper_rows):
+    for line in anatomy.format_layer_table(list(paper_rows.values())).splitlines()[1:-1]:
+        name, kind = line.split()[:2]
+        assert name in paper_rows and kind == paper_rows[name].kind

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from siamese_utils import data
+from siamese_utils import data, pipeline
 
 
 def test_splits_have_omniglots_sizes(background, evaluation):
@@ -118,7 +118,7 @@ def test_bad_pair_requests_are_rejected(background, kwargs, message):
 
 
 def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(background):
-    dataset = data.pair_dataset(background, batch_size=8, steps=3, seed=11)
+    dataset = pipeline.pair_dataset(background, batch_size=8, steps=3, seed=11)
     batches = list(dataset)
     assert len(batches) == 3
     (left, right), same = batches[0]
@@ -130,7 +130,7 @@ def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(backgroun
 
 def test_pair_pipeline_rejects_zero_steps(background):
     with pytest.raises(ValueError, match="steps"):
-        data.pair_dataset(background, batch_size=8, steps=0, seed=0)
+        pipeline.pair_dataset(background, batch_size=8, steps=0, seed=0)
 
 
 def test_unknown_split_and_bad_size_are_rejected():
@@ -192,7 +192,7 @@ def test_episodes_the_split_cannot_fill_are_refused(evaluation):
 
 def test_episode_pipeline_yields_the_sampled_images(background):
     episodes = data.sample_episodes(background, 3, seed=4, alphabets=2, characters=3, images_per_character=2)
-    batches = list(data.episode_dataset(background, episodes))
+    batches = list(pipeline.episode_dataset(background, episodes))
     assert len(batches) == 3
     for (images, characters), positions, labels in zip(batches, episodes.images, episodes.characters):
         np.testing.assert_array_equal(images.numpy(), background.images[positions])

@@ -11,8 +11,9 @@ import pytest
 
 from siamese_utils import data, distributed
 from siamese_utils.model import load_model
+from siamese_utils.pipeline import training_dataset
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import RECIPES, check_distributable, training_dataset
+from siamese_utils.recipe import RECIPES, check_distributable
 
 SMOKE = get_profile("smoke")
 # The replicas add the same float32 gradients in another order; after a few steps the
@@ -23,8 +24,8 @@ LAST_CHECKPOINT = f"checkpoints/epoch-{RECIPES['smoke'].max_epochs:04d}/network.
 
 def _train(tmp_path, name, *options, workers=1):
     outputs = distributed.launch(
-        "siamese_utils.train",
-        ["--profile", "smoke", "--quiet", "--output", str(tmp_path / name), *options],
+        "siamese_utils",
+        ["train", "--profile", "smoke", "--quiet", "--output", str(tmp_path / name), *options],
         workers=workers,
         timeout=300,
     )
@@ -96,8 +97,8 @@ def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(on
 
 def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(one_device, tmp_path):
     outputs = distributed.launch(
-        "siamese_utils.train",
-        ["--profile", "smoke", "--quiet", "--strategy", "multi-worker", "--output", str(tmp_path / "cluster")],
+        "siamese_utils",
+        ["train", "--profile", "smoke", "--quiet", "--strategy", "multi-worker", "--output", str(tmp_path / "cluster")],
         workers=2,
         timeout=300,
     )
@@ -111,8 +112,8 @@ def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(o
 def test_the_training_command_refuses_a_strategy_for_the_all_pairs_recipe(tmp_path):
     with pytest.raises(RuntimeError, match="cannot be split across replicas"):
         distributed.launch(
-            "siamese_utils.train",
-            ["--profile", "fast", "--quiet", "--strategy", "mirrored", "--output", str(tmp_path / "x")],
+            "siamese_utils",
+            ["train", "--profile", "fast", "--quiet", "--strategy", "mirrored", "--output", str(tmp_path / "x")],
             timeout=120,
         )
     assert not (tmp_path / "x").exists()

@@ -95,7 +95,7 @@ def test_ties_are_broken_at_random_so_a_constant_scores_chance():
 def test_a_model_with_constant_output_gets_chance_accuracy(runs):
     set_seed(0)
     network = model.network_for(profiles.get_profile("smoke"))
-    network.get_layer("similarity").kernel.assign(np.zeros((128, 1), np.float32))
+    network.get_layer(model.SCORE_LAYER).kernel.assign(np.zeros((128, 1), np.float32))
     result = evaluate.one_shot(network, runs)
     assert np.ptp(result.scores) == 0.0
     assert result.accuracy < 0.12
@@ -123,7 +123,7 @@ def test_candidates_are_ranked_by_score_where_probabilities_saturate(runs):
     assert evaluate.pick_candidates(scores)[0] == 1
     set_seed(0)
     network = model.network_for(profiles.get_profile("smoke"))
-    head = network.get_layer("similarity")
+    head = network.get_layer(model.SCORE_LAYER)
     head.kernel.assign(head.kernel * 100.0)  # spread the untrained scores apart
     head.bias.assign(head.bias + 30.0)  # and put every pair where the sigmoid saturates
     trial = runs.candidates[:1]

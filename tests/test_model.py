@@ -1,5 +1,6 @@
 """The network of Koch et al. (2015), part by part."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def test_paper_network_has_exactly_38951745_parameters(paper_network):
 
 def test_three_channel_input_would_add_12800_parameters():
     # The design document's (105, 105, 3): 64 filters x 10 x 10 x 2 extra channels.
-    assert model.twin((105, 105, 3)).count_params() - model.twin().count_params() == 12_800
+    assert model.twin(input_shape=(105, 105, 3)).count_params() - model.twin().count_params() == 12_800
 
 
 def test_twin_layers_have_the_papers_output_shapes(paper_network):
@@ -54,7 +55,7 @@ def test_initialisers_follow_the_paper_not_the_design_document(paper_network):
     assert bias.mean() == pytest.approx(0.5, abs=3e-3) and bias.std() < 2e-2
     weights = dense.kernel.numpy()
     assert weights.std() == pytest.approx(2e-1, rel=0.01)
-    head = paper_network.get_layer("similarity")
+    head = paper_network.get_layer(model.SCORE_LAYER)
     assert head.bias.numpy()[0] == pytest.approx(0.5, abs=0.05)
 
 
@@ -69,9 +70,9 @@ def test_every_kernel_carries_an_l2_regulariser():
         if getattr(layer, "kernel_regularizer", None) is not None
     ]
     assert sorted(regularised) == sorted(
-        ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense", "similarity"]
+        ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense", model.SCORE_LAYER]
     )
-    assert network.get_layer("similarity").kernel_regularizer.l2 == pytest.approx(1e-3)
+    assert network.get_layer(model.SCORE_LAYER).kernel_regularizer.l2 == pytest.approx(1e-3)
 
 
 def test_l1_distance_is_the_absolute_difference():
@@ -104,7 +105,7 @@ def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
         network.predict([images, images[::-1]], verbose=0),
         restored.predict([images, images[::-1]], verbose=0),
     )
-    assert isinstance(restored.get_layer("l1_distance"), model.L1Distance)
+    assert isinstance(restored.get_layer(model.DISTANCE_LAYER), model.L1Distance)
 
 
 def test_saving_never_overwrites_silently(tmp_path):
@@ -125,7 +126,7 @@ def test_saving_never_overwrites_silently(tmp_path):
 )
 def test_bad_input_shapes_are_explained(shape, message):
     with pytest.raises(ValueError, match=message):
-        model.siamese_network(shape)
+        model.siamese_network(input_shape=shape)
 
 
 def test_batch_norm_puts_normalisation_before_each_block_relu():
@@ -155,10 +156,10 @@ def test_batch_norm_network_saves_and_loads_identically(tmp_path):
 
 
 def test_the_block_can_be_shallower_or_deeper_than_the_papers():
-    shallow = model.twin((52, 52, 1), filters=(32, 64), kernel_sizes=(5, 3))
+    shallow = model.twin(input_shape=(52, 52, 1), filters=(32, 64), kernel_sizes=(5, 3))
     assert shallow.get_layer("block_conv1").output.shape[1:] == (22, 22, 64)
     assert "block_pool1" not in [layer.name for layer in shallow.layers]  # the last conv is not pooled
-    deep = model.twin((105, 105, 1), filters=(64, 128, 128, 128, 256), kernel_sizes=(10, 7, 3, 3, 2))
+    deep = model.twin(input_shape=(105, 105, 1), filters=(64, 128, 128, 128, 256), kernel_sizes=(10, 7, 3, 3, 2))
     assert deep.get_layer("block_conv4").output.shape[1:] == (2, 2, 256)
 
 
@@ -211,3 +212,30 @@ def test_images_of_the_wrong_dtype_range_or_channels_are_explained(images, error
     network = model.network_for(profiles.get_profile("smoke"))
     with pytest.raises(error, match=message):
         model.check_images(network, images)
+
+
+@pytest.mark.parametrize("builder", [model.stem, model.conv_block, model.encoder, model.classifier])
+def test_group_builders_take_their_sizes_by_keyword_only(builder):
+    x = keras.Input((52, 52, 1))
+    with pytest.raises(TypeError):
+        builder(x, 64)  # a positional size would silently mean something else after a reorder
+
+
+def test_every_group_names_its_layers_after_the_groups_name():
+    image = keras.Input((52, 52, 1))
+    x = model.stem(image, filters=8, kernel_size=5, name="first")
+    x = model.conv_block(x, filters=(8, 8), kernel_sizes=(3, 3), name="middle")
+    embedding = model.encoder(x, units=16, name="code")
+    other = keras.Input((16,))
+    probability = model.classifier([embedding, other], name="head")
+    names = [layer.name for layer in keras.Model([image, other], probability).layers]
+    assert {"first_conv", "first_pool", "middle_conv1", "middle_pool1", "middle_conv2", "code_flatten",
+            "code_dense", "head_distance", "head_score", "head_probability"} <= set(names)
+
+
+def test_the_whole_network_and_its_twin_take_a_name():
+    network = model.siamese_network(**profiles.get_profile("smoke").network_kwargs(), name="mine")
+    assert network.name == "mine"
+    assert model.twin(input_shape=(32, 32, 1), filters=(4, 4), kernel_sizes=(5, 3), name="branch").name == "branch"
+    assert [layer.name for layer in network.layers][-3:] == [
+        model.DISTANCE_LAYER, model.SCORE_LAYER, model.PROBABILITY_LAYER]

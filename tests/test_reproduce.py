@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from siamese_utils import checkpoints, data, profiles, recipe, reproduce
+from siamese_utils import checkpoints, data, pipeline, profiles, recipe, reproduce
 
 SMOKE = profiles.get_profile("smoke")
 RECIPE = recipe.recipe_for(SMOKE)
@@ -60,8 +60,8 @@ def test_each_epoch_is_drawn_from_the_seed_and_its_number_alone(background, samp
 
 def test_a_stream_started_at_epoch_two_is_the_tail_of_the_whole_stream(background):
     chosen = dataclasses.replace(RECIPE, steps_per_epoch=2, max_epochs=3)
-    whole = list(recipe.training_dataset(background, SMOKE, chosen, seed=1))
-    tail = list(recipe.training_dataset(background, SMOKE, chosen, seed=1, start_epoch=2))
+    whole = list(pipeline.training_dataset(background, SMOKE, chosen, seed=1))
+    tail = list(pipeline.training_dataset(background, SMOKE, chosen, seed=1, start_epoch=2))
     assert len(whole) == 6 and len(tail) == 2
     for (pair, same), (pair2, same2) in zip(whole[4:], tail):
         assert np.array_equal(pair[0], pair2[0]) and np.array_equal(same, same2)
@@ -71,9 +71,9 @@ def test_a_stream_started_at_epoch_two_is_the_tail_of_the_whole_stream(backgroun
 
 def test_distortions_change_the_training_images_but_keep_them_in_range(background):
     plain = dataclasses.replace(RECIPE, distortions=None, steps_per_epoch=1, max_epochs=1)
-    (left, _), _ = next(iter(recipe.training_dataset(background, SMOKE, plain, seed=0)))
+    (left, _), _ = next(iter(pipeline.training_dataset(background, SMOKE, plain, seed=0)))
     distorted = dataclasses.replace(plain, distortions=RECIPE.distortions)
-    (left2, _), _ = next(iter(recipe.training_dataset(background, SMOKE, distorted, seed=0)))
+    (left2, _), _ = next(iter(pipeline.training_dataset(background, SMOKE, distorted, seed=0)))
     left, left2 = np.asarray(left), np.asarray(left2)
     assert not np.allclose(left, left2)
     assert left2.min() >= 0.0 and left2.max() <= 1.0 + 1e-6
@@ -116,7 +116,7 @@ def test_the_same_seed_in_two_processes_on_one_machine_writes_the_same_results(t
     # What the README promises: one machine, one thread count, one seed -> the same numbers.
     written = []
     for name in ("first", "second"):
-        command = [sys.executable, "-m", "siamese_utils.train", "--profile", "smoke", "--seed", "3",
+        command = [sys.executable, "-m", "siamese_utils", "train", "--profile", "smoke", "--seed", "3",
                    "--output", str(tmp_path / name), "--quiet"]
         result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-3000:]
@@ -225,7 +225,7 @@ def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
 
 
 def _command(folder, *extra):
-    return [sys.executable, "-m", "siamese_utils.train", "--profile", "smoke", "--seed", "0",
+    return [sys.executable, "-m", "siamese_utils", "train", "--profile", "smoke", "--seed", "0",
             "--output", str(folder), "--max-epochs", "4", "--steps-per-epoch", "25", "--quiet", *extra]
 
 

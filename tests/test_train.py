@@ -6,23 +6,26 @@ import numpy as np
 import pytest
 
 from siamese_utils import anatomy, data, embeddings, model, profiles, train
+from siamese_utils.recipe import recipe_for
 from siamese_utils.seeding import set_seed
 
 SMOKE = profiles.get_profile("smoke")
+CHAPTER = recipe_for(SMOKE, "chapter")  # the smoke profile's pairs run
+SWEEP = recipe_for(SMOKE, "sweep")  # its all-pairs run
 
 
-def _train(background, evaluation, seed, profile=SMOKE):
+def _train(background, evaluation, seed, recipe=CHAPTER):
     set_seed(seed)
-    network = model.network_for(profile)
+    network = model.network_for(SMOKE)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
-    return train.train_verification(network, background, validation, profile, seed=seed, verbose=False)
+    return train.train_verification(network, background, validation, SMOKE, seed=seed, recipe=recipe, verbose=False)
 
 
 def test_history_has_one_entry_per_epoch_for_each_metric(background, evaluation):
     run = _train(background, evaluation, seed=0)
-    assert run.steps == SMOKE.epochs * SMOKE.steps_per_epoch
+    assert run.steps == CHAPTER.max_epochs * CHAPTER.steps_per_epoch
     assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert all(len(values) == SMOKE.epochs for values in run.history.values())
+    assert all(len(values) == CHAPTER.max_epochs for values in run.history.values())
     assert run.seconds > 0 and run.pairs_per_second > 0
 
 
@@ -33,8 +36,8 @@ def test_a_seeded_run_gives_the_same_numbers_twice(background, evaluation):
 
 
 def test_training_lowers_the_loss(background, evaluation):
-    profile = dataclasses.replace(SMOKE, train_steps=100, steps_per_epoch=50, learning_rate=3e-3)
-    run = _train(background, evaluation, seed=1, profile=profile)
+    longer = dataclasses.replace(CHAPTER, max_epochs=2, steps_per_epoch=50, learning_rate=3e-3)
+    run = _train(background, evaluation, seed=1, recipe=longer)
     assert run.history["loss"][-1] < run.history["loss"][0]
 
 
@@ -48,9 +51,9 @@ def test_batch_norm_statistics_catch_up_with_the_papers_tiny_activations(backgro
     # estimate's starting value of 1; after a short run, inference must see what training saw.
     set_seed(2)
     network = model.siamese_network(**SMOKE.network_kwargs(), batch_norm=True)
-    profile = dataclasses.replace(SMOKE, train_steps=40, steps_per_epoch=40)
+    longer = dataclasses.replace(CHAPTER, max_epochs=1, steps_per_epoch=40)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
-    train.train_verification(network, background, validation, profile, seed=2, verbose=False)
+    train.train_verification(network, background, validation, SMOKE, seed=2, recipe=longer, verbose=False)
     twin = model.twin_of(network)
     images = background.images[:256]
     for position in (1, 2, 3):
@@ -114,10 +117,10 @@ def test_the_ranking_loss_never_moves_the_threshold(background):
     chosen = np.concatenate([np.flatnonzero(background.characters == c)[:3] for c in (first, second)])
     with tf.GradientTape() as tape:
         loss = trainer.ranking_loss(background.characters[chosen], trainer(background.images[chosen]))
-    gradient = tape.gradient(loss, network.get_layer("similarity").bias)
+    gradient = tape.gradient(loss, network.get_layer(model.SCORE_LAYER).bias)
     assert float(np.abs(np.asarray(gradient)).max()) < 1e-6
     # And the optimiser never sees it: the ranking trainer freezes the bias.
-    bias = network.get_layer("similarity").bias
+    bias = network.get_layer(model.SCORE_LAYER).bias
     assert not bias.trainable
     assert all(v is not bias for v in trainer.trainable_variables)
 
@@ -126,7 +129,7 @@ def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart
     set_seed(8)
     network = model.network_for(SMOKE)
     (left, right), same = data.pair_arrays(background, 64, seed=8)
-    bias = network.get_layer("similarity").bias
+    bias = network.get_layer(model.SCORE_LAYER).bias
     bias.assign(np.asarray(bias) + 40.0)  # a threshold far off, as the ranking loss may leave it
     distances = np.abs(embeddings.embed(network, left) - embeddings.embed(network, right))
     before = np.asarray(model.similarity_logits(network, distances))
@@ -156,20 +159,21 @@ def test_all_pairs_training_records_the_same_history_as_pair_training(background
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     run = train.train_all_pairs(network, background, validation, SMOKE, seed=6, verbose=False)
     assert {"loss", "val_loss", "val_accuracy"} <= set(run.history)
-    assert all(len(run.history[key]) == SMOKE.epochs for key in ("loss", "val_loss", "val_accuracy"))
-    episode_images = int(np.prod(SMOKE.episode))
+    assert all(len(run.history[key]) == SWEEP.max_epochs for key in ("loss", "val_loss", "val_accuracy"))
+    episode_images = SWEEP.episode_size
     assert run.images_per_second == pytest.approx(run.steps * episode_images / run.seconds)
     assert run.pairs_per_second == pytest.approx(run.steps * episode_images * (episode_images - 1) / 2 / run.seconds)
 
 
 def test_all_pairs_training_learns_and_repeats_itself(background, evaluation):
-    profile = dataclasses.replace(SMOKE, train_steps=60, steps_per_epoch=30, learning_rate=3e-3)
+    longer = dataclasses.replace(SWEEP, max_epochs=2, steps_per_epoch=30, learning_rate=3e-3)
     runs = []
     for _ in range(2):
         set_seed(7)
-        network = model.network_for(profile)
+        network = model.network_for(SMOKE)
         validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
-        runs.append(train.train_all_pairs(network, background, validation, profile, seed=7, verbose=False))
+        runs.append(train.train_all_pairs(network, background, validation, SMOKE, seed=7, recipe=longer,
+                                          verbose=False))
     assert runs[0].history == runs[1].history
     assert runs[0].history["loss"][-1] < runs[0].history["loss"][0]
 
@@ -180,16 +184,24 @@ def test_the_fast_profiles_network_gives_the_same_metrics_twice(background, eval
     from siamese_utils import evaluate
 
     fast = dataclasses.replace(
-        profiles.get_profile("fast").for_sweep(), train_steps=6, steps_per_epoch=3, image_size=32,
-        kernel_sizes=(5, 3, 3, 2), validation_pairs=64,
-    )
+        profiles.get_profile("fast"), image_size=32, kernel_sizes=(5, 3, 3, 2), validation_pairs=64)
+    sweep = dataclasses.replace(recipe_for(fast, "sweep"), max_epochs=2, steps_per_epoch=3)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     trials = evaluate.paper_protocol_trials(evaluation, num_trials=40, seed=1)
     outcomes = []
     for _ in range(2):
         set_seed(11)
         network = model.network_for(fast)
-        run = train.train_all_pairs(network, background, validation, fast, seed=11, verbose=False)
+        run = train.train_all_pairs(network, background, validation, fast, seed=11, recipe=sweep, verbose=False)
         outcomes.append((run.history, evaluate.one_shot(network, trials).scores))
     assert outcomes[0][0] == outcomes[1][0]
     np.testing.assert_array_equal(outcomes[0][1], outcomes[1][1])
+
+
+def test_a_chapter_run_refuses_a_recipe_it_cannot_follow(background, evaluation):
+    network = model.network_for(SMOKE)
+    with pytest.raises(ValueError, match="use train_all_pairs"):
+        train.train_verification(network, background, evaluation, SMOKE, seed=0, recipe=SWEEP)
+    distorted = recipe_for(SMOKE, "reproduction")  # pairs with the paper's distortions
+    with pytest.raises(ValueError, match="undistorted"):
+        train.train_verification(network, background, evaluation, SMOKE, seed=0, recipe=distorted)

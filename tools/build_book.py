@@ -46,6 +46,11 @@ def missing_pages(html: pathlib.Path = HTML) -> list[str]:
 def build() -> int:
     """Build the book; return a process exit code."""
     profile = os.environ.setdefault("SIAMESE_PROFILE", "fast")
+    # The kernels that execute the chapters inherit this: TensorFlow's C++ start-up notices
+    # (oneDNN, CPU features, no CUDA driver on a CPU machine) would otherwise be printed into
+    # the pages. Only the book's build sets it; the package leaves TensorFlow's logging to
+    # its users, whose CUDA errors must stay visible.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
     # --all: rebuild every page, so every notebook is executed again even when an earlier
     # build left its pages in _build (Sphinx only re-reads changed sources otherwise).

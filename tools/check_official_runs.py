@@ -4,8 +4,8 @@ Reads ``all_runs.zip`` (Lake et al., 2015) with its own code, feeds every (query
 candidate) pair of the 400 trials through the whole saved two-input network, picks the
 best-scoring candidate of each trial, and compares the accuracy with the one the run
 wrote in ``results.json``. It shares no evaluation code with ``siamese_utils.evaluate``
-(no cached embeddings, no chunked head); only the package's custom layers are imported,
-so that the ``.keras`` file loads.
+(no cached embeddings, no chunked head); the package is imported only so that its custom
+layers are registered and the ``.keras`` file loads.
 
     python tools/check_official_runs.py results/fast-seed2015
 
@@ -59,12 +59,12 @@ def official_accuracy(model_path, runs_path) -> tuple[float, int]:
     """(accuracy, trials with a tie at the top) of the network in ``model_path`` on all 400 trials."""
     import keras
 
-    import siamese_utils.model  # noqa: F401  (registers L1Distance for loading)
+    import siamese_utils  # registers the package's custom layers, so that the file loads
 
     network = keras.saving.load_model(model_path, safe_mode=True)
     # The whole two-input network up to its score: sigmoid(score) is its output, and the
     # score does not round to 1.0 where the probability would.
-    scores_of = keras.Model(network.inputs, network.get_layer("similarity").output)
+    scores_of = keras.Model(network.inputs, network.get_layer(siamese_utils.model.SCORE_LAYER).output)
     size = int(network.inputs[0].shape[1])
     correct = ties = 0
     for candidate_pngs, query_pngs, answers in read_runs(runs_path):

@@ -1,0 +1,154 @@
+"""The package's command lines; nothing in the package imports this module.
+
+``python -m siamese_utils`` runs :func:`main`, which has two commands:
+
+``train``
+    The whole reproduction (:func:`siamese_utils.reproduce.reproduce`): train by a profile's
+    recipe, stop early on one-shot validation accuracy, write ``results.json``::
+
+        python -m siamese_utils train --profile fast        # minutes on a CPU
+        python -m siamese_utils train --profile paper       # the paper's scale, for a GPU
+
+``throughput``
+    Time the reproduction's training step under a ``tf.distribute`` strategy
+    (:func:`siamese_utils.distributed.throughput`) and print one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+
+import numpy as np
+
+from siamese_utils import checkpoints, distributed
+from siamese_utils.profiles import PROFILES, get_profile
+from siamese_utils.recipe import RECIPES, recipe_for
+from siamese_utils.reproduce import RESULT_KEYS, reproduce
+from siamese_utils.seeding import DEFAULT_SEED
+
+PROGRAM = "python -m siamese_utils"
+
+
+def _add_strategy_arguments(parser) -> None:
+    parser.add_argument("--strategy", choices=distributed.STRATEGIES, default="default",
+                        help="tf.distribute strategy: one device (default), all local GPUs "
+                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
+                        "need a recipe with the pairs sampler")
+    parser.add_argument("--logical-cpus", type=int, default=None,
+                        help="split the CPU into this many logical devices first (replicas for "
+                        "'mirrored' on a machine without GPUs)")
+
+
+def _strategy(args, parser):
+    """The strategy ``--strategy`` / ``--logical-cpus`` ask for, made before any other
+    TensorFlow work in the process (both must come first). A bad ``--logical-cpus`` ends the
+    command through ``parser.error``."""
+    if args.logical_cpus is not None:
+        if args.logical_cpus < 1:
+            parser.error("--logical-cpus must be a positive integer")
+        distributed.use_logical_cpus(args.logical_cpus)
+    return distributed.make_strategy(args.strategy)
+
+
+def _train_parser(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "train", prog=f"{PROGRAM} train",
+        help="the reproduction: train, stop early, evaluate, write results.json",
+        description="Train the Siamese network of Koch et al. (2015) by a profile's recipe, "
+        "stop early on one-shot validation accuracy, and write results.json.",
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
+    parser.add_argument("--output", default=None,
+                        help="run folder (default: results/<profile>-seed<seed>)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--resume", action="store_true", help="continue the run in --output")
+    group.add_argument("--overwrite", action="store_true", help="replace the run in --output")
+    parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
+    parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
+    parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_strategy_arguments(parser)
+    parser.set_defaults(run=_train)
+    return parser
+
+
+def _train(args, parser, argv) -> int:
+    strategy = _strategy(args, parser)
+    if args.strategy == "default":
+        strategy = None  # one device: Keras' fit
+    profile = get_profile(args.profile)
+    output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
+    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
+    try:
+        recipe = dataclasses.replace(
+            recipe_for(profile), **{k: v for k, v in overrides.items() if v is not None}
+        )
+        run = reproduce(
+            profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
+            recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
+            data_dir=args.data_dir, strategy=strategy,
+            command=f"{PROGRAM} " + " ".join(argv),
+            options=checkpoints.COMMAND_LINE_OPTIONS,
+        )
+    except (checkpoints.RunExistsError, checkpoints.DamagedRunError, PermissionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for key in RESULT_KEYS:
+        if key != "hardware":
+            print(f"{key:>24}: {run.results[key]}")
+    if run.folder is not None:
+        print(f"results: {run.folder / checkpoints.RESULTS}")
+    else:
+        print("results: written by the chief worker")
+    return 0
+
+
+def _throughput_parser(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "throughput", prog=f"{PROGRAM} throughput",
+        help="time training steps under a tf.distribute strategy",
+        description="Time the reproduction's training step (pairs sampler) under a tf.distribute "
+        "strategy; print one JSON line (replicas, steps, seconds, steps/s, pairs/s).",
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    _add_strategy_arguments(parser)
+    parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--weights", default=None,
+                        help="save the trained weights here (.npz, the chief only), to compare runs")
+    parser.set_defaults(run=_throughput)
+    return parser
+
+
+def _throughput(args, parser, argv) -> int:
+    if args.steps < 2:
+        parser.error("--steps must be at least 2 (the first step is a warm-up)")
+    strategy = _strategy(args, parser)
+    profile = get_profile(args.profile)
+    # The recipe that runs on several devices: the profile's own when it trains on pairs,
+    # otherwise the paper's (pairs, distortions, per-layer SGD) on the profile's network.
+    recipe = recipe_for(profile)
+    if recipe.sampler != "pairs":
+        recipe = RECIPES["paper"]
+    measured = distributed.throughput(profile, recipe, strategy, args.steps, args.seed)
+    weights = measured.pop("weights")
+    if args.weights and distributed.is_chief(strategy):
+        np.savez(args.weights, *weights)
+    print(json.dumps({"strategy": args.strategy, "profile": profile.name, **measured}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m siamese_utils COMMAND ...``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers = {"train": _train_parser(commands), "throughput": _throughput_parser(commands)}
+    args = parser.parse_args(argv)
+    return args.run(args, parsers[args.command], argv)

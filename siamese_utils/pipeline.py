@@ -1,0 +1,137 @@
+"""Every ``tf.data`` pipeline of the book: index batches in, image batches out.
+
+The samplers (:mod:`siamese_utils.data` for pairs and episodes, :mod:`siamese_utils.recipe`
+for a reproduction's epochs) decide *which* images make up each batch, as NumPy index arrays
+drawn from a seed. This module turns those indices into image batches inside a ``tf.data``
+pipeline, distorting them when the recipe asks, and prepares the next batches while the
+model trains. One pipeline serves the chapters' short runs (:func:`pair_dataset`,
+:func:`episode_dataset`), the reproduction (:func:`training_dataset`), data-parallel
+training (its ``replicas`` slices) and the benchmarks.
+
+Elements are ``((left, right), same)`` for pairs and ``(images, character_ids)`` for
+episodes, the inputs and targets Keras' ``fit`` expects.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from siamese_utils.data import Episodes, OmniglotSplit, require_positive_integers, sample_pairs
+from siamese_utils.distortions import distort
+from siamese_utils.recipe import Recipe, check_distributable, epoch_batches
+
+
+def _gathering(split: OmniglotSplit, batch: int, warp: bool):
+    """The map functions that gather (and with ``warp`` distort) one batch of each kind."""
+    images = tf.constant(split.images)
+    shape = (batch, split.image_size, split.image_size, 1)
+
+    def take(positions, transforms=None):
+        taken = tf.gather(images, positions)
+        # Without distortions the transforms would be identity rows: skip the resampling.
+        return tf.ensure_shape(distort(taken, transforms) if warp else taken, shape)
+
+    def pairs(left, right, same, left_transforms=None, right_transforms=None):
+        return (take(left, left_transforms), take(right, right_transforms)), same[:, None]
+
+    def episodes(positions, characters, transforms=None):
+        return take(positions, transforms), characters
+
+    return pairs, episodes
+
+
+def _finish(dataset, gather):
+    """Gather in parallel, in order (the same seed gives the same batches), and prefetch."""
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def pair_dataset(
+    split: OmniglotSplit,
+    batch_size: int,
+    steps: int,
+    seed: int,
+    same_alphabet_negatives: float = 0.5,
+):
+    """A seeded pipeline of exactly ``steps`` batches of undistorted image pairs.
+
+    Each element is ``((left, right), same)`` with ``left`` and ``right`` of shape
+    ``(batch_size, size, size, 1)`` and ``same`` of shape ``(batch_size, 1)``. Pair indices
+    are drawn up front with :func:`siamese_utils.data.sample_pairs`, so the same seed gives
+    the same batches in the same order.
+    """
+    require_positive_integers(batch_size=batch_size, steps=steps)
+    pairs = sample_pairs(split, int(batch_size) * int(steps), seed, same_alphabet_negatives)
+    gather_pairs, _ = _gathering(split, int(batch_size), warp=False)
+    dataset = tf.data.Dataset.from_tensor_slices((pairs.left, pairs.right, pairs.same))
+    return _finish(dataset.batch(int(batch_size), drop_remainder=True), gather_pairs)
+
+
+def episode_dataset(split: OmniglotSplit, episodes: Episodes):
+    """A pipeline of ``(images, character_ids)``, one element per episode, undistorted.
+
+    ``images`` has shape ``(batch, size, size, 1)`` and ``character_ids`` ``(batch,)``.
+    """
+    _, gather_episodes = _gathering(split, episodes.batch_size, warp=False)
+    dataset = tf.data.Dataset.from_tensor_slices((episodes.images, episodes.characters))
+    return _finish(dataset, gather_episodes)
+
+
+def _check_replicas(recipe: Recipe, batch: int, first: int, count: int, total: int) -> None:
+    if total > 1:
+        check_distributable(recipe)
+    if not (0 <= first and 1 <= count and first + count <= total):
+        raise ValueError(f"Replicas {first}..{first + count - 1} do not exist among {total}.")
+    if batch % total:
+        raise ValueError(
+            f"A global batch of {batch} pairs does not split evenly over {total} replicas; "
+            f"choose a replica count that divides {batch}."
+        )
+
+
+def training_dataset(
+    split: OmniglotSplit,
+    profile,
+    recipe: Recipe,
+    seed: int,
+    start_epoch: int = 0,
+    replicas: tuple[int, int, int] | None = None,
+):
+    """The reproduction's batches from ``start_epoch`` to the recipe's last epoch, distorted.
+
+    The batches of each epoch come from :func:`siamese_utils.recipe.epoch_batches` (seeded by
+    ``(seed, epoch)``, so a resumed run sees what an uninterrupted one would), drawn one
+    epoch at a time rather than all up front.
+
+    Args:
+        replicas: ``(first, count, total)`` to feed replicas ``first`` .. ``first + count - 1``
+            of ``total`` (data parallelism, :mod:`siamese_utils.distributed`): every global
+            batch is drawn whole, exactly as without replicas, then cut into ``total`` equal
+            slices, and this pipeline yields its ``count`` slices one after the other. Only
+            the ``pairs`` sampler can be cut (a slice of an episode would lose its pairs).
+    """
+    batch = profile.batch_size if recipe.sampler == "pairs" else recipe.episode_size
+    first, count, total = replicas or (0, 1, 1)
+    _check_replicas(recipe, batch, first, count, total)
+    batch //= total  # the slice one replica trains on
+
+    def steps():
+        for epoch in range(start_epoch, recipe.max_epochs):
+            arrays = epoch_batches(split, profile, recipe, seed, epoch)
+            for step in range(recipe.steps_per_epoch):
+                # The pairs and distortions are drawn for the whole global batch first, so
+                # the replicas together train on exactly the pairs one device would.
+                for replica in range(first, first + count):
+                    part = slice(replica * batch, (replica + 1) * batch)
+                    yield tuple(array[step][part] for array in arrays)
+
+    index = tf.TensorSpec((batch,), tf.int64)
+    transform = tf.TensorSpec((batch, 8), tf.float32)
+    gather_pairs, gather_episodes = _gathering(split, batch, warp=recipe.distortions is not None)
+    if recipe.sampler == "pairs":
+        signature = (index, index, tf.TensorSpec((batch,), tf.float32), transform, transform)
+        gather = gather_pairs
+    else:
+        signature = (index, index, transform)
+        gather = gather_episodes
+    return _finish(tf.data.Dataset.from_generator(steps, output_signature=signature), gather)
