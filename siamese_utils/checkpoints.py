@@ -247,7 +247,6 @@ def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variab
     The optimiser is built for ``trainable_variables`` first, so its slots exist to receive
     the saved values.
     """
-
     checkpoint = pathlib.Path(folder) / state["checkpoint"]
     network.set_weights(load_model(checkpoint / "network.keras").get_weights())
     optimizer.build(trainable_variables)

@@ -37,7 +37,8 @@ def _add_strategy_arguments(parser) -> None:
     parser.add_argument("--strategy", choices=distributed.STRATEGIES, default="default",
                         help="tf.distribute strategy: one device (default), all local GPUs "
                         "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
-                        "need a recipe with the pairs sampler")
+                        "need a recipe whose steps split among the replicas (pairs, or "
+                        "all-pairs with episodes_per_step a multiple of them)")
     parser.add_argument("--logical-cpus", type=int, default=None,
                         help="split the CPU into this many logical devices first (replicas for "
                         "'mirrored' on a machine without GPUs)")
@@ -64,6 +65,8 @@ def _train_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
                         help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                        help="how to train (default: the profile's own recipe)")
     parser.add_argument("--output", default=None,
                         help="run folder (default: results/<profile>-seed<seed>)")
     group = parser.add_mutually_exclusive_group()
@@ -72,6 +75,8 @@ def _train_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
     parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
+    parser.add_argument("--episodes-per-step", type=int, default=None,
+                        help="all-pairs recipes: episodes in one step (override the recipe's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_strategy_arguments(parser)
     parser.set_defaults(run=_train)
@@ -84,11 +89,11 @@ def _train(args, parser, argv) -> int:
         strategy = None  # one device: Keras' fit
     profile = get_profile(args.profile)
     output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
-    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch}
+    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch,
+                 "episodes_per_step": args.episodes_per_step}
     try:
-        recipe = dataclasses.replace(
-            recipe_for(profile), **{k: v for k, v in overrides.items() if v is not None}
-        )
+        chosen = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
+        recipe = dataclasses.replace(chosen, **{k: v for k, v in overrides.items() if v is not None})
         run = reproduce(
             profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
             recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
@@ -113,12 +118,16 @@ def _throughput_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "throughput", prog=f"{PROGRAM} throughput",
         help="time training steps under a tf.distribute strategy",
-        description="Time the reproduction's training step (pairs sampler) under a tf.distribute "
-        "strategy; print one JSON line (replicas, steps, seconds, steps/s, pairs/s).",
+        description="Time the reproduction's training step under a tf.distribute strategy; "
+        "print one JSON line (replicas, steps, seconds, steps/s, pairs/s).",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
+                        help="the recipe whose step is timed (default: the profile's own)")
     _add_strategy_arguments(parser)
     parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
+    parser.add_argument("--episodes-per-step", type=int, default=None,
+                        help="all-pairs recipes: episodes in one step (override the recipe's)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--weights", default=None,
                         help="save the trained weights here (.npz, the chief only), to compare runs")
@@ -131,12 +140,14 @@ def _throughput(args, parser, argv) -> int:
         parser.error("--steps must be at least 2 (the first step is a warm-up)")
     strategy = _strategy(args, parser)
     profile = get_profile(args.profile)
-    # The recipe that runs on several devices: the profile's own when it trains on pairs,
-    # otherwise the paper's (pairs, distortions, per-layer SGD) on the profile's network.
-    recipe = recipe_for(profile)
-    if recipe.sampler != "pairs":
-        recipe = RECIPES["paper"]
-    measured = distributed.throughput(profile, recipe, strategy, args.steps, args.seed)
+    recipe = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
+    try:
+        if args.episodes_per_step is not None:
+            recipe = dataclasses.replace(recipe, episodes_per_step=args.episodes_per_step)
+        measured = distributed.throughput(profile, recipe, strategy, args.steps, args.seed)
+    except ValueError as error:  # a recipe whose steps the replicas cannot share
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     weights = measured.pop("weights")
     if args.weights and distributed.is_chief(strategy):
         np.savez(args.weights, *weights)

@@ -38,7 +38,6 @@ def accuracy_table(results: dict, columns, caption: str | None = None, reference
             :data:`siamese_utils.evaluate.PAPER_TABLE_2_COLUMN`: those are the paper's
             trials, not ours.
     """
-
     extra = [PAPER_TABLE_2_COLUMN] if reference else []
     rows = [[label] + [f"{100 * value:.1f}" for value in values] + ["-"] * len(extra)
             for label, values in results.items()]

@@ -137,7 +137,6 @@ def distort(images, transforms):
     Bilinear sampling; what comes in from outside the image is background (0), which is
     why the book stores ink as 1.
     """
-
     return ops.image.affine_transform(
         images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0
     )

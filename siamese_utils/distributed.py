@@ -1,12 +1,13 @@
 """Data parallelism with TensorFlow's own engine, ``tf.distribute``.
 
 Every replica (a GPU, a logical CPU, or a process on another host) holds a full copy of the
-Siamese network. Each training step, the global batch of image pairs is cut into one slice
-per replica; a replica embeds both images of each of its pairs (so a pair never straddles
-two replicas), computes its share of the loss and its gradients, and the replicas add their
-gradients up (an all-reduce) before every copy applies the same update. The copies
-therefore never drift apart, and a step on ``R`` replicas of ``B / R`` pairs each computes
-the same update as one device would on all ``B`` pairs.
+Siamese network. Each training step, the global batch is cut into one slice per replica: of
+image pairs for the paper's recipe, of whole episodes for all-pairs training (a pair never
+straddles two replicas, and neither does an episode). A replica computes its share of the
+loss and its gradients, and the replicas add their gradients up (an all-reduce) before
+every copy applies the same update. The copies therefore never drift apart, and a step on
+``R`` replicas of ``B / R`` pairs (or ``E / R`` episodes) each computes the same update as
+one device would on the whole batch.
 
 Three strategies are offered (:data:`STRATEGIES`):
 
@@ -41,8 +42,9 @@ from keras import ops
 
 from siamese_utils import data, model
 from siamese_utils.pipeline import training_dataset
-from siamese_utils.recipe import make_optimizer
+from siamese_utils.recipe import check_distributable, make_optimizer, pairs_per_step
 from siamese_utils.seeding import set_seed
+from siamese_utils.train import AllPairsTrainer
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -83,7 +85,6 @@ def make_strategy(name: str):
     Raises:
         ValueError: for a name that is not a strategy; the message lists the valid ones.
     """
-
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
     if name == "default":
@@ -96,7 +97,6 @@ def make_strategy(name: str):
 
 def strategy_name(strategy) -> str:
     """The :data:`STRATEGIES` name of a strategy (``None`` is the default one)."""
-
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return "multi-worker"
     if isinstance(strategy, tf.distribute.MirroredStrategy):
@@ -145,7 +145,6 @@ def launch(module: str, arguments: list[str], workers: int = 1, timeout: float =
         RuntimeError: a process failed or ran past ``timeout`` seconds; the message holds
             the end of its error output.
     """
-
     configs = local_cluster(workers) if workers > 1 else [None]
     processes = []
     for config in configs:
@@ -180,33 +179,52 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def replica_step(scores_of, optimizer, batch, replicas: int):
-    """One training step on one replica's slice of the global batch; returns its loss share.
+def pair_loss(scores_of):
+    """The loss of a batch of pairs: the paper's binary cross-entropy, averaged, plus L2.
 
     ``scores_of`` is the network up to its similarity score
     (:func:`siamese_utils.model.logit_network`); the cross-entropy is computed from the score.
-
-    The loss is the paper's binary cross-entropy averaged over the *global* batch plus the
-    network's L2 penalties, and this replica contributes ``1 / replicas`` of it: the mean over
-    its own slice divided by the replica count. The optimiser then adds the replicas'
-    gradients up (an all-reduce) before it updates, so the update equals one device's on the
-    whole batch. This is the same scaling Keras' ``fit`` applies under a strategy.
     """
-
-    (left, right), same = batch
-    with tf.GradientTape() as tape:
+    def loss_of(batch):
+        (left, right), same = batch
         scores = scores_of([left, right], training=True)
         loss = ops.mean(keras.losses.binary_crossentropy(same, scores, from_logits=True))
-        if scores_of.losses:
-            loss = loss + ops.sum(scores_of.losses)
-        share = loss / replicas
-    gradients = tape.gradient(share, scores_of.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, scores_of.trainable_variables))
+        return loss + ops.sum(scores_of.losses) if scores_of.losses else loss
+
+    return loss_of
+
+
+def episode_loss(trainer: AllPairsTrainer):
+    """The loss of a batch of whole episodes: ``trainer``'s all-pairs loss, averaged over
+    its episodes, plus L2 (:class:`siamese_utils.train.AllPairsTrainer`)."""
+
+    def loss_of(batch):
+        images, characters = batch
+        return trainer.compute_loss(y=characters, y_pred=trainer(images, training=True))
+
+    return loss_of
+
+
+def replica_step(loss_of, variables, optimizer, batch, replicas: int):
+    """One training step on one replica's slice of the global batch; returns its loss share.
+
+    ``loss_of(batch)`` is the loss of a slice: a mean over its pairs (:func:`pair_loss`) or
+    its episodes (:func:`episode_loss`), plus the network's L2 penalties. Every replica's
+    slice holds as many pairs or whole episodes as the others, so the global batch's loss is
+    the mean of the slices' losses, and this replica contributes ``1 / replicas`` of it. The
+    optimiser then adds the replicas' gradients up (an all-reduce) before it updates, so the
+    update equals one device's on the whole batch. This is the same scaling Keras' ``fit``
+    applies under a strategy.
+    """
+    with tf.GradientTape() as tape:
+        share = loss_of(batch) / replicas
+    gradients = tape.gradient(share, variables)
+    optimizer.apply_gradients(zip(gradients, variables))
     return share
 
 
 class DistributedTrainer:
-    """Trains a Siamese network on pairs under a strategy, one :func:`replica_step` a replica.
+    """Trains a Siamese network under a strategy, one :func:`replica_step` a replica.
 
     Build the network and the optimiser inside ``strategy.scope()`` (their variables are
     then mirrored on every replica), then call :meth:`train` for as many steps as needed.
@@ -218,17 +236,24 @@ class DistributedTrainer:
         make_dataset: ``make_dataset(first, count, total)`` returns the ``tf.data`` pipeline
             of the replicas ``first .. first + count - 1`` of ``total``, one per-replica
             batch after the other (:func:`siamese_utils.pipeline.training_dataset`).
+        recipe: the recipe trained: its sampler decides between pairs and whole episodes
+            (``episodes_per_step / replicas`` of them a replica) and its loss.
     """
-
-    def __init__(self, strategy, network, optimizer, make_dataset):
-
-
+    def __init__(self, strategy, network, optimizer, make_dataset, recipe):
         self.strategy, self.network, self.optimizer = strategy, network, optimizer
-        self.scores_of = model.logit_network(network)  # the same weights, ending at the score
         self.replicas = strategy.num_replicas_in_sync
+        check_distributable(recipe, self.replicas)
         with strategy.scope():
-            # Create the optimiser's slots now, mirrored, not lazily inside the first step.
-            optimizer.build(network.trainable_variables)
+            if recipe.sampler == "all-pairs":
+                trainer = AllPairsTrainer(network, recipe.episode_size, recipe.loss,
+                                          episodes=recipe.episodes_per_step // self.replicas)
+                self.loss_of, self.variables = episode_loss(trainer), trainer.trainable_variables
+            else:
+                scores_of = model.logit_network(network)  # the same weights, ending at the score
+                self.loss_of, self.variables = pair_loss(scores_of), scores_of.trainable_variables
+            # Create the optimiser's slots now, mirrored, not lazily inside the first step; the
+            # ranking loss's frozen bias is not among the variables, as in Keras' fit.
+            optimizer.build(self.variables)
 
         def pipeline(context):
             # One pipeline per worker; it feeds that worker's replicas, each its own slice.
@@ -242,7 +267,8 @@ class DistributedTrainer:
         def distributed_step(iterator):
             batch = next(iterator)
             shares = strategy.run(
-                lambda b: replica_step(self.scores_of, self.optimizer, b, self.replicas), args=(batch,)
+                lambda b: replica_step(self.loss_of, self.variables, self.optimizer, b, self.replicas),
+                args=(batch,),
             )
             return strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
 
@@ -252,7 +278,7 @@ class DistributedTrainer:
     def for_recipe(cls, strategy, network, optimizer, split, profile, recipe, seed: int, start_epoch: int = 0):
         """A trainer fed the recipe's stream of ``split`` from ``start_epoch``, cut per replica."""
         return cls(strategy, network, optimizer, lambda first, count, total: training_dataset(
-            split, profile, recipe, seed, start_epoch, (first, count, total)))
+            split, profile, recipe, seed, start_epoch, (first, count, total)), recipe)
 
     def train(self, steps: int) -> float:
         """Run ``steps`` training steps; returns their mean loss (the global batch's)."""
@@ -269,7 +295,6 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         ``replicas``, ``steps``, ``seconds``, ``steps_per_second``, ``pairs_per_second`` and
         ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
     """
-
     set_seed(seed)
     train = data.load_split("train", profile.image_size, data_dir=data_dir).select_drawers(
         data.TRAINING_DRAWERS
@@ -287,6 +312,6 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         "steps": steps,
         "seconds": seconds,
         "steps_per_second": (steps - 1) / seconds,
-        "pairs_per_second": (steps - 1) * profile.batch_size / seconds,
+        "pairs_per_second": (steps - 1) * pairs_per_step(profile, recipe) / seconds,
         "weights": network.get_weights(),
     }

@@ -193,7 +193,6 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
         FileNotFoundError: when no valid copy is cached and the download fails; the message
             says where to put the file, and whether a cached copy failed its checksum.
     """
-
     home = os.fspath(cache_dir) if cache_dir is not None else os.environ.get(
         "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
     )
@@ -311,7 +310,6 @@ def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.
     embeddings by the network's L1 distance and classifier layers. ``sigmoid`` of a score is
     the network's p(same); ranking by the score keeps apart what p would round to one.
     """
-
     embeddings = embed(network, trials.images, batch_size=batch_size)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
     right = embeddings[trials.candidates.ravel()]

@@ -79,7 +79,7 @@ def episode_dataset(split: OmniglotSplit, episodes: Episodes):
 
 def _check_replicas(recipe: Recipe, batch: int, first: int, count: int, total: int) -> None:
     if total > 1:
-        check_distributable(recipe)
+        check_distributable(recipe, total)
     if not (0 <= first and 1 <= count and first + count <= total):
         raise ValueError(f"Replicas {first}..{first + count - 1} do not exist among {total}.")
     if batch % total:
@@ -107,10 +107,10 @@ def training_dataset(
         replicas: ``(first, count, total)`` to feed replicas ``first`` .. ``first + count - 1``
             of ``total`` (data parallelism, :mod:`siamese_utils.distributed`): every global
             batch is drawn whole, exactly as without replicas, then cut into ``total`` equal
-            slices, and this pipeline yields its ``count`` slices one after the other. Only
-            the ``pairs`` sampler can be cut (a slice of an episode would lose its pairs).
+            slices, and this pipeline yields its ``count`` slices one after the other. An
+            ``all-pairs`` step is cut between episodes, never inside one.
     """
-    batch = profile.batch_size if recipe.sampler == "pairs" else recipe.episode_size
+    batch = recipe.images_per_step or profile.batch_size
     first, count, total = replicas or (0, 1, 1)
     _check_replicas(recipe, batch, first, count, total)
     batch //= total  # the slice one replica trains on

@@ -241,7 +241,7 @@ def reproduce(
     """
     recipe = recipe or recipe_for(profile)
     if strategy is not None:
-        check_distributable(recipe)
+        check_distributable(recipe, strategy.num_replicas_in_sync)
     chief = strategy is None or distributed.is_chief(strategy)
     # Other workers read a resumed run's state from the chief's folder but write nothing.
     folder = checkpoints.prepare_run_folder(output, resume, overwrite, options) if chief else None
@@ -351,7 +351,8 @@ def reproduce(
 def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
     """What ``fit`` trains: the network up to its score (pairs) or its all-pairs wrapper."""
     if recipe.sampler == "all-pairs":
-        trainer = train.AllPairsTrainer(network, recipe.episode_size, loss=recipe.loss)
+        trainer = train.AllPairsTrainer(network, recipe.episode_size, loss=recipe.loss,
+                                        episodes=recipe.episodes_per_step)
         trainer.compile(optimizer=optimizer)
         return trainer
     return train.compile_for_verification(network, optimizer)

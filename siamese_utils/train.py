@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from siamese_utils.data import OmniglotSplit, pair_arrays, sample_episodes
+from siamese_utils.data import Episodes, OmniglotSplit, pair_arrays, sample_episodes
 from siamese_utils.embeddings import embed
 from siamese_utils.model import DISTANCE_LAYER, SCORE_LAYER, logit_network, score_embeddings, similarity_logits, twin_of
 from siamese_utils.pipeline import episode_dataset, pair_dataset
@@ -147,38 +147,50 @@ def _timed_fit(model: keras.Model, dataset, recipe: Recipe, callbacks):
 
 
 class AllPairsTrainer(keras.Model):
-    """Trains a Siamese network on every pair of images in each batch.
+    """Trains a Siamese network on every pair of images inside each episode of a batch.
 
     The usual step embeds two images per pair. Here the twin embeds each image of the batch
     once and the network's own head (L1 distance, then the classifier) scores all
-    ``b (b - 1) / 2`` pairs of the ``b`` embeddings: the expensive part, the convolutions,
-    runs once per image, and each image takes part in ``b - 1`` pairs. Calling the trainer
-    gives those pairs' scores before the sigmoid (:func:`siamese_utils.model.similarity_logits`).
-    Training the trainer trains the wrapped network's weights; the network itself stays a
-    plain two-input Siamese model.
+    ``b (b - 1) / 2`` pairs of the ``b`` images of each episode: the expensive part, the
+    convolutions, runs once per image, and each image takes part in ``b - 1`` pairs. A batch
+    holds ``episodes`` episodes one after the other; pairs never cross from one episode to
+    another, so a batch can be cut into whole episodes for several replicas
+    (:mod:`siamese_utils.distributed`). Calling the trainer gives the pairs' scores before the
+    sigmoid, episode by episode (:func:`siamese_utils.model.similarity_logits`). Training the
+    trainer trains the wrapped network's weights; the network itself stays a plain two-input
+    Siamese model.
 
-    Two losses, plus the network's L2 penalties in both:
+    Two losses, each the mean over the batch's episodes of the episode's loss, plus the
+    network's L2 penalties:
 
     ``"balanced-bce"``
         The paper's binary cross-entropy on every pair, positives and negatives weighted
-        equally (a batch has far more negatives).
+        equally (an episode has far more negatives).
     ``"ranking"``
         What a one-shot trial asks: for every pair of two drawings of one character, the
         softmax cross-entropy of that pair's score against the scores of the first image
-        with every other character of the batch. Only differences between scores enter it,
+        with every other character of the episode. Only differences between scores enter it,
         so it cannot move the classifier's bias, the threshold between "same" and
         "different": the trainer makes the bias non-trainable (it stays so on the network)
         and :class:`ThresholdCalibration` sets it after every epoch.
+
+    Args:
+        batch_size: images in one episode.
+        episodes: episodes in one batch.
     """
 
-    def __init__(self, network: keras.Model, batch_size: int, loss: str = "balanced-bce", **kwargs):
+    def __init__(self, network: keras.Model, batch_size: int, loss: str = "balanced-bce",
+                 episodes: int = 1, **kwargs):
         super().__init__(**kwargs)
         if batch_size < 2:
-            raise ValueError(f"All-pairs training needs at least 2 images a batch, got {batch_size}.")
+            raise ValueError(f"All-pairs training needs at least 2 images an episode, got {batch_size}.")
+        if episodes < 1:
+            raise ValueError(f"A batch holds at least one episode, got {episodes}.")
         if loss not in ALL_PAIRS_LOSSES:
             raise ValueError(f"Unknown all-pairs loss {loss!r}; choose one of {ALL_PAIRS_LOSSES}.")
         self.network = network
         self.batch_size = int(batch_size)
+        self.episodes = int(episodes)
         self.loss_name = loss
         self.twin = twin_of(network)
         self.distance = network.get_layer(DISTANCE_LAYER)
@@ -188,43 +200,52 @@ class AllPairsTrainer(keras.Model):
             network.get_layer(SCORE_LAYER).bias.trainable = False
         left, right = np.triu_indices(self.batch_size, k=1)
         self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
-        # Where each pair's score goes in the (batch, batch) matrix of the ranking loss: both
-        # (i, j) and (j, i), because every image is the anchor of its own row.
-        self.matrix_index = np.concatenate(
-            [np.stack([left, right], axis=1), np.stack([right, left], axis=1)]
-        ).astype("int32")
+        # Where each entry of an episode's (batch, batch) score matrix comes from: pair k for
+        # both (i, j) and (j, i), because every image anchors its own row; the diagonal reads
+        # one slot past the last pair, which holds 0 and is masked out.
+        matrix = np.full((self.batch_size, self.batch_size), len(left), np.int32)
+        matrix[left, right] = matrix[right, left] = np.arange(len(left))
+        self.matrix_index = matrix
+
+    def _by_episode(self, values):
+        """``values`` of the whole batch, one row per episode."""
+        return ops.reshape(values, (self.episodes, -1, *values.shape[1:]))
 
     def call(self, images, training=False):
-        embeddings = self.twin(images, training=training)
-        left = ops.take(embeddings, self.left_index, axis=0)
-        right = ops.take(embeddings, self.right_index, axis=0)
+        embeddings = self._by_episode(self.twin(images, training=training))
+        left = ops.reshape(ops.take(embeddings, self.left_index, axis=1), (-1, embeddings.shape[-1]))
+        right = ops.reshape(ops.take(embeddings, self.right_index, axis=1), (-1, embeddings.shape[-1]))
         return similarity_logits(self.network, self.distance([left, right]))
 
     def pair_labels(self, characters):
-        """1 for each pair of the batch whose two images show one character, else 0."""
-        characters = ops.reshape(characters, (-1,))
-        left = ops.take(characters, self.left_index)
-        right = ops.take(characters, self.right_index)
-        return ops.cast(ops.equal(left, right), "float32")
+        """1 for each pair of an episode whose two images show one character, else 0."""
+        characters = self._by_episode(ops.reshape(characters, (-1,)))
+        left = ops.take(characters, self.left_index, axis=1)
+        right = ops.take(characters, self.right_index, axis=1)
+        return ops.reshape(ops.cast(ops.equal(left, right), "float32"), (-1,))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.loss_name == "ranking":
             loss = self.ranking_loss(y, y_pred)
         else:
-            loss = balanced_cross_entropy(y_pred, self.pair_labels(y))
+            loss = balanced_cross_entropy(self._by_episode(y_pred), self._by_episode(self.pair_labels(y)))
         return loss + ops.sum(self.losses) if self.losses else loss
 
     def ranking_loss(self, characters, logits):
-        """Mean over positive pairs (i, j) of -log softmax of s_ij among s_ij and i's negatives."""
-        characters = ops.reshape(characters, (-1,))
-        size = self.batch_size
-        scores = ops.scatter(self.matrix_index, ops.concatenate([logits, logits]), (size, size))
-        same = ops.equal(characters[:, None], characters[None, :])
-        positive = ops.cast(same, "float32") - ops.eye(size)
+        """Mean over episodes of the mean over positive pairs (i, j) of -log softmax of s_ij
+        among s_ij and i's negatives."""
+        characters = self._by_episode(ops.reshape(characters, (-1,)))
+        logits = self._by_episode(logits)
+        padded = ops.concatenate([logits, ops.zeros_like(logits[:, :1])], axis=1)
+        scores = ops.take(padded, self.matrix_index, axis=1)  # (episodes, batch, batch)
+        same = ops.equal(characters[:, :, None], characters[:, None, :])
+        positive = ops.cast(same, "float32") - ops.eye(self.batch_size)[None]
         negative_scores = ops.where(same, -1e9, scores)
         # -log(e^s / (e^s + sum_k e^n_k)) = softplus(logsumexp_k(n_k) - s)
-        against = ops.logsumexp(negative_scores, axis=1, keepdims=True)
-        return ops.sum(ops.softplus(against - scores) * positive) / ops.maximum(ops.sum(positive), 1.0)
+        against = ops.logsumexp(negative_scores, axis=2, keepdims=True)
+        per_episode = ops.sum(ops.softplus(against - scores) * positive, axis=(1, 2)) / ops.maximum(
+            ops.sum(positive, axis=(1, 2)), 1.0)
+        return ops.mean(per_episode)
 
     def get_config(self):
         raise NotImplementedError(
@@ -236,12 +257,14 @@ def balanced_cross_entropy(logits, same):
     """Mean binary cross-entropy of the positive pairs plus that of the negatives, halved.
 
     ``logits`` are scores before the sigmoid and ``same`` is 1 for pairs of one character.
+    With a leading episode axis, the loss of each episode (its last axis), averaged.
     """
     # -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z), without the
     # overflow of taking the log of a saturated probability.
-    positives = ops.sum(ops.softplus(-logits) * same) / ops.maximum(ops.sum(same), 1.0)
-    negatives = ops.sum(ops.softplus(logits) * (1.0 - same)) / ops.maximum(ops.sum(1.0 - same), 1.0)
-    return 0.5 * (positives + negatives)
+    positives = ops.sum(ops.softplus(-logits) * same, axis=-1) / ops.maximum(ops.sum(same, axis=-1), 1.0)
+    negatives = ops.sum(ops.softplus(logits) * (1.0 - same), axis=-1) / ops.maximum(
+        ops.sum(1.0 - same, axis=-1), 1.0)
+    return ops.mean(0.5 * (positives + negatives))
 
 
 def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
@@ -259,7 +282,6 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     Returns:
         The shift added to the bias.
     """
-
     left, right = (embed(network, images) for images in pairs)
     logits = score_embeddings(network, left, right).astype(np.float64)
     same = np.asarray(labels, np.float64).reshape(-1) > 0.5
@@ -368,8 +390,10 @@ def train_all_pairs(
     """
     recipe = _chapter_recipe(profile, recipe, "all-pairs")
     steps = recipe.max_steps
-    episodes = sample_episodes(train_split, steps, seed, *recipe.episode)
-    trainer = AllPairsTrainer(network, episodes.batch_size, recipe.loss)
+    drawn = sample_episodes(train_split, steps * recipe.episodes_per_step, seed, *recipe.episode)
+    # Each step's episodes side by side, one pipeline element a step.
+    episodes = Episodes(images=drawn.images.reshape(steps, -1), characters=drawn.characters.reshape(steps, -1))
+    trainer = AllPairsTrainer(network, drawn.batch_size, recipe.loss, episodes=recipe.episodes_per_step)
     trainer.compile(optimizer=make_optimizer(recipe))
     validation = pair_arrays(
         validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
@@ -381,7 +405,7 @@ def train_all_pairs(
     if verbose:
         callbacks.append(EpochLog(recipe.max_epochs))
     history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), recipe, callbacks)
-    pairs = len(trainer.left_index)
+    pairs = len(trainer.left_index) * recipe.episodes_per_step
     return TrainingRun(
         history=history,
         seconds=seconds,

@@ -5,6 +5,9 @@ CPU are too noisy to test. What is tested is that each benchmark runs and that t
 evaluation benchmark's two methods agree.
 """
 
+import json
+
+import numpy as np
 import pytest
 
 from bench import __main__ as bench_main
@@ -24,8 +27,16 @@ def test_pipeline_benchmark_times_both_pipelines():
 
 
 def test_compute_benchmark_counts_the_step_and_the_machine():
-    (figure,) = compute.run(steps=3, repeats=1, profile_name="smoke")
-    assert 0 < figure.ratio < 1  # no training step beats a large matrix product
+    (figure,) = compute.run(steps=3, repeats=1, profile_name="smoke", variants=("float32",))
+    assert figure.measured == "training step (float32)"
+    assert 0 < figure.ratio < 1  # no float32 training step beats a large float32 matrix product
+
+
+def test_compute_benchmark_times_the_bfloat16_step_against_both_ceilings():
+    step, ceiling = compute.run(steps=3, repeats=1, profile_name="smoke", variants=("mixed bfloat16",))
+    assert step.measured == "training step (mixed bfloat16)" and ceiling.measured == "bfloat16 matmul"
+    assert step.baseline_value == ceiling.baseline_value  # both against the float32 product
+    assert step.value < ceiling.value
 
 
 def test_unknown_benchmark_is_refused(capsys):
@@ -44,3 +55,21 @@ def test_every_recipe_variant_changes_the_fast_recipe_or_profile_and_is_valid():
         profile, recipe = ablation.recipe_variant(name)
         changed = profile != fast or recipe != recipe_for(fast)
         assert changed == (name != "recipe"), name
+
+
+def test_seed_runs_are_recorded_and_summarised_as_mean_and_spread(tmp_path, monkeypatch):
+    from bench import seeds
+
+    monkeypatch.setattr(seeds, "RESULTS", tmp_path / "seeds.jsonl")
+    monkeypatch.setattr(seeds, "RUNS", tmp_path / "results")
+    monkeypatch.setattr(seeds, "SUMMARY", tmp_path / "seeds.json")
+    first, second = (seeds.run("smoke", seed) for seed in (3, 4))
+    assert (tmp_path / "results" / "seeds-smoke-seed3" / "results.json").exists()
+    summary = seeds.summary("smoke")
+    assert summary["seeds"] == [3, 4]
+    official = [first["one_shot_official_runs"], second["one_shot_official_runs"]]
+    assert summary["figures"]["one_shot_official_runs"]["mean"] == pytest.approx(np.mean(official))
+    assert summary["figures"]["one_shot_official_runs"]["std"] == pytest.approx(np.std(official, ddof=1))
+    assert "| validation_one_shot |" in seeds.table("smoke")
+    seeds.write_summary("smoke")
+    assert json.loads((tmp_path / "seeds.json").read_text())["smoke"]["seeds"] == [3, 4]

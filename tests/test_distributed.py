@@ -4,6 +4,7 @@ The runs that need their own TensorFlow runtime (logical CPUs, a two-process clu
 through the training command in subprocesses, at the smoke profile's size.
 """
 
+import dataclasses
 import json
 
 import numpy as np
@@ -62,11 +63,6 @@ def test_a_worker_feeding_the_second_of_two_replicas_gets_the_second_half():
     np.testing.assert_array_equal(second[1], whole[1][SMOKE.batch_size // 2:])
 
 
-def test_all_pairs_episodes_cannot_be_split_across_replicas():
-    with pytest.raises(ValueError, match="cannot be split across replicas"):
-        check_distributable(RECIPES["fast"])
-
-
 def test_a_batch_that_does_not_divide_by_the_replica_count_is_refused():
     train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
     with pytest.raises(ValueError, match="does not split evenly over 3 replicas"):
@@ -109,11 +105,55 @@ def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(o
     assert "written by the chief" in outputs[1] and str(folder) in outputs[0]
 
 
-def test_the_training_command_refuses_a_strategy_for_the_all_pairs_recipe(tmp_path):
-    with pytest.raises(RuntimeError, match="cannot be split across replicas"):
+def test_the_training_command_refuses_episodes_the_replicas_cannot_share(tmp_path):
+    with pytest.raises(RuntimeError, match="2 episode\\(s\\) cannot be split by whole episodes across 3 replicas"):
         distributed.launch(
             "siamese_utils",
-            ["train", "--profile", "fast", "--quiet", "--strategy", "mirrored", "--output", str(tmp_path / "x")],
+            ["train", "--profile", "smoke", "--recipe", "smoke-episodes", "--quiet", "--strategy", "mirrored",
+             "--logical-cpus", "3", "--output", str(tmp_path / "x")],
             timeout=120,
         )
     assert not (tmp_path / "x").exists()
+
+
+EPISODES = RECIPES["smoke-episodes"]  # two all-pairs episodes a step
+
+
+def test_an_all_pairs_step_is_cut_between_whole_episodes():
+    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    images, characters = next(iter(training_dataset(train, SMOKE, EPISODES, seed=7)))
+    halves = list(training_dataset(train, SMOKE, EPISODES, seed=7, replicas=(0, 2, 2)).take(2))
+    episode = EPISODES.episode_size
+    assert characters.shape[0] == 2 * episode
+    for position, (half_images, half_characters) in enumerate(halves):
+        # Each replica gets one whole episode: its images and their characters, in order.
+        np.testing.assert_array_equal(half_characters, characters[position * episode:(position + 1) * episode])
+        np.testing.assert_array_equal(half_images, images[position * episode:(position + 1) * episode])
+
+
+def test_a_step_of_one_episode_cannot_be_shared_by_two_replicas():
+    with pytest.raises(ValueError, match="cannot be split by whole episodes across 2 replicas"):
+        check_distributable(dataclasses.replace(EPISODES, episodes_per_step=1), 2)
+    check_distributable(EPISODES, 2)  # two episodes: one a replica
+
+
+@pytest.fixture(scope="module")
+def one_device_episodes(tmp_path_factory):
+    folder, _ = _train(tmp_path_factory.mktemp("runs"), "one-device-episodes", "--recipe", "smoke-episodes")
+    return folder
+
+
+def test_all_pairs_over_two_logical_cpus_trains_the_one_device_weights(one_device_episodes, tmp_path):
+    folder, _ = _train(tmp_path, "mirrored-episodes", "--recipe", "smoke-episodes",
+                       "--strategy", "mirrored", "--logical-cpus", "2")
+    results = json.loads((folder / "results.json").read_text())
+    assert (results["strategy"], results["replicas"]) == ("mirrored", 2)
+    assert _largest_difference(one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+
+
+def test_all_pairs_on_two_worker_processes_trains_the_one_device_weights(one_device_episodes, tmp_path):
+    folder, _ = _train(tmp_path, "cluster-episodes", "--recipe", "smoke-episodes",
+                       "--strategy", "multi-worker", workers=2)
+    results = json.loads((folder / "results.json").read_text())
+    assert (results["strategy"], results["replicas"]) == ("multi-worker", 2)
+    assert _largest_difference(one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE

@@ -1,0 +1,131 @@
+"""A profile's reproduction over several seeds: the book's headline figures with their spread.
+
+``python -m bench.seeds [--profile fast] [--seeds 2015 2016 2017]`` runs the whole
+reproduction (``python -m siamese_utils train``: drawer split, early stopping on validation
+tasks, then the test figures) once per seed, appends one row per run to
+``bench/results/seeds.jsonl`` (earlier rows are kept) and prints the mean and standard
+deviation of every figure over the rows of the profile's current recipe (also written to
+``bench/results/seeds.json``, which the book and the README quote). The runs' folders
+(``results/seeds-PROFILE-seedSEED``) are kept, each with its ``best.keras`` and
+``results.json``. ``python -m bench.seeds --table`` prints the summary of the recorded rows.
+
+The recipe is chosen on validation tasks (the ablation rows); these rows report its test
+figures once, as a mean over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+
+import numpy as np
+
+from siamese_utils import reproduce
+from siamese_utils.profiles import PROFILES, get_profile
+from siamese_utils.recipe import recipe_for
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "seeds.jsonl"
+SUMMARY = RESULTS.with_name("seeds.json")  # profile -> summary(), what the book and README quote
+RUNS = pathlib.Path(__file__).resolve().parents[1] / "results"
+DEFAULT_SEEDS = (2015, 2016, 2017)
+# The figures of a row, as results.json names them.
+FIGURES = ("validation_one_shot", "one_shot_official_runs", "one_shot_paper_protocol",
+           "verification_accuracy", "train_seconds", "evaluation_seconds", "epochs_trained", "best_epoch")
+
+
+def run(profile_name: str, seed: int) -> dict:
+    """Run the reproduction of ``profile_name`` with ``seed``; returns its row (also appended)."""
+    profile = get_profile(profile_name)
+    folder = RUNS / f"seeds-{profile.name}-seed{seed}"
+    command = f"python -m bench.seeds --profile {profile.name} --seeds {seed}"
+    if folder.exists():
+        print(f"replacing the earlier run in {folder}", flush=True)
+    results = reproduce.reproduce(profile, seed, folder, overwrite=True, command=command).results
+    row = {
+        "profile": profile.name,
+        "recipe": results["recipe"],
+        "seed": seed,
+        **{key: results[key] for key in FIGURES},
+        "run_folder": str(folder.relative_to(RUNS.parent)),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
+
+
+def rows(profile_name: str) -> list[dict]:
+    """The recorded rows of the profile's current recipe, the latest run of each seed."""
+    profile = get_profile(profile_name)
+    current = json.loads(json.dumps(recipe_for(profile).as_dict()))
+    latest = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            row = json.loads(line)
+            if row["profile"] == profile.name and row["recipe"] == current:
+                latest[row["seed"]] = row
+    return [latest[seed] for seed in sorted(latest)]
+
+
+def summary(profile_name: str) -> dict:
+    """Mean, standard deviation (ddof 1), minimum and maximum of every figure over the seeds."""
+    recorded = rows(profile_name)
+    figures = {}
+    for key in FIGURES:
+        values = np.array([row[key] for row in recorded], float)
+        figures[key] = {
+            "mean": float(values.mean()) if len(values) else float("nan"),
+            "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+            "min": float(values.min()) if len(values) else float("nan"),
+            "max": float(values.max()) if len(values) else float("nan"),
+        }
+    return {"profile": profile_name, "seeds": [row["seed"] for row in recorded], "figures": figures,
+            "commands": [row["command"] for row in recorded]}
+
+
+def table(profile_name: str) -> str:
+    """The summary as a Markdown table (percentages for accuracies, seconds for times)."""
+    result = summary(profile_name)
+    lines = [f"{profile_name} recipe, seeds {', '.join(map(str, result['seeds'])) or 'none recorded'}", "",
+             "| figure | mean | standard deviation | min | max |", "| --- | ---: | ---: | ---: | ---: |"]
+    for key, f in result["figures"].items():
+        scale, unit = (100.0, "%") if key not in ("train_seconds", "evaluation_seconds", "epochs_trained",
+                                                   "best_epoch") else (1.0, "")
+        lines.append(f"| {key} | {scale * f['mean']:.1f}{unit} | {scale * f['std']:.1f} | "
+                     f"{scale * f['min']:.1f}{unit} | {scale * f['max']:.1f}{unit} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.seeds", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="fast")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
+    parser.add_argument("--table", action="store_true", help="print the recorded summary and stop")
+    args = parser.parse_args(argv)
+    if not args.table:
+        for seed in args.seeds:
+            row = run(args.profile, seed)
+            print(f"seed {seed}: {100 * row['one_shot_official_runs']:.1f}% official, "
+                  f"{100 * row['validation_one_shot']:.1f}% validation, {row['train_seconds']:.0f} s", flush=True)
+    write_summary(args.profile)
+    print(table(args.profile))
+    return 0
+
+
+def write_summary(profile_name: str) -> None:
+    """Record :func:`summary` of ``profile_name`` in :data:`SUMMARY`, beside the other profiles'."""
+    recorded = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    recorded[profile_name] = summary(profile_name)
+    SUMMARY.write_text(json.dumps(recorded, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
