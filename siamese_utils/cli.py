@@ -55,6 +55,26 @@ def _strategy(args, parser):
     return distributed.make_strategy(args.strategy)
 
 
+def _add_recipe_arguments(parser, recipe_help: str) -> None:
+    """Add ``--profile``, ``--recipe`` and ``--episodes-per-step`` (both commands' run settings)."""
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None, help=recipe_help)
+    parser.add_argument("--episodes-per-step", type=int, default=None,
+                        help="all-pairs recipes: episodes in one step (override the recipe's)")
+
+
+def _recipe(args, profile, **overrides):
+    """The recipe ``--recipe`` names (the profile's own when omitted), with the overrides given.
+
+    Raises:
+        ValueError: for an override the recipe refuses (a non-positive count, say).
+    """
+    chosen = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
+    overrides["episodes_per_step"] = args.episodes_per_step
+    return dataclasses.replace(chosen, **{key: value for key, value in overrides.items() if value is not None})
+
+
 def _train_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "train", prog=f"{PROGRAM} train",
@@ -62,11 +82,8 @@ def _train_parser(commands) -> argparse.ArgumentParser:
         description="Train the Siamese network of Koch et al. (2015) by a profile's recipe, "
         "stop early on one-shot validation accuracy, and write results.json.",
     )
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
+    _add_recipe_arguments(parser, "how to train (default: the profile's own recipe)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
-                        help="how to train (default: the profile's own recipe)")
     parser.add_argument("--output", default=None,
                         help="run folder (default: results/<profile>-seed<seed>)")
     group = parser.add_mutually_exclusive_group()
@@ -75,8 +92,6 @@ def _train_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
     parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
-    parser.add_argument("--episodes-per-step", type=int, default=None,
-                        help="all-pairs recipes: episodes in one step (override the recipe's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_strategy_arguments(parser)
     parser.set_defaults(run=_train)
@@ -89,11 +104,8 @@ def _train(args, parser, argv) -> int:
         strategy = None  # one device: Keras' fit
     profile = get_profile(args.profile)
     output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
-    overrides = {"max_epochs": args.max_epochs, "steps_per_epoch": args.steps_per_epoch,
-                 "episodes_per_step": args.episodes_per_step}
     try:
-        chosen = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
-        recipe = dataclasses.replace(chosen, **{k: v for k, v in overrides.items() if v is not None})
+        recipe = _recipe(args, profile, max_epochs=args.max_epochs, steps_per_epoch=args.steps_per_epoch)
         run = reproduce(
             profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
             recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
@@ -121,13 +133,9 @@ def _throughput_parser(commands) -> argparse.ArgumentParser:
         description="Time the reproduction's training step under a tf.distribute strategy; "
         "print one JSON line (replicas, steps, seconds, steps/s, pairs/s).",
     )
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None)
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None,
-                        help="the recipe whose step is timed (default: the profile's own)")
+    _add_recipe_arguments(parser, "the recipe whose step is timed (default: the profile's own)")
     _add_strategy_arguments(parser)
     parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
-    parser.add_argument("--episodes-per-step", type=int, default=None,
-                        help="all-pairs recipes: episodes in one step (override the recipe's)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--weights", default=None,
                         help="save the trained weights here (.npz, the chief only), to compare runs")
@@ -140,10 +148,8 @@ def _throughput(args, parser, argv) -> int:
         parser.error("--steps must be at least 2 (the first step is a warm-up)")
     strategy = _strategy(args, parser)
     profile = get_profile(args.profile)
-    recipe = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
     try:
-        if args.episodes_per_step is not None:
-            recipe = dataclasses.replace(recipe, episodes_per_step=args.episodes_per_step)
+        recipe = _recipe(args, profile)
         measured = distributed.throughput(profile, recipe, strategy, args.steps, args.seed)
     except ValueError as error:  # a recipe whose steps the replicas cannot share
         print(f"error: {error}", file=sys.stderr)
