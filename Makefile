@@ -23,6 +23,7 @@ book: setup
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	SIAMESE_PROFILE=smoke $(BIN)/python -m pytest tests book --durations=25
 	@echo "The book built by the tests: $(CURDIR)/_build/html/index.html"
 

@@ -20,8 +20,12 @@ from siamese_utils.profiles import get_profile
 
 BENCHMARKS = ("pipeline", "evaluation", "compute", "book")
 # The benchmark column of each module's figures.
-BENCHMARK_TITLES = {"pipeline": "input pipeline", "evaluation": "one-shot evaluation",
-                    "compute": "compute efficiency", "book": "whole book"}
+BENCHMARK_TITLES = {
+    "pipeline": "input pipeline",
+    "evaluation": "one-shot evaluation",
+    "compute": "compute efficiency",
+    "book": "whole book",
+}
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
@@ -41,48 +45,87 @@ def table(figures) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated benchmarks")
-    parser.add_argument("--profile", default=None, help="fast (default), paper or smoke")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help="comma-separated benchmarks",
+    )
+    parser.add_argument(
+        "--profile", default=None, help="fast (default), paper or smoke"
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
-        parser.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}")
+        parser.error(
+            f"unknown benchmarks {unknown}; choose from {', '.join(BENCHMARKS)}"
+        )
     if args.profile:
-        os.environ["SIAMESE_PROFILE"] = args.profile  # also read by the book's kernels
+        # Also read by the book's kernels.
+        os.environ["SIAMESE_PROFILE"] = args.profile
 
     profile = get_profile()
     figures = []
     for name in chosen:
         print(f"running {name} ...", flush=True)
         module = __import__(f"bench.{name}", fromlist=["run"])
-        figures += module.run() if name == "book" else module.run(profile_name=profile.name)
+        figures += (
+            module.run()
+            if name == "book"
+            else module.run(profile_name=profile.name)
+        )
     print(table(figures))
     RESULTS.mkdir(exist_ok=True)
     # Each benchmark keeps its latest run: running a subset replaces only those benchmarks'
     # figures, and every figure keeps the date and command that measured it.
-    previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
+    previous = (
+        json.loads((RESULTS / "latest.json").read_text())
+        if (RESULTS / "latest.json").exists()
+        else {}
+    )
     runs = previous.get("runs", {})
     measured = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         "profile": profile.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "command": "python -m bench --only " + ",".join(chosen),
     }
     for name in chosen:
-        module_figures = [f for f in figures if f.benchmark == BENCHMARK_TITLES[name]]
-        runs[name] = {**measured, "figures": [dataclasses.asdict(f) | {"ratio": f.ratio} for f in module_figures]}
-    (RESULTS / "latest.json").write_text(json.dumps({"runs": runs}, indent=2) + "\n")
+        module_figures = [
+            f for f in figures if f.benchmark == BENCHMARK_TITLES[name]
+        ]
+        runs[name] = {
+            **measured,
+            "figures": [
+                dataclasses.asdict(f) | {"ratio": f.ratio}
+                for f in module_figures
+            ],
+        }
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"runs": runs}, indent=2) + "\n"
+    )
     lines = []
     for name in BENCHMARKS:
         if name in runs:
             run = runs[name]
-            lines.append(f"* {BENCHMARK_TITLES[name]}: measured {run['date']} on {run['machine']}, "
-                         f"profile {run['profile']!r}, with `{run['command']}`")
-    every = [Figure(**{k: v for k, v in f.items() if k != "ratio"})
-             for name in BENCHMARKS if name in runs for f in runs[name]["figures"]]
-    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n\n" + table(every) + "\n")
+            lines.append(
+                f"* {BENCHMARK_TITLES[name]}: measured {run['date']} on {run['machine']}, "
+                f"profile {run['profile']!r}, with `{run['command']}`"
+            )
+    every = [
+        Figure(**{k: v for k, v in f.items() if k != "ratio"})
+        for name in BENCHMARKS
+        if name in runs
+        for f in runs[name]["figures"]
+    ]
+    (RESULTS / "latest.md").write_text(
+        "\n".join(lines) + "\n\n" + table(every) + "\n"
+    )
     print(f"written {RESULTS / 'latest.md'} and latest.json")
     return 0
 

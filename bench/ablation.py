@@ -29,11 +29,29 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ablation.jsonl"
 # fast profile's chapter recipe: its pairs training, 900 steps of Adam at 3e-4)
 ALL_PAIRS = {"sampler": "all-pairs", "episode": (4, 8, 4)}
 CONFIGURATIONS = {
-    "pairs": ("one pair per two images (train_verification), profile as is", {}, {}, {}),
-    "all-pairs": ("every pair of a 4x8x4 episode (train_all_pairs), same steps", {}, {}, ALL_PAIRS),
-    "all-pairs-lr1e-3": ("all pairs, Adam at 1e-3", {}, {}, {**ALL_PAIRS, "learning_rate": 1e-3}),
+    "pairs": (
+        "one pair per two images (train_verification), profile as is",
+        {},
+        {},
+        {},
+    ),
+    "all-pairs": (
+        "every pair of a 4x8x4 episode (train_all_pairs), same steps",
+        {},
+        {},
+        ALL_PAIRS,
+    ),
+    "all-pairs-lr1e-3": (
+        "all pairs, Adam at 1e-3",
+        {},
+        {},
+        {**ALL_PAIRS, "learning_rate": 1e-3},
+    ),
     "all-pairs-lr1e-3-no-l2": (
-        "all pairs, Adam at 1e-3, no L2 penalty", {}, {"l2": 0.0}, {**ALL_PAIRS, "learning_rate": 1e-3}
+        "all pairs, Adam at 1e-3, no L2 penalty",
+        {},
+        {"l2": 0.0},
+        {**ALL_PAIRS, "learning_rate": 1e-3},
     ),
     "all-pairs-32px": (
         "all pairs, Adam at 1e-3, no L2, 32x32 images (kernels 5,3,3,2)",
@@ -42,7 +60,10 @@ CONFIGURATIONS = {
         {**ALL_PAIRS, "learning_rate": 1e-3},
     ),
     "all-pairs-ranking": (
-        "all pairs, Adam at 1e-3, ranking loss", {}, {}, {**ALL_PAIRS, "learning_rate": 1e-3, "loss": "ranking"}
+        "all pairs, Adam at 1e-3, ranking loss",
+        {},
+        {},
+        {**ALL_PAIRS, "learning_rate": 1e-3, "loss": "ranking"},
     ),
 }
 
@@ -54,19 +75,47 @@ RECIPE_VARIANTS = {
     "recipe": ("the fast recipe as it is (chapter 6)", {}, {}),
     # The fast recipe before it took the cosine schedule (chosen on validation: compare the
     # rows recipe and recipe-constant-rate): 12 epochs at a constant rate, patience 3.
-    "recipe-constant-rate": ("the earlier fast recipe: constant rate, at most 12 epochs, patience 3", {},
-                             {"cosine_decay": False, "max_epochs": 12, "patience": 3}),
+    "recipe-constant-rate": (
+        "the earlier fast recipe: constant rate, at most 12 epochs, patience 3",
+        {},
+        {"cosine_decay": False, "max_epochs": 12, "patience": 3},
+    ),
     "recipe-constant-rate-balanced-bce": (
-        "the earlier fast recipe with the paper's balanced cross-entropy instead of the ranking loss", {},
-        {"cosine_decay": False, "max_epochs": 12, "patience": 3, "loss": "balanced-bce"}),
-    "recipe-balanced-bce": ("fast recipe with the paper's balanced cross-entropy instead of the ranking loss", {}, {"loss": "balanced-bce"}),
-    "recipe-no-distortions": ("fast recipe without the affine distortions", {}, {"distortions": None}),
-    "recipe-rate-2e-3": ("fast recipe with Adam starting at 2e-3 instead of 3e-3", {}, {"learning_rate": 2e-3}),
-    "recipe-episode-2x16x4": ("fast recipe, episodes of 2 alphabets x 16 characters x 4 images", {}, {"episode": (2, 16, 4)}),
+        "the earlier fast recipe with the paper's balanced cross-entropy instead of the ranking loss",
+        {},
+        {
+            "cosine_decay": False,
+            "max_epochs": 12,
+            "patience": 3,
+            "loss": "balanced-bce",
+        },
+    ),
+    "recipe-balanced-bce": (
+        "fast recipe with the paper's balanced cross-entropy instead of the ranking loss",
+        {},
+        {"loss": "balanced-bce"},
+    ),
+    "recipe-no-distortions": (
+        "fast recipe without the affine distortions",
+        {},
+        {"distortions": None},
+    ),
+    "recipe-rate-2e-3": (
+        "fast recipe with Adam starting at 2e-3 instead of 3e-3",
+        {},
+        {"learning_rate": 2e-3},
+    ),
+    "recipe-episode-2x16x4": (
+        "fast recipe, episodes of 2 alphabets x 16 characters x 4 images",
+        {},
+        {"episode": (2, 16, 4)},
+    ),
     "recipe-two-episodes": (
         "fast recipe with two episodes of 4 alphabets x 8 characters x 2 images a step "
         "(the same 128 images; a step two replicas can share)",
-        {}, {"episode": (4, 8, 2), "episodes_per_step": 2}),
+        {},
+        {"episode": (4, 8, 2), "episodes_per_step": 2},
+    ),
 }
 
 
@@ -75,7 +124,10 @@ def recipe_variant(name: str):
     _, profile_changes, recipe_changes = RECIPE_VARIANTS[name]
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
     if recipe_changes.get("distortions") == "paper":
-        recipe_changes = {**recipe_changes, "distortions": distortions.PAPER_RANGES}
+        recipe_changes = {
+            **recipe_changes,
+            "distortions": distortions.PAPER_RANGES,
+        }
     return profile, dataclasses.replace(recipe_for(profile), **recipe_changes)
 
 
@@ -94,17 +146,30 @@ def run_recipe(name: str, seed: int = 2015) -> dict:
     folder = RUNS / f"ablation-{name}-seed{seed}"
     if folder.exists():
         print(f"replacing the earlier run in {folder}", flush=True)
-    reproduction = reproduce.reproduce(profile, seed, folder, recipe=recipe, overwrite=True,
-                                       command=f"python -m bench.ablation {name}")
+    reproduction = reproduce.reproduce(
+        profile,
+        seed,
+        folder,
+        recipe=recipe,
+        overwrite=True,
+        command=f"python -m bench.ablation {name}",
+    )
     results = reproduction.results
-    best_validation = reproduction.history["val_accuracy"][results["best_epoch"] - 1]
+    best_validation = reproduction.history["val_accuracy"][
+        results["best_epoch"] - 1
+    ]
     images_per_step = recipe.images_per_step or 2 * profile.batch_size
     row = {
         "name": name,
         "description": description,
         "steps": results["steps_trained"],
         "train_seconds": results["train_seconds"],
-        "images_per_second": round(results["steps_trained"] * images_per_step / results["train_seconds"], 1),
+        "images_per_second": round(
+            results["steps_trained"]
+            * images_per_step
+            / results["train_seconds"],
+            1,
+        ),
         "validation_verification": round(best_validation, 4),
         "validation_one_shot": results["validation_one_shot"],
         "one_shot_official_runs": results["one_shot_official_runs"],
@@ -113,7 +178,9 @@ def run_recipe(name: str, seed: int = 2015) -> dict:
         "run_folder": str(folder.relative_to(RUNS.parent)),
         "seed": seed,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         "command": f"python -m bench.ablation {name}",
     }
     _append(row)
@@ -130,36 +197,67 @@ def run(name: str, steps: int | None = None, seed: int = 2015) -> dict:
     """Train configuration ``name`` and return its row (also appended to the results file)."""
     if name in RECIPE_VARIANTS:
         if steps:
-            raise ValueError(f"{name} runs the fast recipe's own schedule; leave out --steps.")
+            raise ValueError(
+                f"{name} runs the fast recipe's own schedule; leave out --steps."
+            )
         return run_recipe(name, seed)
     if name not in CONFIGURATIONS:
         names = ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS])
-        raise ValueError(f"Unknown configuration {name!r}; choose from {names}.")
-    description, profile_changes, network_changes, recipe_changes = CONFIGURATIONS[name]
+        raise ValueError(
+            f"Unknown configuration {name!r}; choose from {names}."
+        )
+    description, profile_changes, network_changes, recipe_changes = (
+        CONFIGURATIONS[name]
+    )
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
-    recipe = dataclasses.replace(recipe_for(profile, "chapter"), **recipe_changes)
+    recipe = dataclasses.replace(
+        recipe_for(profile, "chapter"), **recipe_changes
+    )
     if steps:
-        recipe = dataclasses.replace(recipe, steps_per_epoch=steps // 5, max_epochs=5)
+        recipe = dataclasses.replace(
+            recipe, steps_per_epoch=steps // 5, max_epochs=5
+        )
     set_seed(seed)
     background = data.load_split("train", profile.image_size)
     evaluation = data.load_split("test", profile.image_size)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
-    network = model.siamese_network(**{**profile.network_kwargs(), **network_changes})
-    fit = train.train_verification if recipe.sampler == "pairs" else train.train_all_pairs
-    training = fit(network, background, validation, profile, seed=seed, recipe=recipe, verbose=True)
-    official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
+    network = model.siamese_network(
+        **{**profile.network_kwargs(), **network_changes}
+    )
+    fit = (
+        train.train_verification
+        if recipe.sampler == "pairs"
+        else train.train_all_pairs
+    )
+    training = fit(
+        network,
+        background,
+        validation,
+        profile,
+        seed=seed,
+        recipe=recipe,
+        verbose=True,
+    )
+    official = evaluate.one_shot(
+        network, evaluate.official_runs(image_size=profile.image_size)
+    )
     row = {
         "name": name,
         "description": description,
         "steps": training.steps,
         "train_seconds": round(training.seconds, 1),
         "images_per_second": round(training.images_per_second, 1),
-        "validation_verification": round(training.history["val_accuracy"][-1], 4),
+        "validation_verification": round(
+            training.history["val_accuracy"][-1], 4
+        ),
         "one_shot_official_runs": official.accuracy,
         "seed": seed,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": f"python -m bench.ablation {name}" + (f" --steps {steps}" if steps else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "command": f"python -m bench.ablation {name}"
+        + (f" --steps {steps}" if steps else ""),
     }
     _append(row)
     return row
@@ -172,9 +270,18 @@ def table() -> str:
         "validation one-shot (%) | official 20-way (%) | paper protocol (%) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+    rows = (
+        [json.loads(line) for line in RESULTS.read_text().splitlines()]
+        if RESULTS.exists()
+        else []
+    )
     order = [*CONFIGURATIONS, *RECIPE_VARIANTS]
-    rows.sort(key=lambda r: (order.index(r["name"]) if r["name"] in order else len(order), r["steps"]))
+    rows.sort(
+        key=lambda r: (
+            order.index(r["name"]) if r["name"] in order else len(order),
+            r["steps"],
+        )
+    )
 
     def percent(row, key):
         return f"{100 * row[key]:.1f}" if key in row else "-"
@@ -203,7 +310,10 @@ def main(argv: list[str]) -> int:
         argv = argv[:at] + argv[at + 2 :]
     for name in argv:
         row = run(name, steps)
-        print(f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, {row['train_seconds']:.0f} s", flush=True)
+        print(
+            f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, {row['train_seconds']:.0f} s",
+            flush=True,
+        )
     return 0
 
 

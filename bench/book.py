@@ -30,8 +30,16 @@ def chapters() -> list[pathlib.Path]:
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for part in toc.get("parts", []) for entry in part.get("chapters", [])]
-    return [ROOT / f"{name}.ipynb" for name in files if (ROOT / f"{name}.ipynb").exists()]
+    files = [
+        entry["file"]
+        for part in toc.get("parts", [])
+        for entry in part.get("chapters", [])
+    ]
+    return [
+        ROOT / f"{name}.ipynb"
+        for name in files
+        if (ROOT / f"{name}.ipynb").exists()
+    ]
 
 
 def machine_memory_bytes() -> int:
@@ -46,11 +54,15 @@ def execute(path: pathlib.Path) -> tuple[float, int]:
 
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_PROBE))
-    client = NotebookClient(notebook, timeout=-1, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=-1, resources={"metadata": {"path": str(path.parent)}}
+    )
     started = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - started
-    text = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    text = "".join(
+        output.get("text", "") for output in notebook.cells[-1].outputs
+    )
     return seconds, int(text.split("PEAK_BYTES")[1].split()[0])
 
 
@@ -58,12 +70,29 @@ def run() -> list[Figure]:
     """Total wall time of the book and the largest chapter's peak memory."""
     timings = {path.stem: execute(path) for path in chapters()}
     for name, (seconds, peak) in timings.items():
-        print(f"  {name}: {seconds:.0f} s, peak {peak / 2**30:.2f} GiB", flush=True)
+        print(
+            f"  {name}: {seconds:.0f} s, peak {peak / 2**30:.2f} GiB",
+            flush=True,
+        )
     total = sum(seconds for seconds, _ in timings.values())
     peak = max(peak for _, peak in timings.values())
     return [
-        Figure("whole book", f"{len(timings)} chapters, wall time", "60-minute CI budget", total / 60,
-               60.0, "min", "< 1 (CI limit)"),
-        Figure("whole book", "largest chapter peak memory", "machine memory", peak / 2**30,
-               machine_memory_bytes() / 2**30, "GiB", "< 1"),
+        Figure(
+            "whole book",
+            f"{len(timings)} chapters, wall time",
+            "60-minute CI budget",
+            total / 60,
+            60.0,
+            "min",
+            "< 1 (CI limit)",
+        ),
+        Figure(
+            "whole book",
+            "largest chapter peak memory",
+            "machine memory",
+            peak / 2**30,
+            machine_memory_bytes() / 2**30,
+            "GiB",
+            "< 1",
+        ),
     ]

@@ -35,13 +35,17 @@ def matmul_flops(size: int = 2048, repeats: int = 5, dtype=tf.float32) -> float:
     """FLOP/s of a ``size x size`` matrix product in ``dtype`` on the default device."""
     a = tf.cast(tf.random.normal((size, size)), dtype)
     b = tf.cast(tf.random.normal((size, size)), dtype)
-    product = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
+    product = tf.function(
+        lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32))
+    )
     product().numpy()
     seconds = best_of(repeats, lambda: product().numpy())
     return 2 * size**3 / seconds
 
 
-def _step_seconds(profile, batch, steps: int, repeats: int, policy: str, jit: bool) -> float:
+def _step_seconds(
+    profile, batch, steps: int, repeats: int, policy: str, jit: bool
+) -> float:
     """Seconds of ``steps`` pair-training steps on in-memory ``batch``, best of ``repeats``."""
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
@@ -52,28 +56,64 @@ def _step_seconds(profile, batch, steps: int, repeats: int, policy: str, jit: bo
         keras.mixed_precision.set_global_policy(previous)
     scores = model.logit_network(network)
     scores.compile(
-        optimizer=keras.optimizers.Adam(recipe.recipe_for(profile, "chapter").learning_rate),
+        optimizer=keras.optimizers.Adam(
+            recipe.recipe_for(profile, "chapter").learning_rate
+        ),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         jit_compile=jit,
     )
     memory = tf.data.Dataset.from_tensors(batch).repeat().take(steps)
-    scores.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)  # traces (and compiles) the step
-    return best_of(repeats, lambda: scores.fit(memory, epochs=1, shuffle=False, verbose=0))
+    # Traces (and compiles) the step.
+    scores.fit(memory.take(3), epochs=1, shuffle=False, verbose=0)
+    return best_of(
+        repeats, lambda: scores.fit(memory, epochs=1, shuffle=False, verbose=0)
+    )
 
 
-def run(steps: int = 40, repeats: int = 3, profile_name: str | None = None, variants=tuple(VARIANTS)) -> list[Figure]:
+def run(
+    steps: int = 40,
+    repeats: int = 3,
+    profile_name: str | None = None,
+    variants=tuple(VARIANTS),
+) -> list[Figure]:
     """Achieved FLOP/s of the pair-training step (in-memory batches) against matmul FLOP/s."""
     profile, background, network = setup(profile_name)
-    batch = next(iter(pipeline.pair_dataset(background, profile.batch_size, 1, seed=0)))
-    step_flops = 2 * TRAINING_PASSES * anatomy.twin_multiply_adds(network) * 2 * profile.batch_size
+    batch = next(
+        iter(pipeline.pair_dataset(background, profile.batch_size, 1, seed=0))
+    )
+    step_flops = (
+        2
+        * TRAINING_PASSES
+        * anatomy.twin_multiply_adds(network)
+        * 2
+        * profile.batch_size
+    )
     float32_matmul = matmul_flops()
     figures = []
     for name in variants:
         policy, jit = VARIANTS[name]
         seconds = _step_seconds(profile, batch, steps, repeats, policy, jit)
-        figures.append(Figure("compute efficiency", f"training step ({name})", "float32 matmul",
-                              step_flops * steps / seconds, float32_matmul, "GFLOP/s", ">= 0.6"))
+        figures.append(
+            Figure(
+                "compute efficiency",
+                f"training step ({name})",
+                "float32 matmul",
+                step_flops * steps / seconds,
+                float32_matmul,
+                "GFLOP/s",
+                ">= 0.6",
+            )
+        )
     if any(VARIANTS[name][0] != "float32" for name in variants):
-        figures.append(Figure("compute efficiency", "bfloat16 matmul", "float32 matmul",
-                              matmul_flops(dtype=tf.bfloat16), float32_matmul, "GFLOP/s", "(the bfloat16 ceiling)"))
+        figures.append(
+            Figure(
+                "compute efficiency",
+                "bfloat16 matmul",
+                "float32 matmul",
+                matmul_flops(dtype=tf.bfloat16),
+                float32_matmul,
+                "GFLOP/s",
+                "(the bfloat16 ceiling)",
+            )
+        )
     return figures

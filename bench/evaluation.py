@@ -21,31 +21,56 @@ def per_pair_scores(network, trials) -> np.ndarray:
     scores_of = model.logit_network(network)
     scores = np.empty(trials.candidates.shape, np.float32)
     for t in range(len(trials)):
-        query = np.repeat(trials.images[trials.queries[t]][None], trials.n_way, axis=0)
+        query = np.repeat(
+            trials.images[trials.queries[t]][None], trials.n_way, axis=0
+        )
         candidates = trials.images[trials.candidates[t]]
-        scores[t] = np.asarray(scores_of.predict_on_batch([query, candidates]))[:, 0]
+        scores[t] = np.asarray(scores_of.predict_on_batch([query, candidates]))[
+            :, 0
+        ]
     return scores
 
 
 def run(repeats: int = 2, profile_name: str | None = None) -> list[Figure]:
     """Seconds for 400 paper-protocol trials, both ways; raises if the choices differ."""
     profile, _, network = setup(profile_name)
-    test = data.load_split("test", profile.image_size).select_alphabets(data.TEST_ALPHABETS)
+    test = data.load_split("test", profile.image_size).select_alphabets(
+        data.TEST_ALPHABETS
+    )
     trials = evaluate.paper_protocol_trials(test, profile.n_way, 400, seed=0)
     # Warm up both paths, so that neither pays for tracing inside the timing.
     evaluate.one_shot(network, trials)
-    few = dataclasses.replace(trials, queries=trials.queries[:4], candidates=trials.candidates[:4],
-                              answers=trials.answers[:4], groups=trials.groups[:4])
+    few = dataclasses.replace(
+        trials,
+        queries=trials.queries[:4],
+        candidates=trials.candidates[:4],
+        answers=trials.answers[:4],
+        groups=trials.groups[:4],
+    )
     per_pair_scores(network, few)
     cached = evaluate.siamese_scores(network, trials)
     naive = per_pair_scores(network, trials)
     np.testing.assert_allclose(cached, naive, rtol=1e-4, atol=1e-6)
-    cached_choice, naive_choice = evaluate.pick_candidates(cached), evaluate.pick_candidates(naive)
-    if not np.array_equal(cached_choice == trials.answers, naive_choice == trials.answers):
-        raise AssertionError("Cached and per-pair evaluation disagree on which trials are correct.")
+    cached_choice, naive_choice = (
+        evaluate.pick_candidates(cached),
+        evaluate.pick_candidates(naive),
+    )
+    if not np.array_equal(
+        cached_choice == trials.answers, naive_choice == trials.answers
+    ):
+        raise AssertionError(
+            "Cached and per-pair evaluation disagree on which trials are correct."
+        )
     cached_time = best_of(repeats, lambda: evaluate.one_shot(network, trials))
     naive_time = best_of(repeats, lambda: per_pair_scores(network, trials))
     return [
-        Figure("one-shot evaluation", "cached embeddings", "one model call per trial",
-               len(trials) / cached_time, len(trials) / naive_time, "trials/s", ">= 10")
+        Figure(
+            "one-shot evaluation",
+            "cached embeddings",
+            "one model call per trial",
+            len(trials) / cached_time,
+            len(trials) / naive_time,
+            "trials/s",
+            ">= 10",
+        )
     ]

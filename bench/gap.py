@@ -30,8 +30,11 @@ from siamese_utils import data, drawers, evaluate, model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "gap.json"
-DEFAULT_RUN = ROOT / "results" / "seeds-fast-seed2015"  # the headline recipe, seed 2015 (bench.seeds)
-TASKS_PER_ALPHABET = 20  # 10 alphabets x 20 tasks x 20 queries = 4,000 trials a group
+# The headline recipe, seed 2015 (bench.seeds)
+DEFAULT_RUN = ROOT / "results" / "seeds-fast-seed2015"
+TASKS_PER_ALPHABET = (
+    20  # 10 alphabets x 20 tasks x 20 queries = 4,000 trials a group
+)
 DRAWER_GROUPS = {
     "test drawers 17-20 (the split's)": tuple(range(16, 20)),
     "drawers 1-8 (the official runs')": tuple(range(8)),
@@ -42,9 +45,18 @@ DRAWER_GROUPS = {
 def interval(correct: np.ndarray, task_size: int) -> dict:
     """Accuracy and a 95% interval (1.96 standard errors of the mean over tasks)."""
     tasks = np.asarray(correct, float).reshape(-1, task_size).mean(axis=1)
-    half = 1.96 * tasks.std(ddof=1) / np.sqrt(len(tasks)) if len(tasks) > 1 else float("nan")
-    return {"accuracy": float(tasks.mean()), "low": float(tasks.mean() - half),
-            "high": float(tasks.mean() + half), "trials": int(len(correct)), "tasks": int(len(tasks))}
+    half = (
+        1.96 * tasks.std(ddof=1) / np.sqrt(len(tasks))
+        if len(tasks) > 1
+        else float("nan")
+    )
+    return {
+        "accuracy": float(tasks.mean()),
+        "low": float(tasks.mean() - half),
+        "high": float(tasks.mean() + half),
+        "trials": int(len(correct)),
+        "tasks": int(len(tasks)),
+    }
 
 
 def analyse(folder) -> dict:
@@ -53,76 +65,124 @@ def analyse(folder) -> dict:
     results = json.loads((folder / "results.json").read_text())
     network = model.load_model(folder / "best.keras")
     size = int(network.inputs[0].shape[1])
-    evaluation = data.load_split("test", size).select_alphabets(data.TEST_ALPHABETS)
+    evaluation = data.load_split("test", size).select_alphabets(
+        data.TEST_ALPHABETS
+    )
 
-    official = evaluate.one_shot(network, evaluate.official_runs(image_size=size))
+    official = evaluate.one_shot(
+        network, evaluate.official_runs(image_size=size)
+    )
     # Where each official run took its images: alphabet and (query, candidate) drawers.
     runs = evaluate.official_runs(image_size=105)
     labels, drawer_of = drawers.locate_images(runs.images)
     full = data.load_split("test", 105)
-    alphabet_of_label = dict(zip(full.characters.tolist(), full.alphabets.tolist()))
+    alphabet_of_label = dict(
+        zip(full.characters.tolist(), full.alphabets.tolist())
+    )
     per_run = []
     for run in range(20):
         rows = np.arange(20 * run, 20 * (run + 1))
         query_drawer = int(drawer_of[runs.queries[rows[0]]])
         candidate_drawer = int(drawer_of[runs.candidates[rows[0], 0]])
-        alphabet = full.alphabet_names[alphabet_of_label[int(labels[runs.queries[rows[0]]])]]
-        per_run.append({"run": run + 1, "alphabet": alphabet, "query_drawer": query_drawer + 1,
-                        "candidate_drawer": candidate_drawer + 1,
-                        "accuracy": float(official.correct[rows].mean())})
+        alphabet = full.alphabet_names[
+            alphabet_of_label[int(labels[runs.queries[rows[0]]])]
+        ]
+        per_run.append(
+            {
+                "run": run + 1,
+                "alphabet": alphabet,
+                "query_drawer": query_drawer + 1,
+                "candidate_drawer": candidate_drawer + 1,
+                "accuracy": float(official.correct[rows].mean()),
+            }
+        )
 
     groups = {}
     for name, chosen in DRAWER_GROUPS.items():
         trials = evaluate.paper_protocol_trials(
-            evaluation.select_drawers(chosen), num_trials=20 * TASKS_PER_ALPHABET * len(data.TEST_ALPHABETS),
-            seed=results["seed"] + 3)
+            evaluation.select_drawers(chosen),
+            num_trials=20 * TASKS_PER_ALPHABET * len(data.TEST_ALPHABETS),
+            seed=results["seed"] + 3,
+        )
         result = evaluate.one_shot(network, trials)
-        by_alphabet = {a: float(result.correct[np.array(trials.groups) == a].mean()) for a in data.TEST_ALPHABETS}
-        groups[name] = {"drawers": [d + 1 for d in chosen], **interval(result.correct, 20),
-                        "by_alphabet": by_alphabet}
+        by_alphabet = {
+            a: float(result.correct[np.array(trials.groups) == a].mean())
+            for a in data.TEST_ALPHABETS
+        }
+        groups[name] = {
+            "drawers": [d + 1 for d in chosen],
+            **interval(result.correct, 20),
+            "by_alphabet": by_alphabet,
+        }
 
     copied = []
     for run in per_run:
         trials = evaluate.paper_protocol_trials(
-            evaluation, num_trials=20 * TASKS_PER_ALPHABET, seed=results["seed"] + run["run"],
+            evaluation,
+            num_trials=20 * TASKS_PER_ALPHABET,
+            seed=results["seed"] + run["run"],
             alphabets=(run["alphabet"],),
-            drawer_pair=(run["query_drawer"] - 1, run["candidate_drawer"] - 1))
+            drawer_pair=(run["query_drawer"] - 1, run["candidate_drawer"] - 1),
+        )
         copied.append(evaluate.one_shot(network, trials).correct)
     official_by_alphabet = {}
     for run in per_run:
-        official_by_alphabet.setdefault(run["alphabet"], []).append(run["accuracy"])
+        official_by_alphabet.setdefault(run["alphabet"], []).append(
+            run["accuracy"]
+        )
     return {
-        "run_folder": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
+        "run_folder": str(
+            folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+        ),
         "profile": results["profile"],
         "seed": results["seed"],
-        "results_json": {k: results[k] for k in ("one_shot_official_runs", "one_shot_paper_protocol")},
-        "official_runs": {**interval(official.correct, 20),
-                          "by_alphabet": {a: float(np.mean(v)) for a, v in official_by_alphabet.items()}},
+        "results_json": {
+            k: results[k]
+            for k in ("one_shot_official_runs", "one_shot_paper_protocol")
+        },
+        "official_runs": {
+            **interval(official.correct, 20),
+            "by_alphabet": {
+                a: float(np.mean(v)) for a, v in official_by_alphabet.items()
+            },
+        },
         "official_run_drawers": per_run,
         "paper_protocol": groups,
-        "official_drawers_fresh_characters": interval(np.concatenate(copied), 20),
-        "command": "python -m bench.gap" + (f" {folder}" if folder != DEFAULT_RUN else ""),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "official_drawers_fresh_characters": interval(
+            np.concatenate(copied), 20
+        ),
+        "command": "python -m bench.gap"
+        + (f" {folder}" if folder != DEFAULT_RUN else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
     }
 
 
 def main(argv: list[str]) -> int:
     folder = pathlib.Path(argv[0]) if argv else DEFAULT_RUN
     if not (folder / "best.keras").exists():
-        print(f"error: no trained network in {folder}; run `python -m bench.seeds` first",
-              file=sys.stderr)
+        print(
+            f"error: no trained network in {folder}; run `python -m bench.seeds` first",
+            file=sys.stderr,
+        )
         return 2
     figures = analyse(folder)
     RESULTS.write_text(json.dumps(figures, indent=1) + "\n")
 
     def show(label, f):
-        print(f"{label:<45} {100 * f['accuracy']:5.1f}%  [{100 * f['low']:.1f}, {100 * f['high']:.1f}]"
-              f"  ({f['trials']} trials)")
+        print(
+            f"{label:<45} {100 * f['accuracy']:5.1f}%  [{100 * f['low']:.1f}, {100 * f['high']:.1f}]"
+            f"  ({f['trials']} trials)"
+        )
 
     show("official runs", figures["official_runs"])
     for name, f in figures["paper_protocol"].items():
         show(f"paper protocol, {name}", f)
-    show("official runs' drawers, fresh characters", figures["official_drawers_fresh_characters"])
+    show(
+        "official runs' drawers, fresh characters",
+        figures["official_drawers_fresh_characters"],
+    )
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
 

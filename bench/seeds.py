@@ -30,12 +30,21 @@ from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import recipe_for
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "seeds.jsonl"
-SUMMARY = RESULTS.with_name("seeds.json")  # profile -> summary(), what the book and README quote
+# Profile -> summary(), what the book and README quote.
+SUMMARY = RESULTS.with_name("seeds.json")
 RUNS = pathlib.Path(__file__).resolve().parents[1] / "results"
 DEFAULT_SEEDS = (2015, 2016, 2017)
 # The figures of a row, as results.json names them.
-FIGURES = ("validation_one_shot", "one_shot_official_runs", "one_shot_paper_protocol",
-           "verification_accuracy", "train_seconds", "evaluation_seconds", "epochs_trained", "best_epoch")
+FIGURES = (
+    "validation_one_shot",
+    "one_shot_official_runs",
+    "one_shot_paper_protocol",
+    "verification_accuracy",
+    "train_seconds",
+    "evaluation_seconds",
+    "epochs_trained",
+    "best_epoch",
+)
 
 
 def run(profile_name: str, seed: int) -> dict:
@@ -45,7 +54,9 @@ def run(profile_name: str, seed: int) -> dict:
     command = f"python -m bench.seeds --profile {profile.name} --seeds {seed}"
     if folder.exists():
         print(f"replacing the earlier run in {folder}", flush=True)
-    results = reproduce.reproduce(profile, seed, folder, overwrite=True, command=command).results
+    results = reproduce.reproduce(
+        profile, seed, folder, overwrite=True, command=command
+    ).results
     row = {
         "profile": profile.name,
         "recipe": results["recipe"],
@@ -53,7 +64,9 @@ def run(profile_name: str, seed: int) -> dict:
         **{key: results[key] for key in FIGURES},
         "run_folder": str(folder.relative_to(RUNS.parent)),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         "command": command,
     }
     RESULTS.parent.mkdir(exist_ok=True)
@@ -83,38 +96,70 @@ def summary(profile_name: str) -> dict:
         values = np.array([row[key] for row in recorded], float)
         figures[key] = {
             "mean": float(values.mean()) if len(values) else float("nan"),
-            "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+            "std": float(values.std(ddof=1))
+            if len(values) > 1
+            else float("nan"),
             "min": float(values.min()) if len(values) else float("nan"),
             "max": float(values.max()) if len(values) else float("nan"),
         }
-    return {"profile": profile_name, "seeds": [row["seed"] for row in recorded], "figures": figures,
-            "commands": [row["command"] for row in recorded]}
+    return {
+        "profile": profile_name,
+        "seeds": [row["seed"] for row in recorded],
+        "figures": figures,
+        "commands": [row["command"] for row in recorded],
+    }
 
 
 def table(profile_name: str) -> str:
     """The summary as a Markdown table (percentages for accuracies, seconds for times)."""
     result = summary(profile_name)
-    lines = [f"{profile_name} recipe, seeds {', '.join(map(str, result['seeds'])) or 'none recorded'}", "",
-             "| figure | mean | standard deviation | min | max |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"{profile_name} recipe, seeds {', '.join(map(str, result['seeds'])) or 'none recorded'}",
+        "",
+        "| figure | mean | standard deviation | min | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for key, f in result["figures"].items():
-        scale, unit = (100.0, "%") if key not in ("train_seconds", "evaluation_seconds", "epochs_trained",
-                                                   "best_epoch") else (1.0, "")
-        lines.append(f"| {key} | {scale * f['mean']:.1f}{unit} | {scale * f['std']:.1f} | "
-                     f"{scale * f['min']:.1f}{unit} | {scale * f['max']:.1f}{unit} |")
+        scale, unit = (
+            (100.0, "%")
+            if key
+            not in (
+                "train_seconds",
+                "evaluation_seconds",
+                "epochs_trained",
+                "best_epoch",
+            )
+            else (1.0, "")
+        )
+        lines.append(
+            f"| {key} | {scale * f['mean']:.1f}{unit} | {scale * f['std']:.1f} | "
+            f"{scale * f['min']:.1f}{unit} | {scale * f['max']:.1f}{unit} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.seeds", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.seeds", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="fast")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--table", action="store_true", help="print the recorded summary and stop")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
+    )
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="print the recorded summary and stop",
+    )
     args = parser.parse_args(argv)
     if not args.table:
         for seed in args.seeds:
             row = run(args.profile, seed)
-            print(f"seed {seed}: {100 * row['one_shot_official_runs']:.1f}% official, "
-                  f"{100 * row['validation_one_shot']:.1f}% validation, {row['train_seconds']:.0f} s", flush=True)
+            print(
+                f"seed {seed}: {100 * row['one_shot_official_runs']:.1f}% official, "
+                f"{100 * row['validation_one_shot']:.1f}% validation, {row['train_seconds']:.0f} s",
+                flush=True,
+            )
     write_summary(args.profile)
     print(table(args.profile))
     return 0

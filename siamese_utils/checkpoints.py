@@ -53,7 +53,9 @@ PYTHON_OPTIONS = {"resume": "resume=True", "overwrite": "overwrite=True"}
 COMMAND_LINE_OPTIONS = {"resume": "--resume", "overwrite": "--overwrite"}
 
 
-def prepare_run_folder(folder, resume: bool, overwrite: bool, options: dict = PYTHON_OPTIONS) -> pathlib.Path:
+def prepare_run_folder(
+    folder, resume: bool, overwrite: bool, options: dict = PYTHON_OPTIONS
+) -> pathlib.Path:
     """Create or check ``folder`` for a run; returns it as a path.
 
     Raises:
@@ -64,7 +66,8 @@ def prepare_run_folder(folder, resume: bool, overwrite: bool, options: dict = PY
     """
     if resume and overwrite:
         raise ValueError(
-            f"Choose one of {options['resume']} (continue the run) and {options['overwrite']} (start over).")
+            f"Choose one of {options['resume']} (continue the run) and {options['overwrite']} (start over)."
+        )
     folder = pathlib.Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,9 @@ def _default_mode(directory: bool = False) -> int:
 
 def _write_atomically(path: pathlib.Path, write) -> None:
     """Call ``write(temporary_path)``, then rename the result onto ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix
+    )
     os.close(handle)
     try:
         write(temporary)
@@ -119,7 +124,9 @@ def write_json(path, values: dict, overwrite: bool = True) -> None:
     """Write ``values`` as JSON atomically; with ``overwrite=False`` refuse an existing file."""
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+        raise FileExistsError(
+            f"{path} exists; pass overwrite=True to replace it."
+        )
     text = json.dumps(values, indent=2, sort_keys=True) + "\n"
     _write_atomically(path, lambda name: pathlib.Path(name).write_text(text))
 
@@ -129,7 +136,9 @@ def save_network(network, path) -> None:
     _write_atomically(pathlib.Path(path), lambda name: network.save(name))
 
 
-def save_checkpoint(folder, network, optimizer, epoch: int, state: dict) -> None:
+def save_checkpoint(
+    folder, network, optimizer, epoch: int, state: dict
+) -> None:
     """Save the network, optimiser and state after ``epoch`` (1-based), then point the run at them.
 
     The checkpoint folder is complete before it gets its final name, and the run's
@@ -140,12 +149,22 @@ def save_checkpoint(folder, network, optimizer, epoch: int, state: dict) -> None
     root = folder / CHECKPOINTS
     root.mkdir(exist_ok=True)
     final = root / f"epoch-{epoch:04d}"
-    staging = pathlib.Path(tempfile.mkdtemp(dir=root, prefix=f".epoch-{epoch:04d}-"))
+    staging = pathlib.Path(
+        tempfile.mkdtemp(dir=root, prefix=f".epoch-{epoch:04d}-")
+    )
     network.save(staging / "network.keras")
-    variables = {f"v{i:04d}": np.asarray(v) for i, v in enumerate(_optimizer_values(optimizer))}
+    variables = {
+        f"v{i:04d}": np.asarray(v)
+        for i, v in enumerate(_optimizer_values(optimizer))
+    }
     np.savez(staging / "optimizer.npz", **variables)
-    saved_state = {**state, "epoch": epoch, "checkpoint": f"{CHECKPOINTS}/{final.name}"}
-    write_json(staging / STATE, saved_state)  # the checkpoint's own copy, to resume from
+    saved_state = {
+        **state,
+        "epoch": epoch,
+        "checkpoint": f"{CHECKPOINTS}/{final.name}",
+    }
+    # The checkpoint's own copy, to resume from.
+    write_json(staging / STATE, saved_state)
     os.chmod(staging, _default_mode(directory=True))
     if final.exists():
         shutil.rmtree(final)
@@ -159,7 +178,11 @@ def save_checkpoint(folder, network, optimizer, epoch: int, state: dict) -> None
 
 
 def _checkpoints_newest_first(root: pathlib.Path) -> list[pathlib.Path]:
-    return sorted((p for p in root.glob("epoch-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    return sorted(
+        (p for p in root.glob("epoch-*") if p.is_dir()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
 
 
 def _optimizer_values(optimizer):
@@ -179,7 +202,9 @@ def read_state(folder) -> dict | None:
     try:
         return json.loads(path.read_text())
     except (ValueError, UnicodeDecodeError) as error:
-        raise DamagedRunError(f"{path} is damaged (not valid JSON: {error}).") from error
+        raise DamagedRunError(
+            f"{path} is damaged (not valid JSON: {error})."
+        ) from error
 
 
 def _checkpoint_problem(checkpoint: pathlib.Path) -> str | None:
@@ -190,12 +215,16 @@ def _checkpoint_problem(checkpoint: pathlib.Path) -> str | None:
         with np.load(checkpoint / "optimizer.npz") as saved:
             for name in saved.files:
                 saved[name]
-    except Exception as error:  # a truncated zip fails in zipfile, h5py or Keras alike
+    except (
+        Exception
+    ) as error:  # a truncated zip fails in zipfile, h5py or Keras alike
         return f"{type(error).__name__}: {error}"
     return None
 
 
-def resume_state(folder, options: dict = PYTHON_OPTIONS, report=None) -> dict | None:
+def resume_state(
+    folder, options: dict = PYTHON_OPTIONS, report=None
+) -> dict | None:
     """The state to resume the run in ``folder`` from, checked; ``None`` when it has none.
 
     Normally the run's ``state.json`` and the checkpoint it names. A damaged ``state.json``
@@ -231,17 +260,27 @@ def resume_state(folder, options: dict = PYTHON_OPTIONS, report=None) -> dict | 
         problem = _checkpoint_problem(checkpoint)
         if problem is None:
             if len(tried) > 1 or state is not candidates[0]:
-                report(f"Resuming from {checkpoint} (after epoch {state['epoch']}).")
+                report(
+                    f"Resuming from {checkpoint} (after epoch {state['epoch']})."
+                )
             return state
-        report(f"The checkpoint {checkpoint} is damaged ({problem[:300]}); trying the one before it.")
+        report(
+            f"The checkpoint {checkpoint} is damaged ({problem[:300]}); trying the one before it."
+        )
     raise DamagedRunError(
         f"The run in {folder} has no complete checkpoint left to resume from. Start it over with "
         f"{options['overwrite']}, or choose another output folder."
     )
 
 
-def restore_checkpoint(folder, state: dict, network, optimizer, trainable_variables,
-                       options: dict = PYTHON_OPTIONS) -> None:
+def restore_checkpoint(
+    folder,
+    state: dict,
+    network,
+    optimizer,
+    trainable_variables,
+    options: dict = PYTHON_OPTIONS,
+) -> None:
     """Load the checkpoint ``state`` points at into ``network`` and ``optimizer``.
 
     The optimiser is built for ``trainable_variables`` first, so its slots exist to receive

@@ -34,14 +34,22 @@ PROGRAM = "python -m siamese_utils"
 
 
 def _add_strategy_arguments(parser) -> None:
-    parser.add_argument("--strategy", choices=distributed.STRATEGIES, default="default",
-                        help="tf.distribute strategy: one device (default), all local GPUs "
-                        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
-                        "need a recipe whose steps split among the replicas (pairs, or "
-                        "all-pairs with episodes_per_step a multiple of them)")
-    parser.add_argument("--logical-cpus", type=int, default=None,
-                        help="split the CPU into this many logical devices first (replicas for "
-                        "'mirrored' on a machine without GPUs)")
+    parser.add_argument(
+        "--strategy",
+        choices=distributed.STRATEGIES,
+        default="default",
+        help="tf.distribute strategy: one device (default), all local GPUs "
+        "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
+        "need a recipe whose steps split among the replicas (pairs, or "
+        "all-pairs with episodes_per_step a multiple of them)",
+    )
+    parser.add_argument(
+        "--logical-cpus",
+        type=int,
+        default=None,
+        help="split the CPU into this many logical devices first (replicas for "
+        "'mirrored' on a machine without GPUs)",
+    )
 
 
 def _strategy(args, parser):
@@ -57,11 +65,21 @@ def _strategy(args, parser):
 
 def _add_recipe_arguments(parser, recipe_help: str) -> None:
     """Add ``--profile``, ``--recipe`` and ``--episodes-per-step`` (both commands' run settings)."""
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')")
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default=None, help=recipe_help)
-    parser.add_argument("--episodes-per-step", type=int, default=None,
-                        help="all-pairs recipes: episodes in one step (override the recipe's)")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help="run sizes (default: $SIAMESE_PROFILE, else 'fast')",
+    )
+    parser.add_argument(
+        "--recipe", choices=sorted(RECIPES), default=None, help=recipe_help
+    )
+    parser.add_argument(
+        "--episodes-per-step",
+        type=int,
+        default=None,
+        help="all-pairs recipes: episodes in one step (override the recipe's)",
+    )
 
 
 def _recipe(args, profile, **overrides):
@@ -72,26 +90,52 @@ def _recipe(args, profile, **overrides):
     """
     chosen = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
     overrides["episodes_per_step"] = args.episodes_per_step
-    return dataclasses.replace(chosen, **{key: value for key, value in overrides.items() if value is not None})
+    return dataclasses.replace(
+        chosen,
+        **{key: value for key, value in overrides.items() if value is not None},
+    )
 
 
 def _train_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "train", prog=f"{PROGRAM} train",
+        "train",
+        prog=f"{PROGRAM} train",
         help="the reproduction: train, stop early, evaluate, write results.json",
         description="Train the Siamese network of Koch et al. (2015) by a profile's recipe, "
         "stop early on one-shot validation accuracy, and write results.json.",
     )
-    _add_recipe_arguments(parser, "how to train (default: the profile's own recipe)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
-    parser.add_argument("--output", default=None,
-                        help="run folder (default: results/<profile>-seed<seed>)")
+    _add_recipe_arguments(
+        parser, "how to train (default: the profile's own recipe)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the run's seed"
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="run folder (default: results/<profile>-seed<seed>)",
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--resume", action="store_true", help="continue the run in --output")
-    group.add_argument("--overwrite", action="store_true", help="replace the run in --output")
-    parser.add_argument("--data-dir", default=None, help="tfds data folder (default: $TFDS_DATA_DIR)")
-    parser.add_argument("--max-epochs", type=int, default=None, help="override the recipe's")
-    parser.add_argument("--steps-per-epoch", type=int, default=None, help="override the recipe's")
+    group.add_argument(
+        "--resume", action="store_true", help="continue the run in --output"
+    )
+    group.add_argument(
+        "--overwrite", action="store_true", help="replace the run in --output"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="tfds data folder (default: $TFDS_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--max-epochs", type=int, default=None, help="override the recipe's"
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        default=None,
+        help="override the recipe's",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_strategy_arguments(parser)
     parser.set_defaults(run=_train)
@@ -103,17 +147,36 @@ def _train(args, parser, argv) -> int:
     if args.strategy == "default":
         strategy = None  # one device: Keras' fit
     profile = get_profile(args.profile)
-    output = args.output or os.path.join("results", f"{profile.name}-seed{args.seed}")
+    output = args.output or os.path.join(
+        "results", f"{profile.name}-seed{args.seed}"
+    )
     try:
-        recipe = _recipe(args, profile, max_epochs=args.max_epochs, steps_per_epoch=args.steps_per_epoch)
+        recipe = _recipe(
+            args,
+            profile,
+            max_epochs=args.max_epochs,
+            steps_per_epoch=args.steps_per_epoch,
+        )
         run = reproduce(
-            profile, args.seed, output, resume=args.resume, overwrite=args.overwrite,
-            recipe=recipe, progress=not args.quiet, verbose=not args.quiet,
-            data_dir=args.data_dir, strategy=strategy,
+            profile,
+            args.seed,
+            output,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            recipe=recipe,
+            progress=not args.quiet,
+            verbose=not args.quiet,
+            data_dir=args.data_dir,
+            strategy=strategy,
             command=f"{PROGRAM} " + " ".join(argv),
             options=checkpoints.COMMAND_LINE_OPTIONS,
         )
-    except (checkpoints.RunExistsError, checkpoints.DamagedRunError, PermissionError, ValueError) as error:
+    except (
+        checkpoints.RunExistsError,
+        checkpoints.DamagedRunError,
+        PermissionError,
+        ValueError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for key in RESULT_KEYS:
@@ -128,17 +191,28 @@ def _train(args, parser, argv) -> int:
 
 def _throughput_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        "throughput", prog=f"{PROGRAM} throughput",
+        "throughput",
+        prog=f"{PROGRAM} throughput",
         help="time training steps under a tf.distribute strategy",
         description="Time the reproduction's training step under a tf.distribute strategy; "
         "print one JSON line (replicas, steps, seconds, steps/s, pairs/s).",
     )
-    _add_recipe_arguments(parser, "the recipe whose step is timed (default: the profile's own)")
+    _add_recipe_arguments(
+        parser, "the recipe whose step is timed (default: the profile's own)"
+    )
     _add_strategy_arguments(parser)
-    parser.add_argument("--steps", type=int, default=20, help="training steps (the first is not timed)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=20,
+        help="training steps (the first is not timed)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--weights", default=None,
-                        help="save the trained weights here (.npz, the chief only), to compare runs")
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="save the trained weights here (.npz, the chief only), to compare runs",
+    )
     parser.set_defaults(run=_throughput)
     return parser
 
@@ -150,22 +224,37 @@ def _throughput(args, parser, argv) -> int:
     profile = get_profile(args.profile)
     try:
         recipe = _recipe(args, profile)
-        measured = distributed.throughput(profile, recipe, strategy, args.steps, args.seed)
-    except ValueError as error:  # a recipe whose steps the replicas cannot share
+        measured = distributed.throughput(
+            profile, recipe, strategy, args.steps, args.seed
+        )
+    except (
+        ValueError
+    ) as error:  # a recipe whose steps the replicas cannot share
         print(f"error: {error}", file=sys.stderr)
         return 2
     weights = measured.pop("weights")
     if args.weights and distributed.is_chief(strategy):
         np.savez(args.weights, *weights)
-    print(json.dumps({"strategy": args.strategy, "profile": profile.name, **measured}))
+    print(
+        json.dumps(
+            {"strategy": args.strategy, "profile": profile.name, **measured}
+        )
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m siamese_utils COMMAND ...``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parsers = {"train": _train_parser(commands), "throughput": _throughput_parser(commands)}
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM, description=__doc__.split("\n\n")[0]
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND"
+    )
+    parsers = {
+        "train": _train_parser(commands),
+        "throughput": _throughput_parser(commands),
+    }
     args = parser.parse_args(argv)
     return args.run(args, parsers[args.command], argv)

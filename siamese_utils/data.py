@@ -108,7 +108,9 @@ class OmniglotSplit:
     @property
     def alphabets_present(self) -> tuple[str, ...]:
         """Names of the alphabets that have images in this split, sorted."""
-        return tuple(sorted(self.alphabet_names[a] for a in np.unique(self.alphabets)))
+        return tuple(
+            sorted(self.alphabet_names[a] for a in np.unique(self.alphabets))
+        )
 
     @property
     def num_characters(self) -> int:
@@ -130,7 +132,9 @@ class OmniglotSplit:
                 f"{', '.join(self.alphabets_present)}."
             )
         ids = [self.alphabet_names.index(n) for n in names]
-        return self._subset(np.isin(self.alphabets, ids), f"{len(names)} alphabets")
+        return self._subset(
+            np.isin(self.alphabets, ids), f"{len(names)} alphabets"
+        )
 
     def select_drawers(self, drawers) -> OmniglotSplit:
         """Return the images drawn by the given drawers (see :data:`TRAINING_DRAWERS`).
@@ -139,12 +143,18 @@ class OmniglotSplit:
             ValueError: for an empty selection or a drawer outside 0..19.
         """
         drawers = sorted({int(d) for d in drawers})
-        if not drawers or drawers[0] < 0 or drawers[-1] >= DRAWERS_PER_CHARACTER:
+        if (
+            not drawers
+            or drawers[0] < 0
+            or drawers[-1] >= DRAWERS_PER_CHARACTER
+        ):
             raise ValueError(
                 f"drawers must be a non-empty selection of 0..{DRAWERS_PER_CHARACTER - 1}, "
                 f"got {drawers}."
             )
-        return self._subset(np.isin(self.drawers, drawers), f"{len(drawers)} drawers")
+        return self._subset(
+            np.isin(self.drawers, drawers), f"{len(drawers)} drawers"
+        )
 
     def _subset(self, keep: np.ndarray, description: str) -> OmniglotSplit:
         return OmniglotSplit(
@@ -164,8 +174,14 @@ class OmniglotSplit:
 def require_positive_integers(**values) -> None:
     """Raise ``ValueError`` naming the first argument that is not a positive integer."""
     for label, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
+            raise ValueError(
+                f"{label} must be a positive integer, got {value!r}."
+            )
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -220,7 +236,9 @@ def _omniglot_builder(data_dir: str | None, download: bool):
         "for that step)."
     )
     if not download:
-        raise OmniglotNotFoundError(advice + " Downloading was switched off (download=False).")
+        raise OmniglotNotFoundError(
+            advice + " Downloading was switched off (download=False)."
+        )
     if not can_reach_download_host():
         raise OmniglotNotFoundError(
             f"{advice} This machine cannot reach {DOWNLOAD_HOST} (no connection within "
@@ -236,7 +254,9 @@ def _omniglot_builder(data_dir: str | None, download: bool):
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(split: str, image_size: int, data_dir: str | None, download: bool):
+def _load_cached(
+    split: str, image_size: int, data_dir: str | None, download: bool
+):
     # Only to read the dataset (see _omniglot_builder).
     import tensorflow as tf
     import tensorflow_datasets as tfds
@@ -245,13 +265,17 @@ def _load_cached(split: str, image_size: int, data_dir: str | None, download: bo
     dataset = builder.as_dataset(split=split, batch_size=-1)
     arrays = tfds.as_numpy(dataset)
     # Who drew each image, from its pixels as stored (before any resizing).
-    drawer_ids = drawers.assign_drawers(arrays["label"], drawers.fingerprint(arrays["image"]))
+    drawer_ids = drawers.assign_drawers(
+        arrays["label"], drawers.fingerprint(arrays["image"])
+    )
     # The three channels of tfds' image are identical: keep one, invert so ink = 1.
     images = 1.0 - arrays["image"][..., :1].astype(np.float32) / 255.0
     if image_size != ORIGINAL_IMAGE_SIZE:
         # Area averaging keeps thin strokes visible as grey instead of dropping them.
         resized = [
-            tf.image.resize(images[start : start + 2048], (image_size, image_size), "area")
+            tf.image.resize(
+                images[start : start + 2048], (image_size, image_size), "area"
+            )
             for start in range(0, len(images), 2048)
         ]
         images = np.clip(np.concatenate([r.numpy() for r in resized]), 0.0, 1.0)
@@ -286,10 +310,19 @@ def load_split(
         OmniglotNotFoundError: when the dataset is missing and cannot be downloaded.
     """
     if split not in SPLITS:
-        raise ValueError(f"Unknown Omniglot split {split!r}; choose one of {', '.join(SPLITS)}.")
-    if not isinstance(image_size, (int, np.integer)) or not 8 <= image_size <= 512:
-        raise ValueError(f"image_size must be an integer from 8 to 512, got {image_size!r}.")
-    return _load_cached(split, int(image_size), resolve_data_dir(data_dir), bool(download))
+        raise ValueError(
+            f"Unknown Omniglot split {split!r}; choose one of {', '.join(SPLITS)}."
+        )
+    if (
+        not isinstance(image_size, (int, np.integer))
+        or not 8 <= image_size <= 512
+    ):
+        raise ValueError(
+            f"image_size must be an integer from 8 to 512, got {image_size!r}."
+        )
+    return _load_cached(
+        split, int(image_size), resolve_data_dir(data_dir), bool(download)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,13 +357,19 @@ class CharacterIndex:
             split.characters, return_index=True, return_counts=True
         )
         order = np.argsort(split.characters, kind="stable")
-        character_images = np.full((len(character_ids), counts.max()), -1, np.int64)
+        character_images = np.full(
+            (len(character_ids), counts.max()), -1, np.int64
+        )
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         for row, (offset, count) in enumerate(zip(offsets, counts)):
             character_images[row, :count] = order[offset : offset + count]
         character_alphabet = split.alphabets[first]
-        alphabet_ids, alphabet_sizes = np.unique(character_alphabet, return_counts=True)
-        alphabet_characters = np.full((len(alphabet_ids), alphabet_sizes.max()), -1, np.int64)
+        alphabet_ids, alphabet_sizes = np.unique(
+            character_alphabet, return_counts=True
+        )
+        alphabet_characters = np.full(
+            (len(alphabet_ids), alphabet_sizes.max()), -1, np.int64
+        )
         for row, alphabet in enumerate(alphabet_ids):
             members = np.flatnonzero(character_alphabet == alphabet)
             alphabet_characters[row, : len(members)] = members
@@ -387,7 +426,9 @@ def sample_pairs(
             few characters or images to form both kinds of pair.
     """
     if not isinstance(num_pairs, (int, np.integer)) or num_pairs < 1:
-        raise ValueError(f"num_pairs must be a positive integer, got {num_pairs!r}.")
+        raise ValueError(
+            f"num_pairs must be a positive integer, got {num_pairs!r}."
+        )
     if not 0.0 <= same_alphabet_negatives <= 1.0:
         raise ValueError(
             f"same_alphabet_negatives must lie in [0, 1], got {same_alphabet_negatives!r}."
@@ -398,7 +439,11 @@ def sample_pairs(
             "Pairs need at least two characters and a character with two images; "
             f"this split has {index.num_characters} characters."
         )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(seed)
+    )
     positives = num_pairs // 2
     negatives = num_pairs - positives
 
@@ -417,22 +462,28 @@ def sample_pairs(
 
     # Different characters: shift within the alphabet, or across the whole split.
     neg_first = rng.integers(0, index.num_characters, negatives)
-    alphabet_row = np.searchsorted(index.alphabet_ids, index.character_alphabet[neg_first])
+    alphabet_row = np.searchsorted(
+        index.alphabet_ids, index.character_alphabet[neg_first]
+    )
     sizes = index.alphabet_sizes[alphabet_row]
     within = (rng.random(negatives) < same_alphabet_negatives) & (sizes >= 2)
-    rank = np.argmax(index.alphabet_characters[alphabet_row] == neg_first[:, None], axis=1)
+    rank = np.argmax(
+        index.alphabet_characters[alphabet_row] == neg_first[:, None], axis=1
+    )
     shifted_rank = (rank + rng.integers(1, np.maximum(sizes, 2))) % sizes
     within_partner = index.alphabet_characters[alphabet_row, shifted_rank]
-    global_partner = (neg_first + rng.integers(1, index.num_characters, negatives)) % (
-        index.num_characters
-    )
+    global_partner = (
+        neg_first + rng.integers(1, index.num_characters, negatives)
+    ) % (index.num_characters)
     neg_second = np.where(within, within_partner, global_partner)
     neg_left, neg_right = random_image(neg_first), random_image(neg_second)
 
     order = rng.permutation(num_pairs)
     left = np.concatenate([pos_left, neg_left])[order]
     right = np.concatenate([pos_right, neg_right])[order]
-    same = np.concatenate([np.ones(positives), np.zeros(negatives)]).astype(np.float32)[order]
+    same = np.concatenate([np.ones(positives), np.zeros(negatives)]).astype(
+        np.float32
+    )[order]
     return PairIndices(left=left, right=right, same=same)
 
 
@@ -447,7 +498,9 @@ def pair_arrays(
     Handy for a fixed validation set of verification pairs.
     """
     pairs = sample_pairs(split, num_pairs, seed, same_alphabet_negatives)
-    return (split.images[pairs.left], split.images[pairs.right]), pairs.same[:, None]
+    return (split.images[pairs.left], split.images[pairs.right]), pairs.same[
+        :, None
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -505,7 +558,11 @@ def sample_episodes(
         [c for c in row[:size] if eligible_characters[c]]
         for row, size in zip(index.alphabet_characters, index.alphabet_sizes)
     ]
-    usable = [row for row, members in enumerate(members_per_alphabet) if len(members) >= characters]
+    usable = [
+        row
+        for row, members in enumerate(members_per_alphabet)
+        if len(members) >= characters
+    ]
     if len(usable) < alphabets:
         raise ValueError(
             f"An episode of {alphabets} alphabets x {characters} characters x "
@@ -513,7 +570,11 @@ def sample_episodes(
             f"characters of at least {images_per_character} images each; this split has "
             f"{len(usable)} such alphabets. Ask for fewer alphabets, characters or images."
         )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(seed)
+    )
     batch = alphabets * characters * images_per_character
     images = np.empty((num_episodes, batch), np.int64)
     characters_of = np.empty((num_episodes, batch), np.int64)
@@ -526,9 +587,13 @@ def sample_episodes(
         counts = index.image_counts[chars]
         # A random order of each character's valid image slots; keep the first few.
         # Invalid (padding) slots get keys >= 1, so they sort after every valid one.
-        keys = rng.random((len(chars), counts.max())) + (np.arange(counts.max()) >= counts[:, None])
+        keys = rng.random((len(chars), counts.max())) + (
+            np.arange(counts.max()) >= counts[:, None]
+        )
         order = np.argsort(keys, axis=1)
         slots = order[:, :images_per_character]
         images[episode] = index.character_images[chars[:, None], slots].ravel()
-        characters_of[episode] = np.repeat(index.character_ids[chars], images_per_character)
+        characters_of[episode] = np.repeat(
+            index.character_ids[chars], images_per_character
+        )
     return Episodes(images=images, characters=characters_of)

@@ -21,12 +21,18 @@ def markdown_table(headers, rows, caption: str | None = None) -> Markdown:
     """A Markdown table (cells formatted with ``str``), with an optional caption line."""
     lines = [f"**{caption}**", ""] if caption else []
     lines.append("| " + " | ".join(headers) + " |")
-    lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(headers) - 1)) + "|")
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines.append(
+        "|" + "|".join([" --- "] + [" ---: "] * (len(headers) - 1)) + "|"
+    )
+    lines += [
+        "| " + " | ".join(str(cell) for cell in row) + " |" for row in rows
+    ]
     return Markdown("\n".join(lines))
 
 
-def accuracy_table(results: dict, columns, caption: str | None = None, reference=None) -> Markdown:
+def accuracy_table(
+    results: dict, columns, caption: str | None = None, reference=None
+) -> Markdown:
     """Accuracies in [0, 1] as percentages, our rows first, then the paper's for reference.
 
     Args:
@@ -39,8 +45,14 @@ def accuracy_table(results: dict, columns, caption: str | None = None, reference
             trials, not ours.
     """
     extra = [PAPER_TABLE_2_COLUMN] if reference else []
-    rows = [[label] + [f"{100 * value:.1f}" for value in values] + ["-"] * len(extra)
-            for label, values in results.items()]
+    rows = [
+        [label]
+        + [f"{100 * value:.1f}" for value in values]
+        + ["-"] * len(extra)
+        for label, values in results.items()
+    ]
     for label, percent in (reference or {}).items():
-        rows.append([f"{label} (paper)"] + ["-"] * len(columns) + [f"{percent:.1f}"])
+        rows.append(
+            [f"{label} (paper)"] + ["-"] * len(columns) + [f"{percent:.1f}"]
+        )
     return markdown_table(["model"] + list(columns) + extra, rows, caption)

@@ -20,9 +20,24 @@ import numpy as np
 from keras import ops
 
 PAPER_IMAGE_SIZE = 105
-COMPONENTS = ("rotation", "shear_x", "shear_y", "scale_x", "scale_y", "shift_x", "shift_y")
-IDENTITY = {"rotation": 0.0, "shear_x": 0.0, "shear_y": 0.0, "scale_x": 1.0, "scale_y": 1.0,
-            "shift_x": 0.0, "shift_y": 0.0}
+COMPONENTS = (
+    "rotation",
+    "shear_x",
+    "shear_y",
+    "scale_x",
+    "scale_y",
+    "shift_x",
+    "shift_y",
+)
+IDENTITY = {
+    "rotation": 0.0,
+    "shear_x": 0.0,
+    "shear_y": 0.0,
+    "scale_x": 1.0,
+    "scale_y": 1.0,
+    "shift_x": 0.0,
+    "shift_y": 0.0,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,12 +62,18 @@ class AffineRanges:
 
     def __post_init__(self):
         if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"probability must lie in [0, 1], got {self.probability!r}.")
+            raise ValueError(
+                f"probability must lie in [0, 1], got {self.probability!r}."
+            )
         low, high = self.scale
         if not 0.0 < low <= high:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {self.scale!r}.")
+            raise ValueError(
+                f"scale must be (low, high) with 0 < low <= high, got {self.scale!r}."
+            )
         if min(self.rotation_degrees, self.shear, self.shift_pixels) < 0:
-            raise ValueError("rotation_degrees, shear and shift_pixels are half-widths; use values >= 0.")
+            raise ValueError(
+                "rotation_degrees, shear and shift_pixels are half-widths; use values >= 0."
+            )
 
 
 PAPER_RANGES = AffineRanges()
@@ -68,13 +89,19 @@ def sample_parameters(
     """
     low, high = ranges.scale
     drawn = {
-        "rotation": rng.uniform(-ranges.rotation_degrees, ranges.rotation_degrees, count),
+        "rotation": rng.uniform(
+            -ranges.rotation_degrees, ranges.rotation_degrees, count
+        ),
         "shear_x": rng.uniform(-ranges.shear, ranges.shear, count),
         "shear_y": rng.uniform(-ranges.shear, ranges.shear, count),
         "scale_x": rng.uniform(low, high, count),
         "scale_y": rng.uniform(low, high, count),
-        "shift_x": rng.uniform(-ranges.shift_pixels, ranges.shift_pixels, count),
-        "shift_y": rng.uniform(-ranges.shift_pixels, ranges.shift_pixels, count),
+        "shift_x": rng.uniform(
+            -ranges.shift_pixels, ranges.shift_pixels, count
+        ),
+        "shift_y": rng.uniform(
+            -ranges.shift_pixels, ranges.shift_pixels, count
+        ),
     }
     used = rng.random((len(COMPONENTS), count)) < ranges.probability
     return {
@@ -83,7 +110,9 @@ def sample_parameters(
     }
 
 
-def transforms_from_parameters(parameters: dict[str, np.ndarray], image_size: int) -> np.ndarray:
+def transforms_from_parameters(
+    parameters: dict[str, np.ndarray], image_size: int
+) -> np.ndarray:
     """Turn distortion parameters into ``keras.ops.image.affine_transform`` rows, ``(n, 8)``.
 
     The distortion maps an input point to ``centre + shift + R S_h S (point - centre)``;
@@ -97,9 +126,15 @@ def transforms_from_parameters(parameters: dict[str, np.ndarray], image_size: in
     rotation[:, 1, 0], rotation[:, 1, 1] = np.sin(theta), np.cos(theta)
     rotation[:, 2, 2] = 1.0
     shear = np.tile(np.eye(3), (count, 1, 1))
-    shear[:, 0, 1], shear[:, 1, 0] = parameters["shear_x"], parameters["shear_y"]
+    shear[:, 0, 1], shear[:, 1, 0] = (
+        parameters["shear_x"],
+        parameters["shear_y"],
+    )
     scale = np.tile(np.eye(3), (count, 1, 1))
-    scale[:, 0, 0], scale[:, 1, 1] = parameters["scale_x"], parameters["scale_y"]
+    scale[:, 0, 0], scale[:, 1, 1] = (
+        parameters["scale_x"],
+        parameters["scale_y"],
+    )
     centre = (image_size - 1) / 2.0
     pixels_per_paper_pixel = image_size / PAPER_IMAGE_SIZE
     to_centre = np.tile(np.eye(3), (count, 1, 1))
@@ -120,8 +155,14 @@ def sample_transforms(
     ranges: AffineRanges = PAPER_RANGES,
 ) -> np.ndarray:
     """``count`` random distortions as ``affine_transform`` rows ``(count, 8)``, seeded."""
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return transforms_from_parameters(sample_parameters(count, rng, ranges), image_size)
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(seed)
+    )
+    return transforms_from_parameters(
+        sample_parameters(count, rng, ranges), image_size
+    )
 
 
 def identity_transforms(count: int) -> np.ndarray:
@@ -138,5 +179,9 @@ def distort(images, transforms):
     why the book stores ink as 1.
     """
     return ops.image.affine_transform(
-        images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0
+        images,
+        transforms,
+        interpolation="bilinear",
+        fill_mode="constant",
+        fill_value=0,
     )

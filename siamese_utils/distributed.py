@@ -42,7 +42,11 @@ from keras import ops
 
 from siamese_utils import data, model
 from siamese_utils.pipeline import training_dataset
-from siamese_utils.recipe import check_distributable, make_optimizer, pairs_per_step
+from siamese_utils.recipe import (
+    check_distributable,
+    make_optimizer,
+    pairs_per_step,
+)
 from siamese_utils.seeding import set_seed
 from siamese_utils.train import AllPairsTrainer
 
@@ -86,12 +90,18 @@ def make_strategy(name: str):
         ValueError: for a name that is not a strategy; the message lists the valid ones.
     """
     if name not in STRATEGIES:
-        raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
+        raise ValueError(
+            f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}."
+        )
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([device.name for device in devices])
+        devices = tf.config.list_logical_devices(
+            "GPU"
+        ) or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy(
+            [device.name for device in devices]
+        )
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
@@ -116,7 +126,11 @@ def is_chief(strategy) -> bool:
     if resolver.task_type == "chief":
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+    return (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and not has_chief
+    )
 
 
 def local_cluster(workers: int) -> list[dict]:
@@ -126,15 +140,22 @@ def local_cluster(workers: int) -> list[dict]:
     the chief. On several hosts, list each host's address instead.
     """
     if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}.")
+        raise ValueError(
+            f"workers must be a positive integer, got {workers!r}."
+        )
     addresses = [f"127.0.0.1:{_free_port()}" for _ in range(workers)]
     return [
-        {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
+        {
+            "cluster": {"worker": addresses},
+            "task": {"type": "worker", "index": index},
+        }
         for index in range(workers)
     ]
 
 
-def launch(module: str, arguments: list[str], workers: int = 1, timeout: float = 600.0) -> list[str]:
+def launch(
+    module: str, arguments: list[str], workers: int = 1, timeout: float = 600.0
+) -> list[str]:
     """Run ``python -m module arguments`` as ``workers`` processes of one local cluster.
 
     With ``workers > 1`` each process gets its ``TF_CONFIG`` from :func:`local_cluster`
@@ -151,25 +172,37 @@ def launch(module: str, arguments: list[str], workers: int = 1, timeout: float =
         environment = dict(os.environ)
         if config is not None:
             environment["TF_CONFIG"] = json.dumps(config)
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", module, *arguments], env=environment,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", module, *arguments],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     outputs, failures = [], []
     deadline = time.monotonic() + timeout
     for index, process in enumerate(processes):
         try:
-            out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            out, err = process.communicate(
+                timeout=max(1.0, deadline - time.monotonic())
+            )
         except subprocess.TimeoutExpired:
             for other in processes:
                 other.kill()
             out, err = process.communicate()
             err += f"\n(killed after {timeout:.0f} s)"
         if process.returncode:
-            failures.append(f"worker {index} exited with {process.returncode}:\n{err[-2000:]}")
+            failures.append(
+                f"worker {index} exited with {process.returncode}:\n{err[-2000:]}"
+            )
         outputs.append(out)
     if failures:
-        raise RuntimeError(f"python -m {module} {' '.join(arguments)} failed.\n" + "\n".join(failures))
+        raise RuntimeError(
+            f"python -m {module} {' '.join(arguments)} failed.\n"
+            + "\n".join(failures)
+        )
     return outputs
 
 
@@ -185,10 +218,13 @@ def pair_loss(scores_of):
     ``scores_of`` is the network up to its similarity score
     (:func:`siamese_utils.model.logit_network`); the cross-entropy is computed from the score.
     """
+
     def loss_of(batch):
         (left, right), same = batch
         scores = scores_of([left, right], training=True)
-        loss = ops.mean(keras.losses.binary_crossentropy(same, scores, from_logits=True))
+        loss = ops.mean(
+            keras.losses.binary_crossentropy(same, scores, from_logits=True)
+        )
         return loss + ops.sum(scores_of.losses) if scores_of.losses else loss
 
     return loss_of
@@ -200,21 +236,24 @@ def episode_loss(trainer: AllPairsTrainer):
 
     def loss_of(batch):
         images, characters = batch
-        return trainer.compute_loss(y=characters, y_pred=trainer(images, training=True))
+        return trainer.compute_loss(
+            y=characters, y_pred=trainer(images, training=True)
+        )
 
     return loss_of
 
 
 def replica_step(loss_of, variables, optimizer, batch, replicas: int):
-    """One training step on one replica's slice of the global batch; returns its loss share.
+    """One step on one replica's slice of the global batch; returns its share.
 
-    ``loss_of(batch)`` is the loss of a slice: a mean over its pairs (:func:`pair_loss`) or
-    its episodes (:func:`episode_loss`), plus the network's L2 penalties. Every replica's
-    slice holds as many pairs or whole episodes as the others, so the global batch's loss is
-    the mean of the slices' losses, and this replica contributes ``1 / replicas`` of it. The
-    optimiser then adds the replicas' gradients up (an all-reduce) before it updates, so the
-    update equals one device's on the whole batch. This is the same scaling Keras' ``fit``
-    applies under a strategy.
+    ``loss_of(batch)`` is the loss of a slice: a mean over its pairs
+    (:func:`pair_loss`) or its episodes (:func:`episode_loss`), plus the
+    network's L2 penalties. Every replica's slice holds as many pairs or whole
+    episodes as the others, so the global batch's loss is the mean of the
+    slices' losses, and this replica contributes ``1 / replicas`` of it. The
+    optimiser then adds the replicas' gradients up (an all-reduce) before it
+    updates, so the update equals one device's on the whole batch. This is the
+    same scaling Keras' ``fit`` applies under a strategy.
     """
     with tf.GradientTape() as tape:
         share = loss_of(batch) / replicas
@@ -224,71 +263,119 @@ def replica_step(loss_of, variables, optimizer, batch, replicas: int):
 
 
 class DistributedTrainer:
-    """Trains a Siamese network under a strategy, one :func:`replica_step` a replica.
+    """Trains a Siamese network under a strategy, a :func:`replica_step` each.
 
-    Build the network and the optimiser inside ``strategy.scope()`` (their variables are
-    then mirrored on every replica), then call :meth:`train` for as many steps as needed.
+    Build the network and the optimiser inside ``strategy.scope()`` (their
+    variables are then mirrored on every replica), then call :meth:`train` for
+    as many steps as needed.
 
     Args:
         strategy: a ``tf.distribute`` strategy.
-        network: the two-input Siamese network, built under the strategy's scope.
+        network: the two-input Siamese network, built under the strategy's
+            scope.
         optimizer: its Keras optimiser, built under the same scope.
-        make_dataset: ``make_dataset(first, count, total)`` returns the ``tf.data`` pipeline
-            of the replicas ``first .. first + count - 1`` of ``total``, one per-replica
-            batch after the other (:func:`siamese_utils.pipeline.training_dataset`).
-        recipe: the recipe trained: its sampler decides between pairs and whole episodes
-            (``episodes_per_step / replicas`` of them a replica) and its loss.
+        make_dataset: ``make_dataset(first, count, total)`` returns the
+            ``tf.data`` pipeline of the replicas ``first .. first + count - 1``
+            of ``total``, one per-replica batch after the other
+            (:func:`siamese_utils.pipeline.training_dataset`).
+        recipe: the recipe trained: its sampler decides between pairs and whole
+            episodes (``episodes_per_step / replicas`` of them a replica) and
+            its loss.
     """
+
     def __init__(self, strategy, network, optimizer, make_dataset, recipe):
-        self.strategy, self.network, self.optimizer = strategy, network, optimizer
+        self.strategy = strategy
+        self.network = network
+        self.optimizer = optimizer
         self.replicas = strategy.num_replicas_in_sync
         check_distributable(recipe, self.replicas)
         with strategy.scope():
             if recipe.sampler == "all-pairs":
-                trainer = AllPairsTrainer(network, recipe.episode_size, recipe.loss,
-                                          episodes=recipe.episodes_per_step // self.replicas)
-                self.loss_of, self.variables = episode_loss(trainer), trainer.trainable_variables
+                trainer = AllPairsTrainer(
+                    network,
+                    recipe.episode_size,
+                    recipe.loss,
+                    episodes=recipe.episodes_per_step // self.replicas,
+                )
+                self.loss_of = episode_loss(trainer)
+                self.variables = trainer.trainable_variables
             else:
-                scores_of = model.logit_network(network)  # the same weights, ending at the score
-                self.loss_of, self.variables = pair_loss(scores_of), scores_of.trainable_variables
-            # Create the optimiser's slots now, mirrored, not lazily inside the first step; the
-            # ranking loss's frozen bias is not among the variables, as in Keras' fit.
+                # The same weights, ending at the score.
+                scores_of = model.logit_network(network)
+                self.loss_of = pair_loss(scores_of)
+                self.variables = scores_of.trainable_variables
+            # Create the optimiser's slots now, mirrored, not lazily inside the
+            # first step; the ranking loss's frozen bias is not among the
+            # variables, as in Keras' fit.
             optimizer.build(self.variables)
 
         def pipeline(context):
-            # One pipeline per worker; it feeds that worker's replicas, each its own slice.
+            # One pipeline per worker; it feeds that worker's replicas, each
+            # its own slice.
             per_pipeline = self.replicas // context.num_input_pipelines
             first = context.input_pipeline_id * per_pipeline
             return make_dataset(first, per_pipeline, self.replicas)
 
-        self.iterator = iter(strategy.distribute_datasets_from_function(pipeline))
+        self.iterator = iter(
+            strategy.distribute_datasets_from_function(pipeline)
+        )
 
         @tf.function
         def distributed_step(iterator):
             batch = next(iterator)
             shares = strategy.run(
-                lambda b: replica_step(self.loss_of, self.variables, self.optimizer, b, self.replicas),
+                lambda b: replica_step(
+                    self.loss_of,
+                    self.variables,
+                    self.optimizer,
+                    b,
+                    self.replicas,
+                ),
                 args=(batch,),
             )
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+            return strategy.reduce(
+                tf.distribute.ReduceOp.SUM, shares, axis=None
+            )
 
         self._step = distributed_step
 
     @classmethod
-    def for_recipe(cls, strategy, network, optimizer, split, profile, recipe, seed: int, start_epoch: int = 0):
-        """A trainer fed the recipe's stream of ``split`` from ``start_epoch``, cut per replica."""
-        return cls(strategy, network, optimizer, lambda first, count, total: training_dataset(
-            split, profile, recipe, seed, start_epoch, (first, count, total)), recipe)
+    def for_recipe(
+        cls,
+        strategy,
+        network,
+        optimizer,
+        split,
+        profile,
+        recipe,
+        seed: int,
+        start_epoch: int = 0,
+    ):
+        """A trainer fed the recipe's stream of ``split``, cut per replica.
+
+        The stream starts at ``start_epoch``.
+        """
+        return cls(
+            strategy,
+            network,
+            optimizer,
+            lambda first, count, total: training_dataset(
+                split, profile, recipe, seed, start_epoch, (first, count, total)
+            ),
+            recipe,
+        )
 
     def train(self, steps: int) -> float:
-        """Run ``steps`` training steps; returns their mean loss (the global batch's)."""
+        """Run ``steps`` training steps; returns their mean (global) loss."""
         total = 0.0
         for _ in range(steps):
             total += float(self._step(self.iterator))
         return total / steps
 
 
-def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) -> dict:
+def throughput(
+    profile, recipe, strategy, steps: int, seed: int, data_dir=None
+) -> dict:
     """Train ``steps`` steps of ``recipe`` under ``strategy`` and time them (after a warm-up step).
 
     Returns:
@@ -296,13 +383,17 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
     """
     set_seed(seed)
-    train = data.load_split("train", profile.image_size, data_dir=data_dir).select_drawers(
-        data.TRAINING_DRAWERS
-    )
+    train = data.load_split(
+        "train", profile.image_size, data_dir=data_dir
+    ).select_drawers(data.TRAINING_DRAWERS)
     with strategy.scope():
-        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        network = model.siamese_network(
+            l2=recipe.l2, **profile.network_kwargs()
+        )
         optimizer = make_optimizer(recipe)
-    trainer = DistributedTrainer.for_recipe(strategy, network, optimizer, train, profile, recipe, seed)
+    trainer = DistributedTrainer.for_recipe(
+        strategy, network, optimizer, train, profile, recipe, seed
+    )
     trainer.train(1)  # traces the step and fills the pipeline; not timed
     started = time.perf_counter()
     trainer.train(steps - 1)
@@ -312,6 +403,8 @@ def throughput(profile, recipe, strategy, steps: int, seed: int, data_dir=None) 
         "steps": steps,
         "seconds": seconds,
         "steps_per_second": (steps - 1) / seconds,
-        "pairs_per_second": (steps - 1) * pairs_per_step(profile, recipe) / seconds,
+        "pairs_per_second": (steps - 1)
+        * pairs_per_step(profile, recipe)
+        / seconds,
         "weights": network.get_weights(),
     }

@@ -42,9 +42,13 @@ def fingerprint(images) -> np.ndarray:
     if images.ndim == 4:
         images = images[..., 0]
     if images.ndim != 3:
-        raise ValueError(f"fingerprint expects (n, height, width[, channels]) images, got shape {images.shape}.")
+        raise ValueError(
+            f"fingerprint expects (n, height, width[, channels]) images, got shape {images.shape}."
+        )
     ink = np.packbits(images.reshape(len(images), -1) < 128, axis=1)
-    digests = [hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in ink]
+    digests = [
+        hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in ink
+    ]
     return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
 
 
@@ -81,11 +85,15 @@ def table_from_archives(folder) -> np.ndarray:
                 if match is None:
                     continue
                 label, drawer = int(match.group(1)) - 1, int(match.group(2)) - 1
-                table[label, drawer] = fingerprint(_decode(archive.read(member))[None])[0]
+                table[label, drawer] = fingerprint(
+                    _decode(archive.read(member))[None]
+                )[0]
                 seen[label, drawer] = True
     if not seen.all():
         missing = np.argwhere(~seen)[:5] + 1
-        raise ValueError(f"The archives lack drawings (character id, drawer): {missing.tolist()} ...")
+        raise ValueError(
+            f"The archives lack drawings (character id, drawer): {missing.tolist()} ..."
+        )
     return table
 
 
@@ -102,7 +110,9 @@ def load_table() -> np.ndarray:
     return table
 
 
-def assign_drawers(labels, fingerprints, table: np.ndarray | None = None) -> np.ndarray:
+def assign_drawers(
+    labels, fingerprints, table: np.ndarray | None = None
+) -> np.ndarray:
     """The drawer (0..19) of each image, from its character ``labels`` and pixel ``fingerprints``.
 
     Two drawings of one character that happen to have identical pixels (one pair in the whole
@@ -126,9 +136,16 @@ def assign_drawers(labels, fingerprints, table: np.ndarray | None = None) -> np.
             "tools/drawer_table.py if the data set changed."
         )
     drawers = np.argmax(matches, axis=1)
-    for label, value in {(int(labels[i]), int(fingerprints[i])) for i in np.flatnonzero(counts > 1)}:
-        same = np.flatnonzero((labels == label) & (fingerprints == np.uint64(value)))
-        drawers[same] = np.flatnonzero(table[label] == np.uint64(value))[: len(same)]
+    for label, value in {
+        (int(labels[i]), int(fingerprints[i]))
+        for i in np.flatnonzero(counts > 1)
+    }:
+        same = np.flatnonzero(
+            (labels == label) & (fingerprints == np.uint64(value))
+        )
+        drawers[same] = np.flatnonzero(table[label] == np.uint64(value))[
+            : len(same)
+        ]
     return drawers
 
 
@@ -144,11 +161,17 @@ def locate_images(images) -> tuple[np.ndarray, np.ndarray]:
     """
     images = np.asarray(images)
     if images.shape[1:3] != (105, 105):
-        raise ValueError(f"Only original-size images (105x105) can be located, got {images.shape[1:3]}.")
-    return locate(fingerprint(np.where(images[..., 0] > 0.5, 0, 255).astype(np.uint8)))
+        raise ValueError(
+            f"Only original-size images (105x105) can be located, got {images.shape[1:3]}."
+        )
+    return locate(
+        fingerprint(np.where(images[..., 0] > 0.5, 0, 255).astype(np.uint8))
+    )
 
 
-def locate(fingerprints, table: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def locate(
+    fingerprints, table: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Character label and drawer of images known only by their pixels (``-1`` if not found).
 
     Used to find where the official one-shot runs (``all_runs.zip``) took their images from.
@@ -157,7 +180,9 @@ def locate(fingerprints, table: np.ndarray | None = None) -> tuple[np.ndarray, n
     flat = table.ravel()
     order = np.argsort(flat, kind="stable")
     fingerprints = np.asarray(fingerprints, np.uint64)
-    position = np.clip(np.searchsorted(flat[order], fingerprints), 0, len(flat) - 1)
+    position = np.clip(
+        np.searchsorted(flat[order], fingerprints), 0, len(flat) - 1
+    )
     found = flat[order][position] == fingerprints
     cell = np.where(found, order[position], -1)
     labels = np.where(found, cell // DRAWERS_PER_CHARACTER, -1)

@@ -19,7 +19,9 @@ def embed(network, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return twin_of(network).predict(images, batch_size=batch_size, verbose=0)
 
 
-def principal_components(vectors: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def principal_components(
+    vectors: np.ndarray, components: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Project ``vectors`` on their first principal components (numpy SVD).
 
     Returns:
@@ -29,7 +31,9 @@ def principal_components(vectors: np.ndarray, components: int = 2) -> tuple[np.n
     centred = vectors - vectors.mean(axis=0, keepdims=True)
     _, singular, directions = np.linalg.svd(centred, full_matrices=False)
     variance = singular**2
-    return centred @ directions[:components].T, variance[:components] / variance.sum()
+    return centred @ directions[:components].T, variance[
+        :components
+    ] / variance.sum()
 
 
 def pair_scores(network, embeddings: np.ndarray) -> np.ndarray:
@@ -40,7 +44,9 @@ def pair_scores(network, embeddings: np.ndarray) -> np.ndarray:
     n = len(embeddings)
     left, right = np.triu_indices(n, k=1)
     scores = np.full((n, n), -np.inf)
-    scores[left, right] = scores[right, left] = score_embeddings(network, embeddings[left], embeddings[right])
+    scores[left, right] = scores[right, left] = score_embeddings(
+        network, embeddings[left], embeddings[right]
+    )
     return scores
 
 
@@ -57,7 +63,9 @@ def nearest_neighbours(scores: np.ndarray, queries, k: int = 5) -> Neighbours:
     """The ``k`` pool images the network scores highest against each query."""
     queries = np.asarray(queries)
     order = np.argsort(-scores[queries], axis=1, kind="stable")[:, :k]
-    return Neighbours(queries, order, np.take_along_axis(scores[queries], order, axis=1))
+    return Neighbours(
+        queries, order, np.take_along_axis(scores[queries], order, axis=1)
+    )
 
 
 def l1_distances(left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -29,21 +29,29 @@ import zipfile
 import keras
 import numpy as np
 
-from siamese_utils.data import DRAWERS_PER_CHARACTER, TEST_ALPHABETS, OmniglotSplit
+from siamese_utils.data import (
+    DRAWERS_PER_CHARACTER,
+    TEST_ALPHABETS,
+    OmniglotSplit,
+)
 from siamese_utils.embeddings import embed
 from siamese_utils.model import score_embeddings
 
-OFFICIAL_RUNS_URL = (
-    "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip"
+OFFICIAL_RUNS_URL = "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip"
+OFFICIAL_RUNS_SHA256 = (
+    "437c1eeab0af8484112e1b4cc0f3d541ec727f7c47b9b202da738af9dfd6c325"
 )
-OFFICIAL_RUNS_SHA256 = "437c1eeab0af8484112e1b4cc0f3d541ec727f7c47b9b202da738af9dfd6c325"
 OFFICIAL_RUNS_FILENAME = "all_runs.zip"
 OFFICIAL_RUNS_CACHE_SUBDIR = "datasets"
 NUM_OFFICIAL_RUNS = 20
 
 # Koch et al. (2015), Table 1: verification accuracy (%) on test pairs after training on a
 # set of this many pairs, without distortions and with 8 affine distortions of each pair.
-PAPER_TABLE_1 = {30_000: (90.61, 91.90), 90_000: (91.54, 93.15), 150_000: (91.63, 93.42)}
+PAPER_TABLE_1 = {
+    30_000: (90.61, 91.90),
+    90_000: (91.54, 93.15),
+    150_000: (91.63, 93.42),
+}
 
 # Koch et al. (2015), Table 2: 20-way within-alphabet one-shot accuracy (%) on Omniglot.
 # The two Siamese rows are the paper's own, on its 400-trial protocol (Section 4.3); the
@@ -114,15 +122,21 @@ def paper_protocol_trials(
             it and its size).
     """
     if not isinstance(n_way, (int, np.integer)) or n_way < 2:
-        raise ValueError(f"n_way must be an integer of at least 2, got {n_way!r}.")
+        raise ValueError(
+            f"n_way must be an integer of at least 2, got {n_way!r}."
+        )
     if not isinstance(num_trials, (int, np.integer)) or num_trials < 1:
-        raise ValueError(f"num_trials must be a positive integer, got {num_trials!r}.")
+        raise ValueError(
+            f"num_trials must be a positive integer, got {num_trials!r}."
+        )
     alphabets = tuple(alphabets)
     subset = split.select_alphabets(alphabets)
     index = subset.index()
     names = [subset.alphabet_names[a] for a in index.alphabet_ids]
     too_small = {
-        name: int(size) for name, size in zip(names, index.alphabet_sizes) if size < n_way
+        name: int(size)
+        for name, size in zip(names, index.alphabet_sizes)
+        if size < n_way
     }
     if too_small:
         raise ValueError(
@@ -138,7 +152,9 @@ def paper_protocol_trials(
         )
     # by_drawer[c, d]: position in the subset of character row c's drawing by drawer d.
     rows = np.searchsorted(index.character_ids, subset.characters)
-    by_drawer = np.full((index.num_characters, DRAWERS_PER_CHARACTER), -1, np.int64)
+    by_drawer = np.full(
+        (index.num_characters, DRAWERS_PER_CHARACTER), -1, np.int64
+    )
     by_drawer[rows, subset.drawers] = np.arange(len(subset))
     rng = np.random.default_rng(seed)
     queries, candidates, answers, groups = [], [], [], []
@@ -148,11 +164,15 @@ def paper_protocol_trials(
         row = names.index(name)
         members = index.alphabet_characters[row, : index.alphabet_sizes[row]]
         chosen = rng.choice(members, size=n_way, replace=False)
-        drawer_one, drawer_two = drawer_pair or rng.choice(present, size=2, replace=False)
+        drawer_one, drawer_two = drawer_pair or rng.choice(
+            present, size=2, replace=False
+        )
         query_images = by_drawer[chosen, drawer_one]
         candidate_images = by_drawer[chosen, drawer_two]
         if (query_images < 0).any() or (candidate_images < 0).any():
-            raise ValueError(f"Split {split.name!r} lacks some drawings of drawers {drawer_one}, {drawer_two}.")
+            raise ValueError(
+                f"Split {split.name!r} lacks some drawings of drawers {drawer_one}, {drawer_two}."
+            )
         for position in range(n_way):
             if len(queries) == num_trials:
                 break
@@ -162,7 +182,9 @@ def paper_protocol_trials(
             groups.append(name)
         task += 1
     # Map split positions to a compact pool holding only the images the trials use.
-    used, inverse = np.unique(np.concatenate([queries, np.ravel(candidates)]), return_inverse=True)
+    used, inverse = np.unique(
+        np.concatenate([queries, np.ravel(candidates)]), return_inverse=True
+    )
     t = len(queries)
     return OneShotTrials(
         name="paper protocol",
@@ -193,10 +215,16 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
         FileNotFoundError: when no valid copy is cached and the download fails; the message
             says where to put the file, and whether a cached copy failed its checksum.
     """
-    home = os.fspath(cache_dir) if cache_dir is not None else os.environ.get(
-        "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
+    home = (
+        os.fspath(cache_dir)
+        if cache_dir is not None
+        else os.environ.get(
+            "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
+        )
     )
-    cached = os.path.join(home, OFFICIAL_RUNS_CACHE_SUBDIR, OFFICIAL_RUNS_FILENAME)
+    cached = os.path.join(
+        home, OFFICIAL_RUNS_CACHE_SUBDIR, OFFICIAL_RUNS_FILENAME
+    )
     set_aside = None
     if os.path.exists(cached) and _sha256(cached) != OFFICIAL_RUNS_SHA256:
         # Keras would delete a bad copy when the new download fails; keep it for the user.
@@ -232,7 +260,8 @@ def _decode_png(data: bytes, image_size: int) -> np.ndarray:
     import tensorflow as tf
 
     image = tf.io.decode_png(data, channels=1)
-    image = 1.0 - tf.cast(image, tf.float32) / 255.0  # ink = 1, as in siamese_utils.data
+    # Ink = 1, as in siamese_utils.data.
+    image = 1.0 - tf.cast(image, tf.float32) / 255.0
     if image.shape[0] != image_size:
         image = tf.image.resize(image, (image_size, image_size), "area")
     return np.clip(image.numpy(), 0.0, 1.0)
@@ -250,13 +279,19 @@ def official_runs(image_size: int = 105, cache_dir=None) -> OneShotTrials:
         for run in range(1, NUM_OFFICIAL_RUNS + 1):
             prefix = f"run{run:02d}"
             base = len(images)
-            training = [f"{prefix}/training/class{k:02d}.png" for k in range(1, 21)]
+            training = [
+                f"{prefix}/training/class{k:02d}.png" for k in range(1, 21)
+            ]
             for member in training:
                 images.append(_decode_png(archive.read(member), image_size))
-            lines = archive.read(f"{prefix}/class_labels.txt").decode().split("\n")
+            lines = (
+                archive.read(f"{prefix}/class_labels.txt").decode().split("\n")
+            )
             for line in filter(None, (text.strip() for text in lines)):
                 test_member, train_member = line.split()
-                images.append(_decode_png(archive.read(test_member), image_size))
+                images.append(
+                    _decode_png(archive.read(test_member), image_size)
+                )
                 queries.append(len(images) - 1)
                 candidates.append(np.arange(base, base + 20))
                 answers.append(training.index(train_member))
@@ -271,7 +306,9 @@ def official_runs(image_size: int = 105, cache_dir=None) -> OneShotTrials:
     )
 
 
-def pick_candidates(scores: np.ndarray, seed: int | np.random.Generator = 0) -> np.ndarray:
+def pick_candidates(
+    scores: np.ndarray, seed: int | np.random.Generator = 0
+) -> np.ndarray:
     """Position of the best score in each row, ties broken uniformly at random.
 
     ``np.argmax`` alone would always pick the first of equal scores: a model that outputs
@@ -279,7 +316,11 @@ def pick_candidates(scores: np.ndarray, seed: int | np.random.Generator = 0) -> 
     correct answer is stored first.
     """
     scores = np.asarray(scores)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = (
+        seed
+        if isinstance(seed, np.random.Generator)
+        else np.random.default_rng(seed)
+    )
     is_best = scores == scores.max(axis=1, keepdims=True)
     return np.argmax(is_best * rng.random(scores.shape), axis=1)
 
@@ -303,7 +344,9 @@ class OneShotResult:
         return float(np.mean(self.correct))
 
 
-def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.ndarray:
+def siamese_scores(
+    network, trials: OneShotTrials, batch_size: int = 256
+) -> np.ndarray:
     """The similarity score (logit) of every (query, candidate) pair of every trial, ``(t, n)``.
 
     Each pool image goes through the twin once; the pairs are then scored from the cached
@@ -313,7 +356,9 @@ def siamese_scores(network, trials: OneShotTrials, batch_size: int = 256) -> np.
     embeddings = embed(network, trials.images, batch_size=batch_size)
     left = np.repeat(embeddings[trials.queries], trials.n_way, axis=0)
     right = embeddings[trials.candidates.ravel()]
-    return score_embeddings(network, left, right).reshape(len(trials), trials.n_way)
+    return score_embeddings(network, left, right).reshape(
+        len(trials), trials.n_way
+    )
 
 
 def pixel_distance_scores(trials: OneShotTrials) -> np.ndarray:
@@ -330,7 +375,9 @@ def one_shot(network, trials: OneShotTrials, seed: int = 0) -> OneShotResult:
     return OneShotResult(trials, scores, pick_candidates(scores, seed))
 
 
-def pixel_nearest_neighbour(trials: OneShotTrials, seed: int = 0) -> OneShotResult:
+def pixel_nearest_neighbour(
+    trials: OneShotTrials, seed: int = 0
+) -> OneShotResult:
     """The 1-nearest-neighbour baseline in pixel space on the same trials."""
     scores = pixel_distance_scores(trials)
     return OneShotResult(trials, scores, pick_candidates(scores, seed))

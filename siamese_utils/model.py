@@ -48,7 +48,12 @@ PROBABILITY_LAYER = "classifier_probability"
 # Python reads as 0.1 and 2.0. Chapter 2 compares both.
 INITIALISATIONS = {
     "paper": {"conv": 1e-2, "dense": 2e-1, "bias_mean": 0.5, "bias": 1e-2},
-    "design-document": {"conv": 1e-1, "dense": 2.0, "bias_mean": 0.5, "bias": 1e-1},
+    "design-document": {
+        "conv": 1e-1,
+        "dense": 2.0,
+        "bias_mean": 0.5,
+        "bias": 1e-1,
+    },
 }
 DEFAULT_INITIALISATION = "paper"
 
@@ -62,17 +67,25 @@ def _scheme(initialisation: str) -> dict:
     return INITIALISATIONS[initialisation]
 
 
-def conv_weights(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
+def conv_weights(
+    initialisation: str = DEFAULT_INITIALISATION,
+) -> keras.initializers.Initializer:
     """Initialiser for convolution kernels: normal, mean 0, standard deviation 10^-2 in the paper."""
     return keras.initializers.RandomNormal(0.0, _scheme(initialisation)["conv"])
 
 
-def dense_weights(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
+def dense_weights(
+    initialisation: str = DEFAULT_INITIALISATION,
+) -> keras.initializers.Initializer:
     """Initialiser for fully connected weights: normal, mean 0, standard deviation 2 x 10^-1."""
-    return keras.initializers.RandomNormal(0.0, _scheme(initialisation)["dense"])
+    return keras.initializers.RandomNormal(
+        0.0, _scheme(initialisation)["dense"]
+    )
 
 
-def biases(initialisation: str = DEFAULT_INITIALISATION) -> keras.initializers.Initializer:
+def biases(
+    initialisation: str = DEFAULT_INITIALISATION,
+) -> keras.initializers.Initializer:
     """Initialiser for every bias: normal, mean 0.5, standard deviation 10^-2 in the paper."""
     scheme = _scheme(initialisation)
     return keras.initializers.RandomNormal(scheme["bias_mean"], scheme["bias"])
@@ -130,7 +143,9 @@ def _conv(
         # convolutions' outputs have a variance near 1e-5, and the running estimate starts
         # at 1. At 0.99 it needs thousands of updates to get there, and until it does the
         # network computes something else at inference than it learned in training.
-        x = layers.BatchNormalization(momentum=0.9, name=name.replace("conv", "norm"))(x)
+        x = layers.BatchNormalization(
+            momentum=0.9, name=name.replace("conv", "norm")
+        )(x)
         x = layers.Activation("relu", name=name.replace("conv", "relu"))(x)
     return x
 
@@ -146,10 +161,18 @@ def stem(
 ):
     """Stem group: one large convolution (64@10x10, ReLU) and 2x2 max pooling.
 
-    105x105x1 -> 96x96x64 -> 48x48x64. Its layers are ``{name}_conv`` and ``{name}_pool``.
+    105x105x1 -> 96x96x64 -> 48x48x64. Its layers are ``{name}_conv`` and
+    ``{name}_pool``.
     """
-    x = _conv(x, filters=filters, kernel_size=kernel_size, l2=l2, initialisation=initialisation,
-              batch_norm=False, name=f"{name}_conv")
+    x = _conv(
+        x,
+        filters=filters,
+        kernel_size=kernel_size,
+        l2=l2,
+        initialisation=initialisation,
+        batch_norm=False,
+        name=f"{name}_conv",
+    )
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
 
@@ -163,22 +186,33 @@ def conv_block(
     batch_norm: bool = False,
     name: str = "block",
 ):
-    """Convolutional block: conv 128@7x7 -> pool -> conv 128@4x4 -> pool -> conv 256@4x4.
+    """Convolutional block: conv 128@7x7, pool, 128@4x4, pool, 256@4x4.
 
     Every convolution but the last is followed by 2x2 max pooling:
     48x48x64 -> 42x42x128 -> 21x21x128 -> 18x18x128 -> 9x9x128 -> 6x6x256.
-    Any number of convolutions works (one filter count per kernel size), so the chapters
-    can vary the block's depth; ``batch_norm`` puts batch normalisation before each ReLU.
-    Its layers are ``{name}_conv1``, ``{name}_pool1``, ``{name}_conv2``, ...
+    Any number of convolutions works (one filter count per kernel size), so
+    the chapters can vary the block's depth; ``batch_norm`` puts batch
+    normalisation before each ReLU. Its layers are ``{name}_conv1``,
+    ``{name}_pool1``, ``{name}_conv2``, ...
     """
     if len(filters) != len(kernel_sizes) or not filters:
         raise ValueError(
-            f"conv_block needs one kernel size per filter count (at least one of each), got "
-            f"{len(filters)} filter counts and {len(kernel_sizes)} kernel sizes."
+            "conv_block needs one kernel size per filter count (at least one "
+            f"of each), got {len(filters)} filter counts and "
+            f"{len(kernel_sizes)} kernel sizes."
         )
-    for position, (count, size) in enumerate(zip(filters, kernel_sizes), start=1):
-        x = _conv(x, filters=count, kernel_size=size, l2=l2, initialisation=initialisation,
-                  batch_norm=batch_norm, name=f"{name}_conv{position}")
+    for position, (count, size) in enumerate(
+        zip(filters, kernel_sizes), start=1
+    ):
+        x = _conv(
+            x,
+            filters=count,
+            kernel_size=size,
+            l2=l2,
+            initialisation=initialisation,
+            batch_norm=batch_norm,
+            name=f"{name}_conv{position}",
+        )
         if position < len(filters):
             x = layers.MaxPooling2D(2, name=f"{name}_pool{position}")(x)
     return x
@@ -192,7 +226,7 @@ def encoder(
     initialisation: str = DEFAULT_INITIALISATION,
     name: str = "encoder",
 ):
-    """Encoder: flatten the last feature maps, then Dense(4096, sigmoid): the embedding.
+    """Encoder: flatten the last maps, then Dense(4096, sigmoid): the embedding.
 
     Its layers are ``{name}_flatten`` and ``{name}_dense``.
     """
@@ -207,7 +241,9 @@ def encoder(
     )(x)
 
 
-def feature_map_sizes(image_size: int, kernel_sizes: Sequence[int]) -> list[int]:
+def feature_map_sizes(
+    image_size: int, kernel_sizes: Sequence[int]
+) -> list[int]:
     """Side of the feature maps after each convolution (and its pooling, except the last).
 
     Raises:
@@ -237,7 +273,9 @@ def _check_input_shape(input_shape) -> tuple[int, int, int]:
             f"got {input_shape!r}; Omniglot images are (105, 105, 1)."
         )
     if shape[0] != shape[1]:
-        raise ValueError(f"input_shape must be square, got {shape[0]}x{shape[1]}.")
+        raise ValueError(
+            f"input_shape must be square, got {shape[0]}x{shape[1]}."
+        )
     return shape
 
 
@@ -279,10 +317,24 @@ def twin(
         )
     feature_map_sizes(shape[0], kernel_sizes)
     image = keras.Input(shape, name="image")
-    x = stem(image, filters=filters[0], kernel_size=kernel_sizes[0], l2=l2, initialisation=initialisation)
-    x = conv_block(x, filters=filters[1:], kernel_sizes=kernel_sizes[1:], l2=l2,
-                   initialisation=initialisation, batch_norm=batch_norm)
-    embedding = encoder(x, units=embedding_units, l2=l2, initialisation=initialisation)
+    x = stem(
+        image,
+        filters=filters[0],
+        kernel_size=kernel_sizes[0],
+        l2=l2,
+        initialisation=initialisation,
+    )
+    x = conv_block(
+        x,
+        filters=filters[1:],
+        kernel_sizes=kernel_sizes[1:],
+        l2=l2,
+        initialisation=initialisation,
+        batch_norm=batch_norm,
+    )
+    embedding = encoder(
+        x, units=embedding_units, l2=l2, initialisation=initialisation
+    )
     return keras.Model(image, embedding, name=name)
 
 
@@ -290,8 +342,9 @@ def twin(
 class L1Distance(layers.Layer):
     """Component-wise L1 distance ``|a - b|`` between two embeddings.
 
-    A proper layer rather than a ``Lambda``: it serialises by name, so a saved ``.keras``
-    model loads in safe mode, and it runs on any Keras backend through ``keras.ops``.
+    A proper layer rather than a ``Lambda``: it serialises by name, so a saved
+    ``.keras`` model loads in safe mode, and it runs on any Keras backend
+    through ``keras.ops``.
     """
 
     def call(self, inputs):
@@ -309,13 +362,15 @@ def classifier(
     initialisation: str = DEFAULT_INITIALISATION,
     name: str = "classifier",
 ):
-    """Classifier group: the two embeddings in, p(same) out, through the score ``s``.
+    """Classifier group: two embeddings in, p(same) out, by the score ``s``.
 
-    ``{name}_distance`` (:class:`L1Distance`) takes ``|h1 - h2|``; ``{name}_score``, a
-    ``Dense(1)`` with no activation, gives ``s = sum_j alpha_j |h1_j - h2_j| + b`` (a logit);
-    ``{name}_probability`` is the sigmoid, a layer of its own. Training losses and every
-    ranking use ``s`` itself (:func:`logit_network`): a float32 sigmoid rounds to exactly 1.0
-    above ``s`` of about 17, where candidates that the scores still tell apart would tie.
+    ``{name}_distance`` (:class:`L1Distance`) takes ``|h1 - h2|``;
+    ``{name}_score``, a ``Dense(1)`` with no activation, gives
+    ``s = sum_j alpha_j |h1_j - h2_j| + b`` (a logit); ``{name}_probability``
+    is the sigmoid, a layer of its own. Training losses and every ranking use
+    ``s`` itself (:func:`logit_network`): a float32 sigmoid rounds to exactly
+    1.0 above ``s`` of about 17, where candidates that the scores still tell
+    apart would tie.
 
     Args:
         embeddings: the twin's outputs for the left and the right image.
@@ -342,26 +397,37 @@ def siamese_network(
     batch_norm: bool = False,
     name: str = "siamese_network",
 ) -> keras.Model:
-    """The whole verification network: two images in, the probability they match out.
+    """The whole verification network: two images in, p(same) out.
 
-    One :func:`twin` model is called on both inputs, so both branches share every weight.
-    With the defaults (the paper's network on 105x105x1 images) it has 38,951,745
-    parameters.
+    One :func:`twin` model is called on both inputs, so both branches share
+    every weight. With the defaults (the paper's network on 105x105x1 images)
+    it has 38,951,745 parameters.
 
     Takes the keyword arguments of :func:`twin`, and ``name`` for the model.
 
     Returns:
         A ``keras.Model`` named ``name`` with inputs ``[left_image,
-        right_image]`` of shape ``(batch, *input_shape)`` and output p(same) ``(batch, 1)``;
-        :func:`logit_network` gives the score before the sigmoid.
+        right_image]`` of shape ``(batch, *input_shape)`` and output p(same)
+        ``(batch, 1)``; :func:`logit_network` gives the score before the
+        sigmoid.
     """
     shape = _check_input_shape(input_shape)
-    shared_twin = twin(input_shape=shape, filters=filters, kernel_sizes=kernel_sizes,
-                       embedding_units=embedding_units, l2=l2, initialisation=initialisation,
-                       batch_norm=batch_norm)
+    shared_twin = twin(
+        input_shape=shape,
+        filters=filters,
+        kernel_sizes=kernel_sizes,
+        embedding_units=embedding_units,
+        l2=l2,
+        initialisation=initialisation,
+        batch_norm=batch_norm,
+    )
     left = keras.Input(shape, name="left_image")
     right = keras.Input(shape, name="right_image")
-    probability = classifier([shared_twin(left), shared_twin(right)], l2=l2, initialisation=initialisation)
+    probability = classifier(
+        [shared_twin(left), shared_twin(right)],
+        l2=l2,
+        initialisation=initialisation,
+    )
     return keras.Model([left, right], probability, name=name)
 
 
@@ -371,14 +437,22 @@ def logit_network(network: keras.Model) -> keras.Model:
     What training compiles (binary cross-entropy from logits) and what the evaluators rank
     by: one graph, the network's own layers, for both.
     """
-    return keras.Model(network.inputs, network.get_layer(SCORE_LAYER).output, name="siamese_logits")
+    return keras.Model(
+        network.inputs,
+        network.get_layer(SCORE_LAYER).output,
+        name="siamese_logits",
+    )
 
 
 def network_for(
-    profile, l2: float | Mapping[str, float] = DEFAULT_L2, initialisation: str = DEFAULT_INITIALISATION
+    profile,
+    l2: float | Mapping[str, float] = DEFAULT_L2,
+    initialisation: str = DEFAULT_INITIALISATION,
 ) -> keras.Model:
     """The Siamese network sized by a :class:`siamese_utils.profiles.Profile`."""
-    return siamese_network(l2=l2, initialisation=initialisation, **profile.network_kwargs())
+    return siamese_network(
+        l2=l2, initialisation=initialisation, **profile.network_kwargs()
+    )
 
 
 def twin_of(network: keras.Model) -> keras.Model:
@@ -437,8 +511,17 @@ def score_embeddings(network: keras.Model, left, right):
     p(same); rank by the score, which does not saturate.
     """
     chunks = [
-        ops.convert_to_numpy(similarity_logits(network, network.get_layer(DISTANCE_LAYER)(
-            [left[start : start + SCORE_CHUNK], right[start : start + SCORE_CHUNK]])))
+        ops.convert_to_numpy(
+            similarity_logits(
+                network,
+                network.get_layer(DISTANCE_LAYER)(
+                    [
+                        left[start : start + SCORE_CHUNK],
+                        right[start : start + SCORE_CHUNK],
+                    ]
+                ),
+            )
+        )
         for start in range(0, len(left), SCORE_CHUNK)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)

@@ -56,20 +56,31 @@ class LayerwiseSGD(keras.optimizers.Optimizer):
         name: str = "layerwise_sgd",
         **kwargs,
     ):
-        kwargs.pop("learning_rate", None)  # the rates are per layer; the base one is unused
+        # The rates are per layer; the base one is unused.
+        kwargs.pop("learning_rate", None)
         super().__init__(learning_rate=1.0, name=name, **kwargs)
         for label, table, low, high in (
             ("learning rate", learning_rates, 0.0, float("inf")),
             ("momentum", momenta, 0.0, 1.0),
         ):
-            bad = {k: v for k, v in table.items() if not low <= float(v) <= high}
+            bad = {
+                k: v for k, v in table.items() if not low <= float(v) <= high
+            }
             if bad:
-                raise ValueError(f"Every {label} must lie in [{low}, {high}]; got {bad}.")
+                raise ValueError(
+                    f"Every {label} must lie in [{low}, {high}]; got {bad}."
+                )
         if not isinstance(steps_per_epoch, int) or steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be a positive integer, got {steps_per_epoch!r}.")
+            raise ValueError(
+                f"steps_per_epoch must be a positive integer, got {steps_per_epoch!r}."
+            )
         if not isinstance(momentum_epochs, int) or momentum_epochs < 1:
-            raise ValueError(f"momentum_epochs must be a positive integer, got {momentum_epochs!r}.")
-        self.learning_rates = {str(k): float(v) for k, v in learning_rates.items()}
+            raise ValueError(
+                f"momentum_epochs must be a positive integer, got {momentum_epochs!r}."
+            )
+        self.learning_rates = {
+            str(k): float(v) for k, v in learning_rates.items()
+        }
         self.momenta = {str(k): float(v) for k, v in momenta.items()}
         self.steps_per_epoch = steps_per_epoch
         self.decay = float(decay)
@@ -91,30 +102,44 @@ class LayerwiseSGD(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        self._rates = [self._lookup(self.learning_rates, layer_of(v), "learning rate") for v in variables]
-        self._finals = [self._lookup(self.momenta, layer_of(v), "momentum") for v in variables]
+        self._rates = [
+            self._lookup(self.learning_rates, layer_of(v), "learning rate")
+            for v in variables
+        ]
+        self._finals = [
+            self._lookup(self.momenta, layer_of(v), "momentum")
+            for v in variables
+        ]
         self.velocities = self.add_optimizer_variables(variables, "velocity")
 
     def epoch(self):
         """The schedule's current epoch, as a float tensor."""
-        return ops.floor(ops.cast(self.iterations, "float32") / float(self.steps_per_epoch))
+        return ops.floor(
+            ops.cast(self.iterations, "float32") / float(self.steps_per_epoch)
+        )
 
     def rate_and_momentum(self, base_rate: float, final_momentum: float):
-        """``(eta_j, mu_j)`` of a layer with these settings at the current epoch."""
+        """``(eta_j, mu_j)`` of a layer with these settings, at this epoch."""
         epoch = self.epoch()
         rate = base_rate * ops.power(self.decay, epoch)
         progress = ops.minimum(epoch / float(self.momentum_epochs), 1.0)
-        momentum = self.initial_momentum + (final_momentum - self.initial_momentum) * progress
+        momentum = (
+            self.initial_momentum
+            + (final_momentum - self.initial_momentum) * progress
+        )
         return rate, momentum
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)
-        rate, momentum = self.rate_and_momentum(self._rates[index], self._finals[index])
+        rate, momentum = self.rate_and_momentum(
+            self._rates[index], self._finals[index]
+        )
         velocity = self.velocities[index]
         gradient = ops.cast(gradient, variable.dtype)
         self.assign(
             velocity,
-            ops.cast(momentum, variable.dtype) * velocity - ops.cast(rate, variable.dtype) * gradient,
+            ops.cast(momentum, variable.dtype) * velocity
+            - ops.cast(rate, variable.dtype) * gradient,
         )
         self.assign_add(variable, velocity)
 

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from siamese_utils.data import Episodes, OmniglotSplit, require_positive_integers, sample_pairs
+from siamese_utils.data import (
+    Episodes,
+    OmniglotSplit,
+    require_positive_integers,
+    sample_pairs,
+)
 from siamese_utils.distortions import distort
 from siamese_utils.recipe import Recipe, check_distributable, epoch_batches
 
@@ -29,10 +34,15 @@ def _gathering(split: OmniglotSplit, batch: int, warp: bool):
     def take(positions, transforms=None):
         taken = tf.gather(images, positions)
         # Without distortions the transforms would be identity rows: skip the resampling.
-        return tf.ensure_shape(distort(taken, transforms) if warp else taken, shape)
+        return tf.ensure_shape(
+            distort(taken, transforms) if warp else taken, shape
+        )
 
     def pairs(left, right, same, left_transforms=None, right_transforms=None):
-        return (take(left, left_transforms), take(right, right_transforms)), same[:, None]
+        return (
+            take(left, left_transforms),
+            take(right, right_transforms),
+        ), same[:, None]
 
     def episodes(positions, characters, transforms=None):
         return take(positions, transforms), characters
@@ -42,7 +52,9 @@ def _gathering(split: OmniglotSplit, batch: int, warp: bool):
 
 def _finish(dataset, gather):
     """Gather in parallel, in order (the same seed gives the same batches), and prefetch."""
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(
+        gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -61,10 +73,16 @@ def pair_dataset(
     the same batches in the same order.
     """
     require_positive_integers(batch_size=batch_size, steps=steps)
-    pairs = sample_pairs(split, int(batch_size) * int(steps), seed, same_alphabet_negatives)
+    pairs = sample_pairs(
+        split, int(batch_size) * int(steps), seed, same_alphabet_negatives
+    )
     gather_pairs, _ = _gathering(split, int(batch_size), warp=False)
-    dataset = tf.data.Dataset.from_tensor_slices((pairs.left, pairs.right, pairs.same))
-    return _finish(dataset.batch(int(batch_size), drop_remainder=True), gather_pairs)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (pairs.left, pairs.right, pairs.same)
+    )
+    return _finish(
+        dataset.batch(int(batch_size), drop_remainder=True), gather_pairs
+    )
 
 
 def episode_dataset(split: OmniglotSplit, episodes: Episodes):
@@ -73,15 +91,21 @@ def episode_dataset(split: OmniglotSplit, episodes: Episodes):
     ``images`` has shape ``(batch, size, size, 1)`` and ``character_ids`` ``(batch,)``.
     """
     _, gather_episodes = _gathering(split, episodes.batch_size, warp=False)
-    dataset = tf.data.Dataset.from_tensor_slices((episodes.images, episodes.characters))
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (episodes.images, episodes.characters)
+    )
     return _finish(dataset, gather_episodes)
 
 
-def _check_replicas(recipe: Recipe, batch: int, first: int, count: int, total: int) -> None:
+def _check_replicas(
+    recipe: Recipe, batch: int, first: int, count: int, total: int
+) -> None:
     if total > 1:
         check_distributable(recipe, total)
     if not (0 <= first and 1 <= count and first + count <= total):
-        raise ValueError(f"Replicas {first}..{first + count - 1} do not exist among {total}.")
+        raise ValueError(
+            f"Replicas {first}..{first + count - 1} do not exist among {total}."
+        )
     if batch % total:
         raise ValueError(
             f"A global batch of {batch} pairs does not split evenly over {total} replicas; "
@@ -127,11 +151,22 @@ def training_dataset(
 
     index = tf.TensorSpec((batch,), tf.int64)
     transform = tf.TensorSpec((batch, 8), tf.float32)
-    gather_pairs, gather_episodes = _gathering(split, batch, warp=recipe.distortions is not None)
+    gather_pairs, gather_episodes = _gathering(
+        split, batch, warp=recipe.distortions is not None
+    )
     if recipe.sampler == "pairs":
-        signature = (index, index, tf.TensorSpec((batch,), tf.float32), transform, transform)
+        signature = (
+            index,
+            index,
+            tf.TensorSpec((batch,), tf.float32),
+            transform,
+            transform,
+        )
         gather = gather_pairs
     else:
         signature = (index, index, transform)
         gather = gather_episodes
-    return _finish(tf.data.Dataset.from_generator(steps, output_signature=signature), gather)
+    return _finish(
+        tf.data.Dataset.from_generator(steps, output_signature=signature),
+        gather,
+    )

@@ -124,7 +124,10 @@ def get_profile(name: str | None = None) -> Profile:
     """
     source = "argument"
     if name is None:
-        name = os.environ.get(PROFILE_ENVIRONMENT_VARIABLE, "").strip() or DEFAULT_PROFILE
+        name = (
+            os.environ.get(PROFILE_ENVIRONMENT_VARIABLE, "").strip()
+            or DEFAULT_PROFILE
+        )
         source = f"environment variable {PROFILE_ENVIRONMENT_VARIABLE}"
     key = name.strip().lower()
     if key not in PROFILES:

@@ -29,8 +29,18 @@ import dataclasses
 import keras
 import numpy as np
 
-from siamese_utils.data import OmniglotSplit, require_positive_integers, sample_episodes, sample_pairs
-from siamese_utils.distortions import PAPER_RANGES, AffineRanges, identity_transforms, sample_transforms
+from siamese_utils.data import (
+    OmniglotSplit,
+    require_positive_integers,
+    sample_episodes,
+    sample_pairs,
+)
+from siamese_utils.distortions import (
+    PAPER_RANGES,
+    AffineRanges,
+    identity_transforms,
+    sample_transforms,
+)
 from siamese_utils.model import SCORE_LAYER
 from siamese_utils.optimizers import LayerwiseSGD
 
@@ -96,11 +106,17 @@ class Recipe:
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"Unknown sampler {self.sampler!r}; choose one of {SAMPLERS}.")
+            raise ValueError(
+                f"Unknown sampler {self.sampler!r}; choose one of {SAMPLERS}."
+            )
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}.")
+            raise ValueError(
+                f"Unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}."
+            )
         if self.loss not in ALL_PAIRS_LOSSES:
-            raise ValueError(f"Unknown loss {self.loss!r}; choose one of {ALL_PAIRS_LOSSES}.")
+            raise ValueError(
+                f"Unknown loss {self.loss!r}; choose one of {ALL_PAIRS_LOSSES}."
+            )
         if self.sampler == "pairs" and self.loss != "balanced-bce":
             raise ValueError(
                 f"The {self.loss!r} loss compares pairs that share an image, which only "
@@ -117,8 +133,17 @@ class Recipe:
             episodes_per_step=self.episodes_per_step,
         )
         if len(self.episode) != 3:
-            raise ValueError(f"episode is (alphabets, characters, images per character), got {self.episode!r}.")
-        require_positive_integers(**dict(zip(("alphabets", "characters", "images per character"), self.episode)))
+            raise ValueError(
+                f"episode is (alphabets, characters, images per character), got {self.episode!r}."
+            )
+        require_positive_integers(
+            **dict(
+                zip(
+                    ("alphabets", "characters", "images per character"),
+                    self.episode,
+                )
+            )
+        )
 
     @property
     def training_loss(self) -> str:
@@ -133,7 +158,11 @@ class Recipe:
     @property
     def images_per_step(self) -> int | None:
         """Images of one ``all-pairs`` step (``None`` for pairs, whose batch the profile sizes)."""
-        return self.episode_size * self.episodes_per_step if self.sampler == "all-pairs" else None
+        return (
+            self.episode_size * self.episodes_per_step
+            if self.sampler == "all-pairs"
+            else None
+        )
 
     @property
     def max_steps(self) -> int:
@@ -198,36 +227,80 @@ RECIPES: dict[str, Recipe] = {
 # gradient is nearly zero, and whose last bits depend on the order the replicas' gradients
 # are added in, can move by up to the learning rate either way.
 RECIPES["smoke-episodes"] = dataclasses.replace(
-    RECIPES["smoke"], sampler="all-pairs", loss="ranking", episode=(2, 4, 2), episodes_per_step=2)
+    RECIPES["smoke"],
+    sampler="all-pairs",
+    loss="ranking",
+    episode=(2, 4, 2),
+    episodes_per_step=2,
+)
 
 
-def _chapter_recipes(rate: float, steps: tuple[int, int], comparison: tuple[int, int],
-                     sweep: tuple[int, int], sweep_rate: float,
-                     sweep_episode: tuple[int, int, int]) -> dict[str, Recipe]:
+def _chapter_recipes(
+    rate: float,
+    steps: tuple[int, int],
+    comparison: tuple[int, int],
+    sweep: tuple[int, int],
+    sweep_rate: float,
+    sweep_episode: tuple[int, int, int],
+) -> dict[str, Recipe]:
     """A profile's chapter runs: ``(steps per epoch, epochs)`` of each, undistorted Adam."""
     adam = {"optimizer": "adam", "distortions": None}
     return {
-        "chapter": Recipe(sampler="pairs", learning_rate=rate, steps_per_epoch=steps[0],
-                          max_epochs=steps[1], **adam),
-        "comparison": Recipe(sampler="pairs", learning_rate=rate, steps_per_epoch=comparison[0],
-                             max_epochs=comparison[1], **adam),
+        "chapter": Recipe(
+            sampler="pairs",
+            learning_rate=rate,
+            steps_per_epoch=steps[0],
+            max_epochs=steps[1],
+            **adam,
+        ),
+        "comparison": Recipe(
+            sampler="pairs",
+            learning_rate=rate,
+            steps_per_epoch=comparison[0],
+            max_epochs=comparison[1],
+            **adam,
+        ),
         # All pairs of episodes with half the images per character (a quarter of the pairs),
         # which keeps wide heads affordable; all-pairs training takes a higher rate than pairs
         # (the ablation in chapter 6).
-        "sweep": Recipe(sampler="all-pairs", learning_rate=sweep_rate, steps_per_epoch=sweep[0],
-                        max_epochs=sweep[1], episode=sweep_episode, **adam),
+        "sweep": Recipe(
+            sampler="all-pairs",
+            learning_rate=sweep_rate,
+            steps_per_epoch=sweep[0],
+            max_epochs=sweep[1],
+            episode=sweep_episode,
+            **adam,
+        ),
     }
 
 
 # Profile name -> purpose -> recipe of the chapters' own runs (see recipe_for).
 CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
     # Minutes on a laptop CPU: 900 steps for a chapter's main run, 300 for each arm.
-    "fast": _chapter_recipes(3e-4, steps=(150, 6), comparison=(100, 3), sweep=(50, 5), sweep_rate=1e-3,
-                             sweep_episode=(4, 8, 2)),
-    "paper": _chapter_recipes(6e-5, steps=(1_000, 30), comparison=(500, 10), sweep=(500, 5), sweep_rate=1e-3,
-                              sweep_episode=(4, 8, 2)),
-    "smoke": _chapter_recipes(1e-3, steps=(2, 2), comparison=(2, 2), sweep=(1, 4), sweep_rate=1e-3,
-                              sweep_episode=(2, 4, 2)),
+    "fast": _chapter_recipes(
+        3e-4,
+        steps=(150, 6),
+        comparison=(100, 3),
+        sweep=(50, 5),
+        sweep_rate=1e-3,
+        sweep_episode=(4, 8, 2),
+    ),
+    "paper": _chapter_recipes(
+        6e-5,
+        steps=(1_000, 30),
+        comparison=(500, 10),
+        sweep=(500, 5),
+        sweep_rate=1e-3,
+        sweep_episode=(4, 8, 2),
+    ),
+    "smoke": _chapter_recipes(
+        1e-3,
+        steps=(2, 2),
+        comparison=(2, 2),
+        sweep=(1, 4),
+        sweep_rate=1e-3,
+        sweep_episode=(2, 4, 2),
+    ),
 }
 PURPOSES = ("reproduction", "chapter", "comparison", "sweep")
 
@@ -244,7 +317,9 @@ def recipe_for(profile, purpose: str = "reproduction") -> Recipe:
     if purpose == "reproduction":
         return RECIPES[profile.name]
     if purpose not in PURPOSES:
-        raise ValueError(f"Unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}.")
+        raise ValueError(
+            f"Unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}."
+        )
     return CHAPTER_RECIPES[profile.name][purpose]
 
 
@@ -252,7 +327,12 @@ def pairs_per_step(profile, recipe: Recipe) -> int:
     """Image pairs one training step learns from: the batch (pairs), or every pair of an episode."""
     if recipe.sampler == "pairs":
         return int(profile.batch_size)
-    return recipe.episodes_per_step * recipe.episode_size * (recipe.episode_size - 1) // 2
+    return (
+        recipe.episodes_per_step
+        * recipe.episode_size
+        * (recipe.episode_size - 1)
+        // 2
+    )
 
 
 def make_optimizer(recipe: Recipe):
@@ -260,7 +340,9 @@ def make_optimizer(recipe: Recipe):
     if recipe.optimizer == "adam":
         rate = recipe.learning_rate
         if recipe.cosine_decay:
-            rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=recipe.max_steps)
+            rate = keras.optimizers.schedules.CosineDecay(
+                rate, decay_steps=recipe.max_steps
+            )
         return keras.optimizers.Adam(rate)
     return LayerwiseSGD(
         learning_rates={"*": recipe.learning_rate, **recipe.layer_rates},
@@ -270,7 +352,9 @@ def make_optimizer(recipe: Recipe):
     )
 
 
-def epoch_batches(split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoch: int):
+def epoch_batches(
+    split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoch: int
+):
     """The index arrays of one epoch's training batches, drawn from ``(seed, epoch)`` alone.
 
     Because each epoch has its own generator, a run resumed at epoch ``e`` sees exactly the
@@ -285,19 +369,36 @@ def epoch_batches(split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoc
     rng = np.random.default_rng([seed, epoch])
     steps = recipe.steps_per_epoch
     if recipe.sampler == "pairs":
-        pairs = sample_pairs(split, steps * profile.batch_size, rng, profile.same_alphabet_negatives)
+        pairs = sample_pairs(
+            split,
+            steps * profile.batch_size,
+            rng,
+            profile.same_alphabet_negatives,
+        )
         shape = (steps, profile.batch_size)
-        arrays = [pairs.left.reshape(shape), pairs.right.reshape(shape), pairs.same.reshape(shape)]
+        arrays = [
+            pairs.left.reshape(shape),
+            pairs.right.reshape(shape),
+            pairs.same.reshape(shape),
+        ]
         images_per_step = 2
     else:
-        episodes = sample_episodes(split, steps * recipe.episodes_per_step, rng, *recipe.episode)
+        episodes = sample_episodes(
+            split, steps * recipe.episodes_per_step, rng, *recipe.episode
+        )
         # A step's episodes side by side: (steps, episodes_per_step x episode size).
-        arrays = [episodes.images.reshape(steps, -1), episodes.characters.reshape(steps, -1)]
+        arrays = [
+            episodes.images.reshape(steps, -1),
+            episodes.characters.reshape(steps, -1),
+        ]
         images_per_step = 1
     count = steps * arrays[0].shape[1]
     for _ in range(images_per_step):
-        arrays.append(_transforms(count, split.image_size, rng, recipe.distortions).reshape(
-            steps, arrays[0].shape[1], 8))
+        arrays.append(
+            _transforms(
+                count, split.image_size, rng, recipe.distortions
+            ).reshape(steps, arrays[0].shape[1], 8)
+        )
     return tuple(arrays)
 
 

@@ -89,34 +89,57 @@ class Splits:
     validation_pairs: tuple
     test_trials: object
     test_pairs: tuple
-    calibration_pairs: tuple  # training pairs that set the threshold of a ranking-loss run
+    calibration_pairs: (
+        tuple  # training pairs that set the threshold of a ranking-loss run
+    )
 
 
 def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
     """The drawer and alphabet split of the paper, at the profile's image size."""
     background = data.load_split("train", profile.image_size, data_dir=data_dir)
     evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
-    validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS).select_drawers(
-        data.VALIDATION_DRAWERS
+    validation = evaluation.select_alphabets(
+        data.VALIDATION_ALPHABETS
+    ).select_drawers(data.VALIDATION_DRAWERS)
+    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
+        data.TEST_DRAWERS
     )
-    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(data.TEST_DRAWERS)
     train = background.select_drawers(data.TRAINING_DRAWERS)
     return Splits(
         train=train,
         validation_trials=evaluate.paper_protocol_trials(
-            validation, profile.n_way, recipe.validation_trials, seed + 2, data.VALIDATION_ALPHABETS
+            validation,
+            profile.n_way,
+            recipe.validation_trials,
+            seed + 2,
+            data.VALIDATION_ALPHABETS,
         ),
         validation_pairs=data.pair_arrays(
-            validation, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
+            validation,
+            profile.validation_pairs,
+            seed + 1,
+            profile.same_alphabet_negatives,
         ),
         test_trials=evaluate.paper_protocol_trials(
-            test, profile.n_way, recipe.test_trials, seed + 3, data.TEST_ALPHABETS
+            test,
+            profile.n_way,
+            recipe.test_trials,
+            seed + 3,
+            data.TEST_ALPHABETS,
         ),
         # The paper's test pairs (Table 1) draw a different character from anywhere in the
         # test set, not preferably from the same alphabet as the training pairs do.
-        test_pairs=data.pair_arrays(test, recipe.verification_pairs, seed + 4, same_alphabet_negatives=0.0),
+        test_pairs=data.pair_arrays(
+            test,
+            recipe.verification_pairs,
+            seed + 4,
+            same_alphabet_negatives=0.0,
+        ),
         calibration_pairs=data.pair_arrays(
-            train, profile.validation_pairs, seed + 5, profile.same_alphabet_negatives
+            train,
+            profile.validation_pairs,
+            seed + 5,
+            profile.same_alphabet_negatives,
         ),
     )
 
@@ -128,20 +151,33 @@ class OneShotEarlyStopping(keras.callbacks.Callback):
     ``best.keras`` in the run folder.
     """
 
-    def __init__(self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0):
+    def __init__(
+        self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0
+    ):
         super().__init__()
-        self.network, self.trials, self.patience, self.folder = network, trials, patience, folder
+        self.network, self.trials, self.patience, self.folder = (
+            network,
+            trials,
+            patience,
+            folder,
+        )
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
-        self.best_weights = None  # folder None: keep the best in memory only (non-chief)
+        self.best_weights = (
+            None  # folder None: keep the best in memory only (non-chief)
+        )
 
     def on_epoch_end(self, epoch, logs=None):
-        accuracy = evaluate.one_shot(self.network, self.trials, seed=epoch).accuracy
+        accuracy = evaluate.one_shot(
+            self.network, self.trials, seed=epoch
+        ).accuracy
         logs["val_one_shot"] = accuracy
         if accuracy > self.best:
             self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
             self.best_weights = self.network.get_weights()
             if self.folder is not None:
-                checkpoints.save_network(self.network, self.folder / checkpoints.BEST)
+                checkpoints.save_network(
+                    self.network, self.folder / checkpoints.BEST
+                )
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -149,9 +185,14 @@ class OneShotEarlyStopping(keras.callbacks.Callback):
 
     def restore_best(self):
         """Put the best epoch's weights back into the network."""
-        saved = self.folder is not None and (self.folder / checkpoints.BEST).exists()
+        saved = (
+            self.folder is not None
+            and (self.folder / checkpoints.BEST).exists()
+        )
         if self.best_weights is None and saved:
-            self.best_weights = model.load_model(self.folder / checkpoints.BEST).get_weights()
+            self.best_weights = model.load_model(
+                self.folder / checkpoints.BEST
+            ).get_weights()
         if self.best_weights is not None:
             self.network.set_weights(self.best_weights)
 
@@ -175,7 +216,11 @@ class RunCheckpoint(keras.callbacks.Callback):
         history = self.state.setdefault("history", {})
         for key, value in (logs or {}).items():
             history.setdefault(key, []).append(float(value))
-        evaluation = self.state.get("evaluation_seconds", 0.0) + time.perf_counter() - self.clock.epoch_ended
+        evaluation = (
+            self.state.get("evaluation_seconds", 0.0)
+            + time.perf_counter()
+            - self.clock.epoch_ended
+        )
         self.state.update(
             train_seconds=self.clock.seconds,
             evaluation_seconds=evaluation,
@@ -184,7 +229,9 @@ class RunCheckpoint(keras.callbacks.Callback):
             wait=self.stopping.wait,
         )
         if self.folder is not None:
-            checkpoints.save_checkpoint(self.folder, self.network, self.optimizer, epoch + 1, self.state)
+            checkpoints.save_checkpoint(
+                self.folder, self.network, self.optimizer, epoch + 1, self.state
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,14 +291,28 @@ def reproduce(
         check_distributable(recipe, strategy.num_replicas_in_sync)
     chief = strategy is None or distributed.is_chief(strategy)
     # Other workers read a resumed run's state from the chief's folder but write nothing.
-    folder = checkpoints.prepare_run_folder(output, resume, overwrite, options) if chief else None
+    folder = (
+        checkpoints.prepare_run_folder(output, resume, overwrite, options)
+        if chief
+        else None
+    )
     # A damaged state.json or checkpoint is reported, and the run falls back to the newest
     # complete checkpoint (at most one epoch lost).
-    state = checkpoints.resume_state(output, options, report=lambda m: print(m, file=sys.stderr)) if resume else None
+    state = (
+        checkpoints.resume_state(
+            output, options, report=lambda m: print(m, file=sys.stderr)
+        )
+        if resume
+        else None
+    )
     if resume and state is None:
         if verbose:
             print(f"No checkpoint in {output}; starting a new run.")
-    asked = {"profile": profile.name, "seed": seed, "recipe": json.loads(json.dumps(recipe.as_dict()))}
+    asked = {
+        "profile": profile.name,
+        "seed": seed,
+        "recipe": json.loads(json.dumps(recipe.as_dict())),
+    }
     state = state or dict(asked)
     changed = [key for key in asked if state.get(key) != asked[key]]
     if changed:
@@ -265,21 +326,39 @@ def reproduce(
     set_seed(seed)
     splits = load_splits(profile, recipe, seed, data_dir)
     if strategy is None:
-        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        network = model.siamese_network(
+            l2=recipe.l2, **profile.network_kwargs()
+        )
         optimizer = make_optimizer(recipe)
         trainable = _compiled_for_fit(network, optimizer, recipe, profile)
         if start_epoch:
-            checkpoints.restore_checkpoint(folder, state, network, optimizer, trainable.trainable_variables,
-                                           options)
+            checkpoints.restore_checkpoint(
+                folder,
+                state,
+                network,
+                optimizer,
+                trainable.trainable_variables,
+                options,
+            )
     else:
         with strategy.scope():  # variables mirrored on every replica
-            trainable = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+            trainable = model.siamese_network(
+                l2=recipe.l2, **profile.network_kwargs()
+            )
             optimizer = make_optimizer(recipe)
             if start_epoch:
-                checkpoints.restore_checkpoint(output, state, trainable, optimizer,
-                                               trainable.trainable_variables, options)
+                checkpoints.restore_checkpoint(
+                    output,
+                    state,
+                    trainable,
+                    optimizer,
+                    trainable.trainable_variables,
+                    options,
+                )
         # A plain copy of the weights for the callbacks to evaluate and save.
-        network = model.siamese_network(l2=recipe.l2, **profile.network_kwargs())
+        network = model.siamese_network(
+            l2=recipe.l2, **profile.network_kwargs()
+        )
         network.set_weights(trainable.get_weights())
 
     stopping = OneShotEarlyStopping(
@@ -292,20 +371,41 @@ def reproduce(
         wait=state.get("wait", 0),
     )
     clock = train.TrainingClock(state.get("train_seconds", 0.0))
-    callbacks = [clock, train.VerificationCheck(network, *splits.validation_pairs), stopping]
-    if recipe.training_loss == "ranking":  # the loss leaves the threshold free; set it first
-        callbacks.insert(1, train.ThresholdCalibration(network, *splits.calibration_pairs))
-    callbacks.append(RunCheckpoint(folder, network, optimizer, stopping, state, clock))
+    callbacks = [
+        clock,
+        train.VerificationCheck(network, *splits.validation_pairs),
+        stopping,
+    ]
+    # The loss leaves the threshold free; set it first.
+    if recipe.training_loss == "ranking":
+        callbacks.insert(
+            1, train.ThresholdCalibration(network, *splits.calibration_pairs)
+        )
+    callbacks.append(
+        RunCheckpoint(folder, network, optimizer, stopping, state, clock)
+    )
     if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
     finished_early = state.get("wait", 0) >= recipe.patience
     if start_epoch < recipe.max_epochs and not finished_early:
         if strategy is not None:
-            _train_distributed(strategy, trainable, optimizer, network, callbacks, splits, profile,
-                               recipe, seed, start_epoch)
+            _train_distributed(
+                strategy,
+                trainable,
+                optimizer,
+                network,
+                callbacks,
+                splits,
+                profile,
+                recipe,
+                seed,
+                start_epoch,
+            )
         else:
             trainable.fit(
-                training_dataset(splits.train, profile, recipe, seed, start_epoch),
+                training_dataset(
+                    splits.train, profile, recipe, seed, start_epoch
+                ),
                 epochs=recipe.max_epochs,
                 initial_epoch=start_epoch,
                 steps_per_epoch=recipe.steps_per_epoch,
@@ -327,43 +427,83 @@ def reproduce(
         hardware=hardware(),
         # Training steps alone; validation during training and the final test scoring apart.
         train_seconds=round(float(state.get("train_seconds", 0.0)), 1),
-        evaluation_seconds=round(float(state.get("evaluation_seconds", 0.0)) + final_evaluation, 1),
+        evaluation_seconds=round(
+            float(state.get("evaluation_seconds", 0.0)) + final_evaluation, 1
+        ),
         epochs_trained=epochs,
         steps_trained=epochs * recipe.steps_per_epoch,
-        pairs_trained=epochs * recipe.steps_per_epoch * pairs_per_step(profile, recipe),
+        pairs_trained=epochs
+        * recipe.steps_per_epoch
+        * pairs_per_step(profile, recipe),
         best_epoch=int(state.get("best_epoch", 0)),
         validation_one_shot=float(state.get("best", 0.0)),
         recipe=recipe.as_dict(),
         network=profile.network_kwargs(),
         strategy=distributed.strategy_name(strategy),
         replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
-        command=command or f"python -m siamese_utils train --profile {profile.name} --seed {seed}",
-        versions={"keras": keras.__version__, "python": platform.python_version()},
-        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        command=command
+        or f"python -m siamese_utils train --profile {profile.name} --seed {seed}",
+        versions={
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
     )
-    results = json.loads(json.dumps(results))  # exactly what the file holds (tuples -> lists)
+    # Exactly what the file holds (tuples -> lists)
+    results = json.loads(json.dumps(results))
     if folder is not None:
-        checkpoints.write_json(folder / checkpoints.RESULTS, results, overwrite=False)
-    return Reproduction(network=network, results=results, history=state["history"], folder=folder,
-                        splits=splits)
+        checkpoints.write_json(
+            folder / checkpoints.RESULTS, results, overwrite=False
+        )
+    return Reproduction(
+        network=network,
+        results=results,
+        history=state["history"],
+        folder=folder,
+        splits=splits,
+    )
 
 
 def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
     """What ``fit`` trains: the network up to its score (pairs) or its all-pairs wrapper."""
     if recipe.sampler == "all-pairs":
-        trainer = train.AllPairsTrainer(network, recipe.episode_size, loss=recipe.loss,
-                                        episodes=recipe.episodes_per_step)
+        trainer = train.AllPairsTrainer(
+            network,
+            recipe.episode_size,
+            loss=recipe.loss,
+            episodes=recipe.episodes_per_step,
+        )
         trainer.compile(optimizer=optimizer)
         return trainer
     return train.compile_for_verification(network, optimizer)
 
 
-def _train_distributed(strategy, trained, optimizer, network, callbacks, splits, profile, recipe,
-                       seed: int, start_epoch: int) -> None:
+def _train_distributed(
+    strategy,
+    trained,
+    optimizer,
+    network,
+    callbacks,
+    splits,
+    profile,
+    recipe,
+    seed: int,
+    start_epoch: int,
+) -> None:
     """The epochs of a data-parallel run: :class:`distributed.DistributedTrainer` steps, then
     the same callbacks ``fit`` would call, on the plain copy ``network`` of the weights."""
     trainer = distributed.DistributedTrainer.for_recipe(
-        strategy, trained, optimizer, splits.train, profile, recipe, seed, start_epoch)
+        strategy,
+        trained,
+        optimizer,
+        splits.train,
+        profile,
+        recipe,
+        seed,
+        start_epoch,
+    )
     hooks = keras.callbacks.CallbackList(callbacks, model=network)
     network.stop_training = False
     hooks.on_train_begin()
@@ -372,7 +512,8 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
         logs = {"loss": trainer.train(recipe.steps_per_epoch)}
         network.set_weights(trained.get_weights())
         hooks.on_epoch_end(epoch, logs)
-        if network.stop_training:  # set by the early stopping, identically on every worker
+        # Set by the early stopping, identically on every worker.
+        if network.stop_training:
             break
     hooks.on_train_end()
 
@@ -380,12 +521,20 @@ def _train_distributed(strategy, trained, optimizer, network, callbacks, splits,
 def evaluate_reproduction(network, splits: Splits, profile) -> dict:
     """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
     (left, right), labels = splits.test_pairs
-    scores = model.logit_network(network).predict([left, right], batch_size=256, verbose=0)[:, 0]
-    official = evaluate.one_shot(network, evaluate.official_runs(image_size=profile.image_size))
+    scores = model.logit_network(network).predict(
+        [left, right], batch_size=256, verbose=0
+    )[:, 0]
+    official = evaluate.one_shot(
+        network, evaluate.official_runs(image_size=profile.image_size)
+    )
     return {
         # score > 0 is p(same) > 0.5
-        "verification_accuracy": float(np.mean((scores > 0.0) == (labels[:, 0] > 0.5))),
-        "one_shot_paper_protocol": evaluate.one_shot(network, splits.test_trials).accuracy,
+        "verification_accuracy": float(
+            np.mean((scores > 0.0) == (labels[:, 0] > 0.5))
+        ),
+        "one_shot_paper_protocol": evaluate.one_shot(
+            network, splits.test_trials
+        ).accuracy,
         "one_shot_official_runs": official.accuracy,
         "verification_pairs": int(len(labels)),
         "paper_protocol_trials": int(len(splits.test_trials)),

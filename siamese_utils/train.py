@@ -14,11 +14,28 @@ import keras
 import numpy as np
 from keras import ops
 
-from siamese_utils.data import Episodes, OmniglotSplit, pair_arrays, sample_episodes
+from siamese_utils.data import (
+    Episodes,
+    OmniglotSplit,
+    pair_arrays,
+    sample_episodes,
+)
 from siamese_utils.embeddings import embed
-from siamese_utils.model import DISTANCE_LAYER, SCORE_LAYER, logit_network, score_embeddings, similarity_logits, twin_of
+from siamese_utils.model import (
+    DISTANCE_LAYER,
+    SCORE_LAYER,
+    logit_network,
+    score_embeddings,
+    similarity_logits,
+    twin_of,
+)
 from siamese_utils.pipeline import episode_dataset, pair_dataset
-from siamese_utils.recipe import ALL_PAIRS_LOSSES, Recipe, make_optimizer, recipe_for
+from siamese_utils.recipe import (
+    ALL_PAIRS_LOSSES,
+    Recipe,
+    make_optimizer,
+    recipe_for,
+)
 
 
 def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
@@ -34,7 +51,9 @@ def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
     """
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         if not (isinstance(optimizer, (int, float)) and optimizer > 0):
-            raise ValueError(f"learning_rate must be positive, got {optimizer!r}.")
+            raise ValueError(
+                f"learning_rate must be positive, got {optimizer!r}."
+            )
         optimizer = keras.optimizers.Adam(optimizer)
     scores = logit_network(network)
     scores.compile(
@@ -74,7 +93,9 @@ class TrainingRun:
 def _chapter_recipe(profile, recipe: Recipe | None, sampler: str) -> Recipe:
     """``recipe``, or the profile's chapter run for ``sampler``; refuse what the runs lack."""
     if recipe is None:
-        recipe = recipe_for(profile, "chapter" if sampler == "pairs" else "sweep")
+        recipe = recipe_for(
+            profile, "chapter" if sampler == "pairs" else "sweep"
+        )
     if recipe.sampler != sampler:
         raise ValueError(
             f"This function trains with the {sampler!r} sampler, and the recipe asks for "
@@ -112,10 +133,17 @@ def train_verification(
     trainable = compile_for_verification(network, make_optimizer(recipe))
     steps = recipe.max_steps
     training = pair_dataset(
-        train_split, profile.batch_size, steps, seed, profile.same_alphabet_negatives
+        train_split,
+        profile.batch_size,
+        steps,
+        seed,
+        profile.same_alphabet_negatives,
     )
     validation = pair_arrays(
-        validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
+        validation_split,
+        profile.validation_pairs,
+        seed + 1,
+        profile.same_alphabet_negatives,
     )
     callbacks = [VerificationCheck(network, *validation)]
     if verbose:
@@ -143,7 +171,10 @@ def _timed_fit(model: keras.Model, dataset, recipe: Recipe, callbacks):
         shuffle=False,  # the samplers already shuffled; Keras cannot shuffle a tf.data pipeline
         verbose=0,
     )
-    return {key: [float(v) for v in values] for key, values in history.history.items()}, clock.seconds
+    return {
+        key: [float(v) for v in values]
+        for key, values in history.history.items()
+    }, clock.seconds
 
 
 class AllPairsTrainer(keras.Model):
@@ -179,15 +210,27 @@ class AllPairsTrainer(keras.Model):
         episodes: episodes in one batch.
     """
 
-    def __init__(self, network: keras.Model, batch_size: int, loss: str = "balanced-bce",
-                 episodes: int = 1, **kwargs):
+    def __init__(
+        self,
+        network: keras.Model,
+        batch_size: int,
+        loss: str = "balanced-bce",
+        episodes: int = 1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if batch_size < 2:
-            raise ValueError(f"All-pairs training needs at least 2 images an episode, got {batch_size}.")
+            raise ValueError(
+                f"All-pairs training needs at least 2 images an episode, got {batch_size}."
+            )
         if episodes < 1:
-            raise ValueError(f"A batch holds at least one episode, got {episodes}.")
+            raise ValueError(
+                f"A batch holds at least one episode, got {episodes}."
+            )
         if loss not in ALL_PAIRS_LOSSES:
-            raise ValueError(f"Unknown all-pairs loss {loss!r}; choose one of {ALL_PAIRS_LOSSES}.")
+            raise ValueError(
+                f"Unknown all-pairs loss {loss!r}; choose one of {ALL_PAIRS_LOSSES}."
+            )
         self.network = network
         self.batch_size = int(batch_size)
         self.episodes = int(episodes)
@@ -199,11 +242,16 @@ class AllPairsTrainer(keras.Model):
             # rounding from moving it, and leaves the threshold to calibrate_threshold.
             network.get_layer(SCORE_LAYER).bias.trainable = False
         left, right = np.triu_indices(self.batch_size, k=1)
-        self.left_index, self.right_index = left.astype("int32"), right.astype("int32")
+        self.left_index, self.right_index = (
+            left.astype("int32"),
+            right.astype("int32"),
+        )
         # Where each entry of an episode's (batch, batch) score matrix comes from: pair k for
         # both (i, j) and (j, i), because every image anchors its own row; the diagonal reads
         # one slot past the last pair, which holds 0 and is masked out.
-        matrix = np.full((self.batch_size, self.batch_size), len(left), np.int32)
+        matrix = np.full(
+            (self.batch_size, self.batch_size), len(left), np.int32
+        )
         matrix[left, right] = matrix[right, left] = np.arange(len(left))
         self.matrix_index = matrix
 
@@ -213,8 +261,14 @@ class AllPairsTrainer(keras.Model):
 
     def call(self, images, training=False):
         embeddings = self._by_episode(self.twin(images, training=training))
-        left = ops.reshape(ops.take(embeddings, self.left_index, axis=1), (-1, embeddings.shape[-1]))
-        right = ops.reshape(ops.take(embeddings, self.right_index, axis=1), (-1, embeddings.shape[-1]))
+        left = ops.reshape(
+            ops.take(embeddings, self.left_index, axis=1),
+            (-1, embeddings.shape[-1]),
+        )
+        right = ops.reshape(
+            ops.take(embeddings, self.right_index, axis=1),
+            (-1, embeddings.shape[-1]),
+        )
         return similarity_logits(self.network, self.distance([left, right]))
 
     def pair_labels(self, characters):
@@ -224,11 +278,15 @@ class AllPairsTrainer(keras.Model):
         right = ops.take(characters, self.right_index, axis=1)
         return ops.reshape(ops.cast(ops.equal(left, right), "float32"), (-1,))
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
         if self.loss_name == "ranking":
             loss = self.ranking_loss(y, y_pred)
         else:
-            loss = balanced_cross_entropy(self._by_episode(y_pred), self._by_episode(self.pair_labels(y)))
+            loss = balanced_cross_entropy(
+                self._by_episode(y_pred), self._by_episode(self.pair_labels(y))
+            )
         return loss + ops.sum(self.losses) if self.losses else loss
 
     def ranking_loss(self, characters, logits):
@@ -236,15 +294,19 @@ class AllPairsTrainer(keras.Model):
         among s_ij and i's negatives."""
         characters = self._by_episode(ops.reshape(characters, (-1,)))
         logits = self._by_episode(logits)
-        padded = ops.concatenate([logits, ops.zeros_like(logits[:, :1])], axis=1)
-        scores = ops.take(padded, self.matrix_index, axis=1)  # (episodes, batch, batch)
+        padded = ops.concatenate(
+            [logits, ops.zeros_like(logits[:, :1])], axis=1
+        )
+        # (episodes, batch, batch)
+        scores = ops.take(padded, self.matrix_index, axis=1)
         same = ops.equal(characters[:, :, None], characters[:, None, :])
         positive = ops.cast(same, "float32") - ops.eye(self.batch_size)[None]
         negative_scores = ops.where(same, -1e9, scores)
         # -log(e^s / (e^s + sum_k e^n_k)) = softplus(logsumexp_k(n_k) - s)
         against = ops.logsumexp(negative_scores, axis=2, keepdims=True)
-        per_episode = ops.sum(ops.softplus(against - scores) * positive, axis=(1, 2)) / ops.maximum(
-            ops.sum(positive, axis=(1, 2)), 1.0)
+        per_episode = ops.sum(
+            ops.softplus(against - scores) * positive, axis=(1, 2)
+        ) / ops.maximum(ops.sum(positive, axis=(1, 2)), 1.0)
         return ops.mean(per_episode)
 
     def get_config(self):
@@ -261,9 +323,12 @@ def balanced_cross_entropy(logits, same):
     """
     # -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z), without the
     # overflow of taking the log of a saturated probability.
-    positives = ops.sum(ops.softplus(-logits) * same, axis=-1) / ops.maximum(ops.sum(same, axis=-1), 1.0)
-    negatives = ops.sum(ops.softplus(logits) * (1.0 - same), axis=-1) / ops.maximum(
-        ops.sum(1.0 - same, axis=-1), 1.0)
+    positives = ops.sum(ops.softplus(-logits) * same, axis=-1) / ops.maximum(
+        ops.sum(same, axis=-1), 1.0
+    )
+    negatives = ops.sum(
+        ops.softplus(logits) * (1.0 - same), axis=-1
+    ) / ops.maximum(ops.sum(1.0 - same, axis=-1), 1.0)
     return ops.mean(0.5 * (positives + negatives))
 
 
@@ -286,16 +351,22 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     logits = score_embeddings(network, left, right).astype(np.float64)
     same = np.asarray(labels, np.float64).reshape(-1) > 0.5
     if same.all() or not same.any():
-        raise ValueError("Calibrating the threshold needs pairs of both kinds, same and different.")
+        raise ValueError(
+            "Calibrating the threshold needs pairs of both kinds, same and different."
+        )
 
     def sigmoid(z):
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
 
-    def slope(shift):  # derivative of the balanced cross-entropy in the shift; it increases
+    # Derivative of the balanced cross-entropy in the shift; it increases.
+    def slope(shift):
         z = logits + shift
         return 0.5 * (np.mean(sigmoid(z[~same])) - np.mean(sigmoid(-z[same])))
 
-    low, high = -float(np.abs(logits).max()) - 50.0, float(np.abs(logits).max()) + 50.0
+    low, high = (
+        -float(np.abs(logits).max()) - 50.0,
+        float(np.abs(logits).max()) + 50.0,
+    )
     for _ in range(100):
         middle = 0.5 * (low + high)
         low, high = (middle, high) if slope(middle) < 0 else (low, middle)
@@ -351,17 +422,30 @@ class VerificationCheck(keras.callbacks.Callback):
 
     def __init__(self, network: keras.Model, pairs, labels):
         super().__init__()
-        self.network, self.pairs, self.labels = network, pairs, np.asarray(labels, np.float32)
+        self.network, self.pairs, self.labels = (
+            network,
+            pairs,
+            np.asarray(labels, np.float32),
+        )
         # Built once: a new model every epoch would trace a new predict function every epoch.
         self.scores_of = logit_network(network)
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = self.scores_of.predict(self.pairs, batch_size=256, verbose=0).astype(np.float64)
+        scores = self.scores_of.predict(
+            self.pairs, batch_size=256, verbose=0
+        ).astype(np.float64)
         y = self.labels
         # Cross-entropy from the scores: -log p = softplus(-s), -log(1 - p) = softplus(s).
-        entropy = np.mean(y * np.logaddexp(0.0, -scores) + (1 - y) * np.logaddexp(0.0, scores))
+        entropy = np.mean(
+            y * np.logaddexp(0.0, -scores) + (1 - y) * np.logaddexp(0.0, scores)
+        )
         # Keras' own validation loss includes the L2 penalties; so does this one.
-        penalty = float(sum(np.sum(ops.convert_to_numpy(loss)) for loss in self.network.losses))
+        penalty = float(
+            sum(
+                np.sum(ops.convert_to_numpy(loss))
+                for loss in self.network.losses
+            )
+        )
         if logs is not None:
             logs["val_loss"] = float(entropy) + penalty
             logs["val_accuracy"] = float(np.mean((scores > 0.0) == (y > 0.5)))
@@ -390,21 +474,41 @@ def train_all_pairs(
     """
     recipe = _chapter_recipe(profile, recipe, "all-pairs")
     steps = recipe.max_steps
-    drawn = sample_episodes(train_split, steps * recipe.episodes_per_step, seed, *recipe.episode)
+    drawn = sample_episodes(
+        train_split, steps * recipe.episodes_per_step, seed, *recipe.episode
+    )
     # Each step's episodes side by side, one pipeline element a step.
-    episodes = Episodes(images=drawn.images.reshape(steps, -1), characters=drawn.characters.reshape(steps, -1))
-    trainer = AllPairsTrainer(network, drawn.batch_size, recipe.loss, episodes=recipe.episodes_per_step)
+    episodes = Episodes(
+        images=drawn.images.reshape(steps, -1),
+        characters=drawn.characters.reshape(steps, -1),
+    )
+    trainer = AllPairsTrainer(
+        network,
+        drawn.batch_size,
+        recipe.loss,
+        episodes=recipe.episodes_per_step,
+    )
     trainer.compile(optimizer=make_optimizer(recipe))
     validation = pair_arrays(
-        validation_split, profile.validation_pairs, seed + 1, profile.same_alphabet_negatives
+        validation_split,
+        profile.validation_pairs,
+        seed + 1,
+        profile.same_alphabet_negatives,
     )
     callbacks = [VerificationCheck(network, *validation)]
     if recipe.loss == "ranking":
-        calibration = pair_arrays(train_split, profile.validation_pairs, seed + 2, profile.same_alphabet_negatives)
+        calibration = pair_arrays(
+            train_split,
+            profile.validation_pairs,
+            seed + 2,
+            profile.same_alphabet_negatives,
+        )
         callbacks.insert(0, ThresholdCalibration(network, *calibration))
     if verbose:
         callbacks.append(EpochLog(recipe.max_epochs))
-    history, seconds = _timed_fit(trainer, episode_dataset(train_split, episodes), recipe, callbacks)
+    history, seconds = _timed_fit(
+        trainer, episode_dataset(train_split, episodes), recipe, callbacks
+    )
     pairs = len(trainer.left_index) * recipe.episodes_per_step
     return TrainingRun(
         history=history,

@@ -22,20 +22,33 @@ def test_cached_and_per_pair_evaluation_agree_and_are_timed():
 def test_pipeline_benchmark_times_both_pipelines():
     figures = pipeline.run(steps=4, repeats=1, profile_name="smoke")
     assert [f.measured for f in figures] == [
-        "paper recipe's pipeline (pairs, warped)", "fast recipe's pipeline (episodes, warped)"]
+        "paper recipe's pipeline (pairs, warped)",
+        "fast recipe's pipeline (episodes, warped)",
+    ]
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
 
 
 def test_compute_benchmark_counts_the_step_and_the_machine():
-    (figure,) = compute.run(steps=3, repeats=1, profile_name="smoke", variants=("float32",))
+    (figure,) = compute.run(
+        steps=3, repeats=1, profile_name="smoke", variants=("float32",)
+    )
     assert figure.measured == "training step (float32)"
-    assert 0 < figure.ratio < 1  # no float32 training step beats a large float32 matrix product
+    assert (
+        0 < figure.ratio < 1
+    )  # no float32 training step beats a large float32 matrix product
 
 
 def test_compute_benchmark_times_the_bfloat16_step_against_both_ceilings():
-    step, ceiling = compute.run(steps=3, repeats=1, profile_name="smoke", variants=("mixed bfloat16",))
-    assert step.measured == "training step (mixed bfloat16)" and ceiling.measured == "bfloat16 matmul"
-    assert step.baseline_value == ceiling.baseline_value  # both against the float32 product
+    step, ceiling = compute.run(
+        steps=3, repeats=1, profile_name="smoke", variants=("mixed bfloat16",)
+    )
+    assert (
+        step.measured == "training step (mixed bfloat16)"
+        and ceiling.measured == "bfloat16 matmul"
+    )
+    assert (
+        step.baseline_value == ceiling.baseline_value
+    )  # both against the float32 product
     assert step.value < ceiling.value
 
 
@@ -57,19 +70,32 @@ def test_every_recipe_variant_changes_the_fast_recipe_or_profile_and_is_valid():
         assert changed == (name != "recipe"), name
 
 
-def test_seed_runs_are_recorded_and_summarised_as_mean_and_spread(tmp_path, monkeypatch):
+def test_seed_runs_are_recorded_and_summarised_as_mean_and_spread(
+    tmp_path, monkeypatch
+):
     from bench import seeds
 
     monkeypatch.setattr(seeds, "RESULTS", tmp_path / "seeds.jsonl")
     monkeypatch.setattr(seeds, "RUNS", tmp_path / "results")
     monkeypatch.setattr(seeds, "SUMMARY", tmp_path / "seeds.json")
     first, second = (seeds.run("smoke", seed) for seed in (3, 4))
-    assert (tmp_path / "results" / "seeds-smoke-seed3" / "results.json").exists()
+    assert (
+        tmp_path / "results" / "seeds-smoke-seed3" / "results.json"
+    ).exists()
     summary = seeds.summary("smoke")
     assert summary["seeds"] == [3, 4]
-    official = [first["one_shot_official_runs"], second["one_shot_official_runs"]]
-    assert summary["figures"]["one_shot_official_runs"]["mean"] == pytest.approx(np.mean(official))
-    assert summary["figures"]["one_shot_official_runs"]["std"] == pytest.approx(np.std(official, ddof=1))
+    official = [
+        first["one_shot_official_runs"],
+        second["one_shot_official_runs"],
+    ]
+    assert summary["figures"]["one_shot_official_runs"][
+        "mean"
+    ] == pytest.approx(np.mean(official))
+    assert summary["figures"]["one_shot_official_runs"]["std"] == pytest.approx(
+        np.std(official, ddof=1)
+    )
     assert "| validation_one_shot |" in seeds.table("smoke")
     seeds.write_summary("smoke")
-    assert json.loads((tmp_path / "seeds.json").read_text())["smoke"]["seeds"] == [3, 4]
+    assert json.loads((tmp_path / "seeds.json").read_text())["smoke"][
+        "seeds"
+    ] == [3, 4]

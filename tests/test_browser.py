@@ -22,14 +22,23 @@ REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))
 @pytest.fixture(scope="module")
 def reports():
     for missing, hint in [
-        (not browser_check.browser_available(), f"Chromium is not installed ({browser_check.INSTALL_HINT})"),
-        (not (browser_check.HTML / "index.html").is_file(), "the book is not built (make book)"),
+        (
+            not browser_check.browser_available(),
+            f"Chromium is not installed ({browser_check.INSTALL_HINT})",
+        ),
+        (
+            not (browser_check.HTML / "index.html").is_file(),
+            "the book is not built (make book)",
+        ),
     ]:
         if missing:
             if REQUIRED:
                 pytest.fail(f"REQUIRE_BROWSER is set but {hint}.")
             pytest.skip(hint)
-    return {report.page: report for report in browser_check.check_book(browser_check.book_pages())}
+    return {
+        report.page: report
+        for report in browser_check.check_book(browser_check.book_pages())
+    }
 
 
 def test_every_page_of_the_toc_was_opened(reports):
@@ -37,25 +46,72 @@ def test_every_page_of_the_toc_was_opened(reports):
 
 
 def test_no_page_logs_a_console_error_of_its_own(reports):
-    assert {page: r.console_errors for page, r in reports.items() if r.console_errors} == {}
+    assert {
+        page: r.console_errors
+        for page, r in reports.items()
+        if r.console_errors
+    } == {}
 
 
 def test_every_image_loads(reports):
-    assert {page: r.broken_images for page, r in reports.items() if r.broken_images} == {}
+    assert {
+        page: r.broken_images for page, r in reports.items() if r.broken_images
+    } == {}
     chapters = [r for page, r in reports.items() if page.startswith("book/0")]
-    assert all(r.images > 0 for r in chapters if not r.page.startswith("book/07")), "a chapter lost its figures"
+    assert all(
+        r.images > 0 for r in chapters if not r.page.startswith("book/07")
+    ), "a chapter lost its figures"
 
 
 def test_every_internal_link_and_anchor_exists(reports):
-    assert {page: r.broken_links for page, r in reports.items() if r.broken_links} == {}
+    assert {
+        page: r.broken_links for page, r in reports.items() if r.broken_links
+    } == {}
     assert all(r.links > 0 for r in reports.values())
 
 
 def test_no_page_shows_a_traceback_or_a_raw_object_repr(reports):
-    assert {page: r.forbidden_text for page, r in reports.items() if r.forbidden_text} == {}
+    assert {
+        page: r.forbidden_text
+        for page, r in reports.items()
+        if r.forbidden_text
+    } == {}
 
 
 def test_a_screenshot_of_each_page_is_saved_under_the_build_folder(reports):
     for report in reports.values():
         assert report.screenshot.parent == browser_check.SCREENSHOTS
         assert report.screenshot.stat().st_size > 10_000, report.page
+
+
+def test_every_equation_is_typeset_by_the_books_own_mathjax(reports):
+    # Chapters 1, 2, 5, 6 and 7 have equations; offline (as here) only a MathJax served
+    # with the book can typeset them.
+    assert sum(r.equations for r in reports.values()) > 10
+    assert {
+        page: r.untypeset_math
+        for page, r in reports.items()
+        if r.untypeset_math
+    } == {}
+    for page, report in reports.items():
+        if report.equations:
+            html = (browser_check.HTML / page).read_text()
+            assert (
+                "_static/mathjax/tex-chtml.js" in html
+                and "cdn.jsdelivr.net" not in html
+            ), page
+
+
+def test_no_code_block_is_wider_than_the_text_column(reports):
+    assert sum(r.code_blocks for r in reports.values()) > 20
+    assert {
+        page: r.clipped_code for page, r in reports.items() if r.clipped_code
+    } == {}
+
+
+def test_each_page_is_also_screenshot_in_dark_mode(reports):
+    for report in reports.values():
+        assert (
+            report.dark_screenshot.name == report.screenshot.stem + "-dark.png"
+        )
+        assert report.dark_screenshot.stat().st_size > 10_000, report.page

@@ -7,16 +7,16 @@ from siamese_utils import data, pipeline
 
 
 def test_splits_have_omniglots_sizes(background, evaluation):
-    assert (len(background), background.num_characters, len(background.alphabets_present)) == (
-        19280,
-        964,
-        30,
-    )
-    assert (len(evaluation), evaluation.num_characters, len(evaluation.alphabets_present)) == (
-        13180,
-        659,
-        20,
-    )
+    assert (
+        len(background),
+        background.num_characters,
+        len(background.alphabets_present),
+    ) == (19280, 964, 30)
+    assert (
+        len(evaluation),
+        evaluation.num_characters,
+        len(evaluation.alphabets_present),
+    ) == (13180, 659, 20)
 
 
 def test_minimal_splits_are_five_background_alphabets_each(background):
@@ -27,7 +27,9 @@ def test_minimal_splits_are_five_background_alphabets_each(background):
         assert set(small.alphabets_present) <= set(background.alphabets_present)
 
 
-def test_images_are_one_channel_floats_in_unit_range_with_ink_as_one(background):
+def test_images_are_one_channel_floats_in_unit_range_with_ink_as_one(
+    background,
+):
     images = background.images
     assert images.shape[1:] == (32, 32, 1) and images.dtype == np.float32
     assert images.min() >= 0.0 and images.max() <= 1.0
@@ -47,9 +49,15 @@ def test_loaded_arrays_are_read_only(background):
         background.images[0, 0, 0, 0] = 1.0
 
 
-def test_background_and_evaluation_alphabets_and_characters_never_overlap(background, evaluation):
-    assert not set(background.alphabets_present) & set(evaluation.alphabets_present)
-    assert not set(np.unique(background.characters)) & set(np.unique(evaluation.characters))
+def test_background_and_evaluation_alphabets_and_characters_never_overlap(
+    background, evaluation
+):
+    assert not set(background.alphabets_present) & set(
+        evaluation.alphabets_present
+    )
+    assert not set(np.unique(background.characters)) & set(
+        np.unique(evaluation.characters)
+    )
 
 
 def test_validation_and_test_alphabets_split_the_evaluation_set(evaluation):
@@ -65,7 +73,9 @@ def test_selecting_alphabets_keeps_only_those(evaluation):
     assert len(test) == 20 * test.num_characters
 
 
-def test_asking_the_background_split_for_an_evaluation_alphabet_fails(background):
+def test_asking_the_background_split_for_an_evaluation_alphabet_fails(
+    background,
+):
     with pytest.raises(ValueError, match="Tengwar"):
         background.select_alphabets(["Latin", "Tengwar"])
 
@@ -82,18 +92,29 @@ def test_index_groups_twenty_images_per_character(evaluation):
 def test_pairs_are_half_same_half_different_with_correct_labels(background):
     pairs = data.sample_pairs(background, 1001, seed=0)
     assert len(pairs) == 1001 and pairs.same.sum() == 500
-    same_character = background.characters[pairs.left] == background.characters[pairs.right]
+    same_character = (
+        background.characters[pairs.left] == background.characters[pairs.right]
+    )
     np.testing.assert_array_equal(same_character, pairs.same.astype(bool))
     positive = pairs.same.astype(bool)
-    assert (pairs.left[positive] != pairs.right[positive]).all(), "a pair repeats one image"
+    assert (pairs.left[positive] != pairs.right[positive]).all(), (
+        "a pair repeats one image"
+    )
 
 
 def test_same_alphabet_negatives_share_sets_the_harder_negatives(background):
-    for share, low, high in ((0.0, 0.0, 0.1), (1.0, 1.0, 1.0), (0.5, 0.42, 0.58)):
-        pairs = data.sample_pairs(background, 4000, seed=1, same_alphabet_negatives=share)
+    for share, low, high in (
+        (0.0, 0.0, 0.1),
+        (1.0, 1.0, 1.0),
+        (0.5, 0.42, 0.58),
+    ):
+        pairs = data.sample_pairs(
+            background, 4000, seed=1, same_alphabet_negatives=share
+        )
         negative = ~pairs.same.astype(bool)
         same_alphabet = (
-            background.alphabets[pairs.left[negative]] == background.alphabets[pairs.right[negative]]
+            background.alphabets[pairs.left[negative]]
+            == background.alphabets[pairs.right[negative]]
         )
         assert low <= same_alphabet.mean() <= high, share
 
@@ -109,7 +130,10 @@ def test_same_seed_same_pairs_other_seed_other_pairs(background):
     "kwargs, message",
     [
         ({"num_pairs": 0}, "num_pairs"),
-        ({"num_pairs": 10, "same_alphabet_negatives": 1.5}, "same_alphabet_negatives"),
+        (
+            {"num_pairs": 10, "same_alphabet_negatives": 1.5},
+            "same_alphabet_negatives",
+        ),
     ],
 )
 def test_bad_pair_requests_are_rejected(background, kwargs, message):
@@ -117,14 +141,22 @@ def test_bad_pair_requests_are_rejected(background, kwargs, message):
         data.sample_pairs(background, seed=0, **kwargs)
 
 
-def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(background):
+def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(
+    background,
+):
     dataset = pipeline.pair_dataset(background, batch_size=8, steps=3, seed=11)
     batches = list(dataset)
     assert len(batches) == 3
     (left, right), same = batches[0]
-    assert left.shape == (8, 32, 32, 1) and right.shape == (8, 32, 32, 1) and same.shape == (8, 1)
+    assert (
+        left.shape == (8, 32, 32, 1)
+        and right.shape == (8, 32, 32, 1)
+        and same.shape == (8, 1)
+    )
     expected = data.sample_pairs(background, 24, seed=11)
-    np.testing.assert_array_equal(left.numpy(), background.images[expected.left[:8]])
+    np.testing.assert_array_equal(
+        left.numpy(), background.images[expected.left[:8]]
+    )
     np.testing.assert_array_equal(same.numpy()[:, 0], expected.same[:8])
 
 
@@ -152,24 +184,41 @@ def test_an_empty_data_folder_offline_fails_at_once_with_the_advice(tmp_path):
     import time
 
     if data.can_reach_download_host():
-        pytest.skip("this machine is online: tfds would download Omniglot instead of failing")
+        pytest.skip(
+            "this machine is online: tfds would download Omniglot instead of failing"
+        )
     started = time.perf_counter()
-    with pytest.raises(data.OmniglotNotFoundError, match="cannot reach") as error:
+    with pytest.raises(
+        data.OmniglotNotFoundError, match="cannot reach"
+    ) as error:
         data.load_split("train", 32, data_dir=tmp_path)
     assert time.perf_counter() - started < 30  # not tfds' minutes of retries
     assert "TFDS_DATA_DIR" in str(error.value)
 
 
 def test_episodes_group_images_by_alphabet_then_character(background):
-    episodes = data.sample_episodes(background, 20, seed=0, alphabets=3, characters=5, images_per_character=4)
+    episodes = data.sample_episodes(
+        background,
+        20,
+        seed=0,
+        alphabets=3,
+        characters=5,
+        images_per_character=4,
+    )
     assert episodes.images.shape == episodes.characters.shape == (20, 3 * 5 * 4)
     for images, characters in zip(episodes.images, episodes.characters):
-        assert (background.characters[images] == characters).all()  # labels match the images
+        assert (
+            background.characters[images] == characters
+        ).all()  # labels match the images
         assert len(set(images)) == len(images)  # no image twice in an episode
         per_character = characters.reshape(15, 4)
-        assert (per_character == per_character[:, :1]).all() and len(set(characters)) == 15
+        assert (per_character == per_character[:, :1]).all() and len(
+            set(characters)
+        ) == 15
         alphabets = background.alphabets[images].reshape(3, 20)
-        assert (alphabets == alphabets[:, :1]).all() and len(set(alphabets[:, 0])) == 3
+        assert (alphabets == alphabets[:, :1]).all() and len(
+            set(alphabets[:, 0])
+        ) == 3
 
 
 def test_same_seed_same_episodes_other_seed_other_episodes(background):
@@ -191,9 +240,15 @@ def test_episodes_the_split_cannot_fill_are_refused(evaluation):
 
 
 def test_episode_pipeline_yields_the_sampled_images(background):
-    episodes = data.sample_episodes(background, 3, seed=4, alphabets=2, characters=3, images_per_character=2)
+    episodes = data.sample_episodes(
+        background, 3, seed=4, alphabets=2, characters=3, images_per_character=2
+    )
     batches = list(pipeline.episode_dataset(background, episodes))
     assert len(batches) == 3
-    for (images, characters), positions, labels in zip(batches, episodes.images, episodes.characters):
-        np.testing.assert_array_equal(images.numpy(), background.images[positions])
+    for (images, characters), positions, labels in zip(
+        batches, episodes.images, episodes.characters
+    ):
+        np.testing.assert_array_equal(
+            images.numpy(), background.images[positions]
+        )
         np.testing.assert_array_equal(characters.numpy(), labels)

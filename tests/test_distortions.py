@@ -9,10 +9,16 @@ from siamese_utils import distortions
 def test_parameters_stay_inside_the_papers_ranges():
     values = distortions.sample_parameters(20_000, np.random.default_rng(0))
     assert np.abs(values["rotation"]).max() <= 10.0
-    assert np.abs(values["shear_x"]).max() <= 0.3 and np.abs(values["shear_y"]).max() <= 0.3
+    assert (
+        np.abs(values["shear_x"]).max() <= 0.3
+        and np.abs(values["shear_y"]).max() <= 0.3
+    )
     for axis in ("scale_x", "scale_y"):
         assert 0.8 <= values[axis].min() and values[axis].max() <= 1.2
-    assert np.abs(values["shift_x"]).max() <= 2.0 and np.abs(values["shift_y"]).max() <= 2.0
+    assert (
+        np.abs(values["shift_x"]).max() <= 2.0
+        and np.abs(values["shift_y"]).max() <= 2.0
+    )
 
 
 def test_each_component_is_used_with_probability_one_half():
@@ -25,47 +31,73 @@ def test_each_component_is_used_with_probability_one_half():
 def test_the_same_seed_gives_the_same_distortions_and_another_seed_others():
     first = distortions.sample_transforms(64, 52, seed=7)
     assert np.array_equal(first, distortions.sample_transforms(64, 52, seed=7))
-    assert not np.array_equal(first, distortions.sample_transforms(64, 52, seed=8))
+    assert not np.array_equal(
+        first, distortions.sample_transforms(64, 52, seed=8)
+    )
 
 
 def test_identity_rows_leave_images_unchanged():
     images = np.random.default_rng(0).random((3, 16, 16, 1)).astype("float32")
-    warped = np.asarray(distortions.distort(images, distortions.identity_transforms(3)))
+    warped = np.asarray(
+        distortions.distort(images, distortions.identity_transforms(3))
+    )
     np.testing.assert_allclose(warped, images, atol=1e-6)
 
 
 def test_a_shift_moves_ink_by_the_shift_scaled_to_the_image():
     image = np.zeros((1, 21, 21, 1), "float32")
     image[0, 10, 10, 0] = 1.0
-    parameters = {k: np.array([v], float) for k, v in distortions.IDENTITY.items()}
+    parameters = {
+        k: np.array([v], float) for k, v in distortions.IDENTITY.items()
+    }
     # 2 pixels at 105x105 are 2 * 21 / 105 = 0.4 pixels here; 10 paper pixels are 2 pixels.
     parameters["shift_x"] = np.array([10.0])
     parameters["shift_y"] = np.array([-10.0])
     transform = distortions.transforms_from_parameters(parameters, 21)
     warped = np.asarray(distortions.distort(image, transform))[0, :, :, 0]
-    assert tuple(np.argwhere(warped > 0.5)[0]) == (8, 12)  # (row - 2, column + 2)
+    assert tuple(np.argwhere(warped > 0.5)[0]) == (
+        8,
+        12,
+    )  # (row - 2, column + 2)
 
 
 def test_a_rotation_by_ninety_degrees_turns_the_image_about_its_centre():
     image = np.zeros((1, 11, 11, 1), "float32")
     image[0, 5, 8, 0] = 1.0  # right of the centre
-    parameters = {k: np.array([v], float) for k, v in distortions.IDENTITY.items()}
+    parameters = {
+        k: np.array([v], float) for k, v in distortions.IDENTITY.items()
+    }
     parameters["rotation"] = np.array([90.0])
-    warped = np.asarray(distortions.distort(image, distortions.transforms_from_parameters(parameters, 11)))
+    warped = np.asarray(
+        distortions.distort(
+            image, distortions.transforms_from_parameters(parameters, 11)
+        )
+    )
     assert tuple(np.argwhere(warped[0, :, :, 0] > 0.5)[0]) in {(8, 5), (2, 5)}
-    assert warped.sum() == pytest.approx(1.0, abs=1e-4)  # nothing lost, nothing smeared
+    assert warped.sum() == pytest.approx(
+        1.0, abs=1e-4
+    )  # nothing lost, nothing smeared
 
 
 def test_background_stays_empty_where_the_image_moves_in_from_outside():
     image = np.ones((1, 12, 12, 1), "float32")
-    parameters = {k: np.array([v], float) for k, v in distortions.IDENTITY.items()}
+    parameters = {
+        k: np.array([v], float) for k, v in distortions.IDENTITY.items()
+    }
     parameters["scale_x"] = parameters["scale_y"] = np.array([0.8])
-    warped = np.asarray(distortions.distort(image, distortions.transforms_from_parameters(parameters, 12)))
-    assert warped[0, 0, 0, 0] == 0.0 and warped[0, 6, 6, 0] == pytest.approx(1.0)
+    warped = np.asarray(
+        distortions.distort(
+            image, distortions.transforms_from_parameters(parameters, 12)
+        )
+    )
+    assert warped[0, 0, 0, 0] == 0.0 and warped[0, 6, 6, 0] == pytest.approx(
+        1.0
+    )
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"probability": 1.5}, {"scale": (1.2, 0.8)}, {"rotation_degrees": -1.0}]
+    "kwargs",
+    [{"probability": 1.5}, {"scale": (1.2, 0.8)}, {"rotation_degrees": -1.0}],
 )
 def test_impossible_ranges_are_refused(kwargs):
     with pytest.raises(ValueError):

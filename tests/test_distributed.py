@@ -20,13 +20,23 @@ SMOKE = get_profile("smoke")
 # The replicas add the same float32 gradients in another order; after a few steps the
 # weights may differ in the last bits, nowhere near a real divergence (weights are ~0.1-1).
 WEIGHT_TOLERANCE = 1e-6
-LAST_CHECKPOINT = f"checkpoints/epoch-{RECIPES['smoke'].max_epochs:04d}/network.keras"
+LAST_CHECKPOINT = (
+    f"checkpoints/epoch-{RECIPES['smoke'].max_epochs:04d}/network.keras"
+)
 
 
 def _train(tmp_path, name, *options, workers=1):
     outputs = distributed.launch(
         "siamese_utils",
-        ["train", "--profile", "smoke", "--quiet", "--output", str(tmp_path / name), *options],
+        [
+            "train",
+            "--profile",
+            "smoke",
+            "--quiet",
+            "--output",
+            str(tmp_path / name),
+            *options,
+        ],
         workers=workers,
         timeout=300,
     )
@@ -45,28 +55,50 @@ def one_device(tmp_path_factory):
 
 
 def test_replica_slices_of_a_step_put_together_are_the_global_batch():
-    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    train = data.load_split("train", SMOKE.image_size).select_drawers(
+        data.TRAINING_DRAWERS
+    )
     recipe = RECIPES["smoke"]
     whole = next(iter(training_dataset(train, SMOKE, recipe, seed=7)))
-    halves = list(training_dataset(train, SMOKE, recipe, seed=7, replicas=(0, 2, 2)).take(2))
+    halves = list(
+        training_dataset(train, SMOKE, recipe, seed=7, replicas=(0, 2, 2)).take(
+            2
+        )
+    )
     for position in range(2):
         joined = np.concatenate([half[0][position] for half in halves])
         np.testing.assert_array_equal(joined, whole[0][position])
-    np.testing.assert_array_equal(np.concatenate([half[1] for half in halves]), whole[1])
+    np.testing.assert_array_equal(
+        np.concatenate([half[1] for half in halves]), whole[1]
+    )
     assert halves[0][1].shape[0] == SMOKE.batch_size // 2
 
 
 def test_a_worker_feeding_the_second_of_two_replicas_gets_the_second_half():
-    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
+    train = data.load_split("train", SMOKE.image_size).select_drawers(
+        data.TRAINING_DRAWERS
+    )
     whole = next(iter(training_dataset(train, SMOKE, RECIPES["smoke"], seed=7)))
-    second = next(iter(training_dataset(train, SMOKE, RECIPES["smoke"], seed=7, replicas=(1, 1, 2))))
-    np.testing.assert_array_equal(second[1], whole[1][SMOKE.batch_size // 2:])
+    second = next(
+        iter(
+            training_dataset(
+                train, SMOKE, RECIPES["smoke"], seed=7, replicas=(1, 1, 2)
+            )
+        )
+    )
+    np.testing.assert_array_equal(second[1], whole[1][SMOKE.batch_size // 2 :])
 
 
 def test_a_batch_that_does_not_divide_by_the_replica_count_is_refused():
-    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
-    with pytest.raises(ValueError, match="does not split evenly over 3 replicas"):
-        training_dataset(train, SMOKE, RECIPES["smoke"], seed=7, replicas=(0, 1, 3))
+    train = data.load_split("train", SMOKE.image_size).select_drawers(
+        data.TRAINING_DRAWERS
+    )
+    with pytest.raises(
+        ValueError, match="does not split evenly over 3 replicas"
+    ):
+        training_dataset(
+            train, SMOKE, RECIPES["smoke"], seed=7, replicas=(0, 1, 3)
+        )
 
 
 def test_unknown_strategy_names_the_valid_ones():
@@ -76,41 +108,87 @@ def test_unknown_strategy_names_the_valid_ones():
 
 def test_local_cluster_gives_each_worker_its_index_and_everyone_the_same_addresses():
     configs = distributed.local_cluster(3)
-    assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
+    assert [c["task"] for c in configs] == [
+        {"type": "worker", "index": i} for i in range(3)
+    ]
     addresses = configs[0]["cluster"]["worker"]
-    assert len(set(addresses)) == 3 and all(a.startswith("127.0.0.1:") for a in addresses)
+    assert len(set(addresses)) == 3 and all(
+        a.startswith("127.0.0.1:") for a in addresses
+    )
     assert all(c["cluster"] == configs[0]["cluster"] for c in configs)
 
 
-def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(one_device, tmp_path):
-    folder, _ = _train(tmp_path, "mirrored", "--strategy", "mirrored", "--logical-cpus", "2")
+def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(
+    one_device, tmp_path
+):
+    folder, _ = _train(
+        tmp_path, "mirrored", "--strategy", "mirrored", "--logical-cpus", "2"
+    )
     results = json.loads((folder / "results.json").read_text())
     assert (results["strategy"], results["replicas"]) == ("mirrored", 2)
-    assert _largest_difference(one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    assert (
+        _largest_difference(
+            one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT
+        )
+        < WEIGHT_TOLERANCE
+    )
     single = json.loads((one_device / "results.json").read_text())
     assert results["best_epoch"] == single["best_epoch"]
 
 
-def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(one_device, tmp_path):
+def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(
+    one_device, tmp_path
+):
     outputs = distributed.launch(
         "siamese_utils",
-        ["train", "--profile", "smoke", "--quiet", "--strategy", "multi-worker", "--output", str(tmp_path / "cluster")],
+        [
+            "train",
+            "--profile",
+            "smoke",
+            "--quiet",
+            "--strategy",
+            "multi-worker",
+            "--output",
+            str(tmp_path / "cluster"),
+        ],
         workers=2,
         timeout=300,
     )
     folder = tmp_path / "cluster"
     results = json.loads((folder / "results.json").read_text())
     assert (results["strategy"], results["replicas"]) == ("multi-worker", 2)
-    assert _largest_difference(one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    assert (
+        _largest_difference(
+            one_device / LAST_CHECKPOINT, folder / LAST_CHECKPOINT
+        )
+        < WEIGHT_TOLERANCE
+    )
     assert "written by the chief" in outputs[1] and str(folder) in outputs[0]
 
 
-def test_the_training_command_refuses_episodes_the_replicas_cannot_share(tmp_path):
-    with pytest.raises(RuntimeError, match="2 episode\\(s\\) cannot be split by whole episodes across 3 replicas"):
+def test_the_training_command_refuses_episodes_the_replicas_cannot_share(
+    tmp_path,
+):
+    with pytest.raises(
+        RuntimeError,
+        match="2 episode\\(s\\) cannot be split by whole episodes across 3 replicas",
+    ):
         distributed.launch(
             "siamese_utils",
-            ["train", "--profile", "smoke", "--recipe", "smoke-episodes", "--quiet", "--strategy", "mirrored",
-             "--logical-cpus", "3", "--output", str(tmp_path / "x")],
+            [
+                "train",
+                "--profile",
+                "smoke",
+                "--recipe",
+                "smoke-episodes",
+                "--quiet",
+                "--strategy",
+                "mirrored",
+                "--logical-cpus",
+                "3",
+                "--output",
+                str(tmp_path / "x"),
+            ],
             timeout=120,
         )
     assert not (tmp_path / "x").exists()
@@ -120,40 +198,91 @@ EPISODES = RECIPES["smoke-episodes"]  # two all-pairs episodes a step
 
 
 def test_an_all_pairs_step_is_cut_between_whole_episodes():
-    train = data.load_split("train", SMOKE.image_size).select_drawers(data.TRAINING_DRAWERS)
-    images, characters = next(iter(training_dataset(train, SMOKE, EPISODES, seed=7)))
-    halves = list(training_dataset(train, SMOKE, EPISODES, seed=7, replicas=(0, 2, 2)).take(2))
+    train = data.load_split("train", SMOKE.image_size).select_drawers(
+        data.TRAINING_DRAWERS
+    )
+    images, characters = next(
+        iter(training_dataset(train, SMOKE, EPISODES, seed=7))
+    )
+    halves = list(
+        training_dataset(
+            train, SMOKE, EPISODES, seed=7, replicas=(0, 2, 2)
+        ).take(2)
+    )
     episode = EPISODES.episode_size
     assert characters.shape[0] == 2 * episode
     for position, (half_images, half_characters) in enumerate(halves):
         # Each replica gets one whole episode: its images and their characters, in order.
-        np.testing.assert_array_equal(half_characters, characters[position * episode:(position + 1) * episode])
-        np.testing.assert_array_equal(half_images, images[position * episode:(position + 1) * episode])
+        np.testing.assert_array_equal(
+            half_characters,
+            characters[position * episode : (position + 1) * episode],
+        )
+        np.testing.assert_array_equal(
+            half_images, images[position * episode : (position + 1) * episode]
+        )
 
 
 def test_a_step_of_one_episode_cannot_be_shared_by_two_replicas():
-    with pytest.raises(ValueError, match="cannot be split by whole episodes across 2 replicas"):
-        check_distributable(dataclasses.replace(EPISODES, episodes_per_step=1), 2)
+    with pytest.raises(
+        ValueError, match="cannot be split by whole episodes across 2 replicas"
+    ):
+        check_distributable(
+            dataclasses.replace(EPISODES, episodes_per_step=1), 2
+        )
     check_distributable(EPISODES, 2)  # two episodes: one a replica
 
 
 @pytest.fixture(scope="module")
 def one_device_episodes(tmp_path_factory):
-    folder, _ = _train(tmp_path_factory.mktemp("runs"), "one-device-episodes", "--recipe", "smoke-episodes")
+    folder, _ = _train(
+        tmp_path_factory.mktemp("runs"),
+        "one-device-episodes",
+        "--recipe",
+        "smoke-episodes",
+    )
     return folder
 
 
-def test_all_pairs_over_two_logical_cpus_trains_the_one_device_weights(one_device_episodes, tmp_path):
-    folder, _ = _train(tmp_path, "mirrored-episodes", "--recipe", "smoke-episodes",
-                       "--strategy", "mirrored", "--logical-cpus", "2")
+def test_all_pairs_over_two_logical_cpus_trains_the_one_device_weights(
+    one_device_episodes, tmp_path
+):
+    folder, _ = _train(
+        tmp_path,
+        "mirrored-episodes",
+        "--recipe",
+        "smoke-episodes",
+        "--strategy",
+        "mirrored",
+        "--logical-cpus",
+        "2",
+    )
     results = json.loads((folder / "results.json").read_text())
     assert (results["strategy"], results["replicas"]) == ("mirrored", 2)
-    assert _largest_difference(one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    assert (
+        _largest_difference(
+            one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT
+        )
+        < WEIGHT_TOLERANCE
+    )
 
 
-def test_all_pairs_on_two_worker_processes_trains_the_one_device_weights(one_device_episodes, tmp_path):
-    folder, _ = _train(tmp_path, "cluster-episodes", "--recipe", "smoke-episodes",
-                       "--strategy", "multi-worker", workers=2)
+def test_all_pairs_on_two_worker_processes_trains_the_one_device_weights(
+    one_device_episodes, tmp_path
+):
+    folder, _ = _train(
+        tmp_path,
+        "cluster-episodes",
+        "--recipe",
+        "smoke-episodes",
+        "--strategy",
+        "multi-worker",
+        workers=2,
+    )
     results = json.loads((folder / "results.json").read_text())
     assert (results["strategy"], results["replicas"]) == ("multi-worker", 2)
-    assert _largest_difference(one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT) < WEIGHT_TOLERANCE
+    assert (
+        _largest_difference(
+            one_device_episodes / LAST_CHECKPOINT, folder / LAST_CHECKPOINT
+        )
+        < WEIGHT_TOLERANCE
+    )

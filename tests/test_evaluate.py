@@ -45,7 +45,9 @@ def test_official_runs_come_from_the_test_alphabets(evaluation, runs):
     assert len(test) + len(other) == len(evaluation)
 
 
-def test_paper_protocol_gives_400_within_alphabet_trials(evaluation, paper_trials):
+def test_paper_protocol_gives_400_within_alphabet_trials(
+    evaluation, paper_trials
+):
     assert len(paper_trials) == 400 and paper_trials.n_way == 20
     # 10 test alphabets, two tasks of 20 queries each.
     names, counts = np.unique(paper_trials.groups, return_counts=True)
@@ -57,9 +59,14 @@ def test_paper_protocol_candidates_are_twenty_characters_of_one_alphabet_with_on
 ):
     test = evaluation.select_alphabets(data.TEST_ALPHABETS)
     # Recover each pool image's character and alphabet by exact pixel match.
-    lookup = {img.tobytes(): (c, a) for img, c, a in zip(test.images, test.characters, test.alphabets)}
+    lookup = {
+        img.tobytes(): (c, a)
+        for img, c, a in zip(test.images, test.characters, test.alphabets)
+    }
     labels = np.array([lookup[img.tobytes()] for img in paper_trials.images])
-    for q, cands, answer in zip(paper_trials.queries, paper_trials.candidates, paper_trials.answers):
+    for q, cands, answer in zip(
+        paper_trials.queries, paper_trials.candidates, paper_trials.answers
+    ):
         characters, alphabets = labels[cands, 0], labels[cands, 1]
         assert len(set(characters)) == 20 and len(set(alphabets)) == 1
         matches = np.flatnonzero(characters == labels[q, 0])
@@ -95,7 +102,9 @@ def test_ties_are_broken_at_random_so_a_constant_scores_chance():
 def test_a_model_with_constant_output_gets_chance_accuracy(runs):
     set_seed(0)
     network = model.network_for(profiles.get_profile("smoke"))
-    network.get_layer(model.SCORE_LAYER).kernel.assign(np.zeros((128, 1), np.float32))
+    network.get_layer(model.SCORE_LAYER).kernel.assign(
+        np.zeros((128, 1), np.float32)
+    )
     result = evaluate.one_shot(network, runs)
     assert np.ptp(result.scores) == 0.0
     assert result.accuracy < 0.12
@@ -108,11 +117,17 @@ def test_cached_embedding_scores_equal_the_full_model_on_every_pair(runs):
     trial = np.arange(40)
     left = runs.images[np.repeat(runs.queries[trial], 20)]
     right = runs.images[runs.candidates[trial].ravel()]
-    direct = model.logit_network(network).predict([left, right], verbose=0).reshape(40, 20)
+    direct = (
+        model.logit_network(network)
+        .predict([left, right], verbose=0)
+        .reshape(40, 20)
+    )
     np.testing.assert_allclose(fast[:40], direct, rtol=1e-5, atol=1e-5)
     # The network's own output is the sigmoid of that score.
     probability = network.predict([left, right], verbose=0).reshape(40, 20)
-    np.testing.assert_allclose(probability, 1 / (1 + np.exp(-direct)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        probability, 1 / (1 + np.exp(-direct)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_candidates_are_ranked_by_score_where_probabilities_saturate(runs):
@@ -125,10 +140,17 @@ def test_candidates_are_ranked_by_score_where_probabilities_saturate(runs):
     network = model.network_for(profiles.get_profile("smoke"))
     head = network.get_layer(model.SCORE_LAYER)
     head.kernel.assign(head.kernel * 100.0)  # spread the untrained scores apart
-    head.bias.assign(head.bias + 30.0)  # and put every pair where the sigmoid saturates
+    head.bias.assign(
+        head.bias + 30.0
+    )  # and put every pair where the sigmoid saturates
     trial = runs.candidates[:1]
-    pairs = [runs.images[np.repeat(runs.queries[:1], 20)], runs.images[trial.ravel()]]
-    assert np.all(network.predict(pairs, verbose=0) == 1.0)  # p ties every candidate
+    pairs = [
+        runs.images[np.repeat(runs.queries[:1], 20)],
+        runs.images[trial.ravel()],
+    ]
+    assert np.all(
+        network.predict(pairs, verbose=0) == 1.0
+    )  # p ties every candidate
     scores = evaluate.siamese_scores(network, runs)
     assert len(np.unique(scores[0])) == 20  # the scores still tell all 20 apart
 
@@ -137,14 +159,22 @@ def test_pixel_nearest_neighbour_beats_chance_and_picks_identical_images(runs):
     result = evaluate.pixel_nearest_neighbour(runs)
     assert 0.1 < result.accuracy < 0.5
     copy = evaluate.OneShotTrials(
-        "identical", runs.images, runs.candidates[:, 5], runs.candidates, np.full(400, 5), runs.groups
+        "identical",
+        runs.images,
+        runs.candidates[:, 5],
+        runs.candidates,
+        np.full(400, 5),
+        runs.groups,
     )
     assert evaluate.pixel_nearest_neighbour(copy).accuracy == 1.0
 
 
 def test_images_of_the_wrong_size_are_refused(runs):
     network = model.siamese_network(
-        input_shape=(40, 40, 1), filters=(4, 8, 8, 8), kernel_sizes=(5, 3, 3, 2), embedding_units=16
+        input_shape=(40, 40, 1),
+        filters=(4, 8, 8, 8),
+        kernel_sizes=(5, 3, 3, 2),
+        embedding_units=16,
     )
     with pytest.raises(ValueError, match="image_size"):
         evaluate.one_shot(network, runs)
@@ -156,7 +186,9 @@ def test_a_corrupt_official_runs_file_is_reported_and_kept(tmp_path):
     corrupt = tmp_path / "datasets" / "all_runs.zip"
     corrupt.parent.mkdir()
     corrupt.write_bytes(b"not a zip file")
-    with pytest.raises(FileNotFoundError, match="did not match that sha256") as error:
+    with pytest.raises(
+        FileNotFoundError, match="did not match that sha256"
+    ) as error:
         evaluate.official_runs_path(cache_dir=tmp_path)
     kept = tmp_path / "datasets" / "all_runs.zip.corrupt"
     assert str(kept) in str(error.value)

@@ -20,12 +20,18 @@ def test_paper_network_has_exactly_38951745_parameters(paper_network):
 
 def test_three_channel_input_would_add_12800_parameters():
     # The design document's (105, 105, 3): 64 filters x 10 x 10 x 2 extra channels.
-    assert model.twin(input_shape=(105, 105, 3)).count_params() - model.twin().count_params() == 12_800
+    assert (
+        model.twin(input_shape=(105, 105, 3)).count_params()
+        - model.twin().count_params()
+        == 12_800
+    )
 
 
 def test_twin_layers_have_the_papers_output_shapes(paper_network):
     twin = model.twin_of(paper_network)
-    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in twin.layers}
+    shapes = {
+        layer.name: tuple(layer.output.shape[1:]) for layer in twin.layers
+    }
     assert shapes == {
         "image": (105, 105, 1),
         "stem_conv": (96, 96, 64),
@@ -43,7 +49,10 @@ def test_twin_layers_have_the_papers_output_shapes(paper_network):
 def test_both_inputs_go_through_one_shared_twin(paper_network):
     twins = [layer for layer in paper_network.layers if layer.name == "twin"]
     assert len(twins) == 1
-    assert [n.name for n in paper_network.inputs] == ["left_image", "right_image"]
+    assert [n.name for n in paper_network.inputs] == [
+        "left_image",
+        "right_image",
+    ]
 
 
 def test_initialisers_follow_the_paper_not_the_design_document(paper_network):
@@ -51,7 +60,9 @@ def test_initialisers_follow_the_paper_not_the_design_document(paper_network):
     conv = twin.get_layer("block_conv1")
     dense = twin.get_layer("encoder_dense")
     kernel, bias = (w.numpy() for w in conv.weights)
-    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(1e-2, rel=0.02)
+    assert abs(kernel.mean()) < 1e-3 and kernel.std() == pytest.approx(
+        1e-2, rel=0.02
+    )
     assert bias.mean() == pytest.approx(0.5, abs=3e-3) and bias.std() < 2e-2
     weights = dense.kernel.numpy()
     assert weights.std() == pytest.approx(2e-1, rel=0.01)
@@ -70,9 +81,18 @@ def test_every_kernel_carries_an_l2_regulariser():
         if getattr(layer, "kernel_regularizer", None) is not None
     ]
     assert sorted(regularised) == sorted(
-        ["stem_conv", "block_conv1", "block_conv2", "block_conv3", "encoder_dense", model.SCORE_LAYER]
+        [
+            "stem_conv",
+            "block_conv1",
+            "block_conv2",
+            "block_conv3",
+            "encoder_dense",
+            model.SCORE_LAYER,
+        ]
     )
-    assert network.get_layer(model.SCORE_LAYER).kernel_regularizer.l2 == pytest.approx(1e-3)
+    assert network.get_layer(
+        model.SCORE_LAYER
+    ).kernel_regularizer.l2 == pytest.approx(1e-3)
 
 
 def test_l1_distance_is_the_absolute_difference():
@@ -86,18 +106,24 @@ def test_output_is_a_probability_per_pair():
     set_seed(1)
     smoke = profiles.get_profile("smoke")
     network = model.network_for(smoke)
-    images = np.random.default_rng(0).random((5, *smoke.input_shape), dtype=np.float32)
+    images = np.random.default_rng(0).random(
+        (5, *smoke.input_shape), dtype=np.float32
+    )
     p = network.predict([images, images[::-1]], verbose=0)
     assert p.shape == (5, 1) and ((p > 0) & (p < 1)).all()
     # Symmetric in its two inputs: |a - b| = |b - a|.
-    np.testing.assert_allclose(p, network.predict([images[::-1], images], verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        p, network.predict([images[::-1], images], verbose=0), rtol=1e-6
+    )
 
 
 def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
     set_seed(2)
     smoke = profiles.get_profile("smoke")
     network = model.network_for(smoke)
-    images = np.random.default_rng(1).random((4, *smoke.input_shape), dtype=np.float32)
+    images = np.random.default_rng(1).random(
+        (4, *smoke.input_shape), dtype=np.float32
+    )
     path = tmp_path / "siamese.keras"
     model.save_model(network, path)
     restored = model.load_model(path)
@@ -105,7 +131,9 @@ def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
         network.predict([images, images[::-1]], verbose=0),
         restored.predict([images, images[::-1]], verbose=0),
     )
-    assert isinstance(restored.get_layer(model.DISTANCE_LAYER), model.L1Distance)
+    assert isinstance(
+        restored.get_layer(model.DISTANCE_LAYER), model.L1Distance
+    )
 
 
 def test_saving_never_overwrites_silently(tmp_path):
@@ -122,7 +150,11 @@ def test_saving_never_overwrites_silently(tmp_path):
 
 @pytest.mark.parametrize(
     "shape, message",
-    [((105, 105), "height, width, channels"), ((20, 20, 1), "too small"), ((105, 90, 1), "square")],
+    [
+        ((105, 105), "height, width, channels"),
+        ((20, 20, 1), "too small"),
+        ((105, 90, 1), "square"),
+    ],
 )
 def test_bad_input_shapes_are_explained(shape, message):
     with pytest.raises(ValueError, match=message):
@@ -131,10 +163,15 @@ def test_bad_input_shapes_are_explained(shape, message):
 
 def test_batch_norm_puts_normalisation_before_each_block_relu():
     smoke = profiles.get_profile("smoke")
-    twin = model.twin_of(model.siamese_network(**smoke.network_kwargs(), batch_norm=True))
+    twin = model.twin_of(
+        model.siamese_network(**smoke.network_kwargs(), batch_norm=True)
+    )
     names = [layer.name for layer in twin.layers]
     for position in (1, 2, 3):
-        conv, norm, relu = (names.index(f"block_{part}{position}") for part in ("conv", "norm", "relu"))
+        conv, norm, relu = (
+            names.index(f"block_{part}{position}")
+            for part in ("conv", "norm", "relu")
+        )
         assert conv < norm < relu
         # The normalisation's shift replaces the bias, and the ReLU moves after it.
         assert not twin.get_layer(f"block_conv{position}").use_bias
@@ -145,7 +182,9 @@ def test_batch_norm_network_saves_and_loads_identically(tmp_path):
     set_seed(3)
     smoke = profiles.get_profile("smoke")
     network = model.siamese_network(**smoke.network_kwargs(), batch_norm=True)
-    images = np.random.default_rng(2).random((4, *smoke.input_shape), dtype=np.float32)
+    images = np.random.default_rng(2).random(
+        (4, *smoke.input_shape), dtype=np.float32
+    )
     model.save_model(network, tmp_path / "bn.keras")
     restored = model.load_model(tmp_path / "bn.keras")
     np.testing.assert_allclose(
@@ -156,18 +195,27 @@ def test_batch_norm_network_saves_and_loads_identically(tmp_path):
 
 
 def test_the_block_can_be_shallower_or_deeper_than_the_papers():
-    shallow = model.twin(input_shape=(52, 52, 1), filters=(32, 64), kernel_sizes=(5, 3))
+    shallow = model.twin(
+        input_shape=(52, 52, 1), filters=(32, 64), kernel_sizes=(5, 3)
+    )
     assert shallow.get_layer("block_conv1").output.shape[1:] == (22, 22, 64)
-    assert "block_pool1" not in [layer.name for layer in shallow.layers]  # the last conv is not pooled
-    deep = model.twin(input_shape=(105, 105, 1), filters=(64, 128, 128, 128, 256), kernel_sizes=(10, 7, 3, 3, 2))
+    assert "block_pool1" not in [
+        layer.name for layer in shallow.layers
+    ]  # the last conv is not pooled
+    deep = model.twin(
+        input_shape=(105, 105, 1),
+        filters=(64, 128, 128, 128, 256),
+        kernel_sizes=(10, 7, 3, 3, 2),
+    )
     assert deep.get_layer("block_conv4").output.shape[1:] == (2, 2, 256)
 
 
 @pytest.mark.parametrize(
-    "filters, kernel_sizes",
-    [((64,), (10,)), ((64, 128), (10, 7, 4)), ((), ())],
+    "filters, kernel_sizes", [((64,), (10,)), ((64, 128), (10, 7, 4)), ((), ())]
 )
-def test_mismatched_or_missing_block_layers_are_explained(filters, kernel_sizes):
+def test_mismatched_or_missing_block_layers_are_explained(
+    filters, kernel_sizes
+):
     with pytest.raises(ValueError, match="one entry per convolution"):
         model.twin(filters=filters, kernel_sizes=kernel_sizes)
 
@@ -179,7 +227,9 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
     set_seed(3)
     smoke = profiles.get_profile("smoke")
     network = model.network_for(smoke)
-    images = np.random.default_rng(2).random((6, *smoke.input_shape), dtype=np.float32)
+    images = np.random.default_rng(2).random(
+        (6, *smoke.input_shape), dtype=np.float32
+    )
     np.save(tmp_path / "images.npy", images)
     model.save_model(network, tmp_path / "siamese.keras")
     script = (
@@ -191,7 +241,8 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
     np.testing.assert_array_equal(
-        np.load(tmp_path / "fresh.npy"), network.predict([images, images[::-1]], verbose=0)
+        np.load(tmp_path / "fresh.npy"),
+        network.predict([images, images[::-1]], verbose=0),
     )
 
 
@@ -202,23 +253,45 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
         (np.full((2, 32, 32, 1), 255.0, np.float32), ValueError, "x / 255"),
         (np.zeros((2, 32, 32, 3), np.float32), ValueError, "one channel"),
         (np.zeros((32, 32, 1), np.float32), ValueError, "expects"),
-        (np.full((2, 32, 32, 1), np.nan, np.float32), ValueError, "NaN or infinite"),
-        (np.where(np.eye(32)[None, :, :, None] > 0, np.inf, 0.5).astype(np.float32), ValueError,
-         "32 of the image values are NaN or infinite"),
+        (
+            np.full((2, 32, 32, 1), np.nan, np.float32),
+            ValueError,
+            "NaN or infinite",
+        ),
+        (
+            np.where(np.eye(32)[None, :, :, None] > 0, np.inf, 0.5).astype(
+                np.float32
+            ),
+            ValueError,
+            "32 of the image values are NaN or infinite",
+        ),
     ],
-    ids=["uint8", "0-255 floats", "three channels", "no batch axis", "all NaN", "some infinite"],
+    ids=[
+        "uint8",
+        "0-255 floats",
+        "three channels",
+        "no batch axis",
+        "all NaN",
+        "some infinite",
+    ],
 )
-def test_images_of_the_wrong_dtype_range_or_channels_are_explained(images, error, message):
+def test_images_of_the_wrong_dtype_range_or_channels_are_explained(
+    images, error, message
+):
     network = model.network_for(profiles.get_profile("smoke"))
     with pytest.raises(error, match=message):
         model.check_images(network, images)
 
 
-@pytest.mark.parametrize("builder", [model.stem, model.conv_block, model.encoder, model.classifier])
+@pytest.mark.parametrize(
+    "builder", [model.stem, model.conv_block, model.encoder, model.classifier]
+)
 def test_group_builders_take_their_sizes_by_keyword_only(builder):
     x = keras.Input((52, 52, 1))
     with pytest.raises(TypeError):
-        builder(x, 64)  # a positional size would silently mean something else after a reorder
+        builder(
+            x, 64
+        )  # a positional size would silently mean something else after a reorder
 
 
 def test_every_group_names_its_layers_after_the_groups_name():
@@ -228,14 +301,39 @@ def test_every_group_names_its_layers_after_the_groups_name():
     embedding = model.encoder(x, units=16, name="code")
     other = keras.Input((16,))
     probability = model.classifier([embedding, other], name="head")
-    names = [layer.name for layer in keras.Model([image, other], probability).layers]
-    assert {"first_conv", "first_pool", "middle_conv1", "middle_pool1", "middle_conv2", "code_flatten",
-            "code_dense", "head_distance", "head_score", "head_probability"} <= set(names)
+    names = [
+        layer.name for layer in keras.Model([image, other], probability).layers
+    ]
+    assert {
+        "first_conv",
+        "first_pool",
+        "middle_conv1",
+        "middle_pool1",
+        "middle_conv2",
+        "code_flatten",
+        "code_dense",
+        "head_distance",
+        "head_score",
+        "head_probability",
+    } <= set(names)
 
 
 def test_the_whole_network_and_its_twin_take_a_name():
-    network = model.siamese_network(**profiles.get_profile("smoke").network_kwargs(), name="mine")
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs(), name="mine"
+    )
     assert network.name == "mine"
-    assert model.twin(input_shape=(32, 32, 1), filters=(4, 4), kernel_sizes=(5, 3), name="branch").name == "branch"
+    assert (
+        model.twin(
+            input_shape=(32, 32, 1),
+            filters=(4, 4),
+            kernel_sizes=(5, 3),
+            name="branch",
+        ).name
+        == "branch"
+    )
     assert [layer.name for layer in network.layers][-3:] == [
-        model.DISTANCE_LAYER, model.SCORE_LAYER, model.PROBABILITY_LAYER]
+        model.DISTANCE_LAYER,
+        model.SCORE_LAYER,
+        model.PROBABILITY_LAYER,
+    ]

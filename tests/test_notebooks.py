@@ -1,13 +1,18 @@
 """Chapters are stored as nbval and the book expect: outputs only where nbval checks them."""
 
+import importlib
+import inspect
 import pathlib
+import re
 
 import nbformat
 import pytest
 
 BOOK = pathlib.Path(__file__).resolve().parent.parent / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
-MARKER = "# NBVAL_CHECK_OUTPUT"
+TAG = (
+    "nbval-check-output"  # nbval's cell tag: compare this cell's stored output
+)
 
 
 def test_there_are_chapter_notebooks():
@@ -18,14 +23,29 @@ def test_there_are_chapter_notebooks():
 def test_only_checked_cells_keep_outputs_and_each_of_them_does(path):
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    checked = [cell for cell in code if MARKER in cell.source]
-    assert checked, f"{path.name} has no {MARKER} cell"
+    checked = [cell for cell in code if TAG in cell.metadata.get("tags", [])]
+    assert checked, f"{path.name} has no cell tagged {TAG}"
     for cell in code:
-        if MARKER in cell.source:
-            assert cell.outputs and cell.execution_count, f"checked cell stored without output: {cell.source[:60]!r}"
-            assert not any(o.get("name") == "stderr" for o in cell.outputs), "stderr in a checked cell"
+        if cell in checked:
+            assert cell.outputs and cell.execution_count, (
+                f"checked cell stored without output: {cell.source[:60]!r}"
+            )
+            assert not any(o.get("name") == "stderr" for o in cell.outputs), (
+                "stderr in a checked cell"
+            )
         else:
-            assert not cell.outputs and cell.execution_count is None, f"unchecked cell with output: {cell.source[:60]!r}"
+            assert not cell.outputs and cell.execution_count is None, (
+                f"unchecked cell with output: {cell.source[:60]!r}"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_shows_the_reader_a_test_marker(path):
+    # nbval's comment markers work too, but a reader would see them in the code.
+    notebook = nbformat.read(path, as_version=4)
+    assert not [
+        cell.source[:60] for cell in notebook.cells if "NBVAL_" in cell.source
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -34,4 +54,53 @@ def test_every_figure_cell_has_a_caption_and_a_label(path):
     for cell in notebook.cells:
         if cell.cell_type == "code" and "fig = plots." in cell.source:
             figure = cell.metadata.get("mystnb", {}).get("figure", {})
-            assert figure.get("caption") and figure.get("name", "").startswith("fig-"), cell.source[:60]
+            assert figure.get("caption") and figure.get("name", "").startswith(
+                "fig-"
+            ), cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_that_only_lay_out_a_table_keep_their_code_folded(path):
+    # A reader opens them on demand ("Show code cell source"); the figures' and the
+    # chapters' own computations stay in view.
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and (
+            cell.source.startswith(
+                (
+                    "display.markdown_table(",
+                    "display.accuracy_table(",
+                    "Markdown(",
+                )
+            )
+        ):
+            tags = cell.metadata.get("tags", [])
+            assert {"hide-input", "remove-input"} & set(tags), cell.source[:60]
+
+
+def test_code_and_every_listing_a_chapter_shows_fit_80_columns():
+    # 80 columns fit the page's code column (book/_static/book.css); the browser
+    # check measures the same in the built pages.
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or "remove-cell" in cell.metadata.get(
+                "tags", []
+            ):
+                continue
+            assert max(map(len, cell.source.splitlines()), default=0) <= 80, (
+                path.name,
+                cell.source[:60],
+            )
+            for module, name in re.findall(
+                r"show_source\((\w+)\.([\w.]+)\)", cell.source
+            ):
+                obj = importlib.import_module(f"siamese_utils.{module}")
+                for part in name.split("."):
+                    obj = getattr(obj, part)
+                wide = [
+                    line
+                    for line in inspect.getsource(obj).splitlines()
+                    if len(line) > 80
+                ]
+                assert not wide, (path.name, name, wide)

@@ -13,19 +13,27 @@ from siamese_utils import model, profiles
 from siamese_utils.seeding import set_seed
 
 PACKAGE = pathlib.Path(siamese_utils.__file__).parent
-MODULES = sorted(path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("__"))
+MODULES = sorted(
+    path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("__")
+)
 
 
 def _package_imports(tree: ast.AST) -> set[str]:
     """The package modules a module imports, anywhere in it."""
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("siamese_utils"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("siamese_utils")
+        ):
             parts = node.module.split(".")
             if len(parts) > 1:
                 found.add(parts[1])
             else:
-                found.update(alias.name for alias in node.names if alias.name in MODULES)
+                found.update(
+                    alias.name for alias in node.names if alias.name in MODULES
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("siamese_utils."):
@@ -34,7 +42,10 @@ def _package_imports(tree: ast.AST) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    return {name: _package_imports(ast.parse((PACKAGE / f"{name}.py").read_text())) for name in MODULES}
+    return {
+        name: _package_imports(ast.parse((PACKAGE / f"{name}.py").read_text()))
+        for name in MODULES
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -82,25 +93,44 @@ def test_every_import_inside_a_function_says_why_it_waits():
     for name in MODULES:
         lines = (PACKAGE / f"{name}.py").read_text().splitlines()
         for node in ast.walk(ast.parse("\n".join(lines))):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and node.col_offset > 0:
+            if (
+                isinstance(node, (ast.Import, ast.ImportFrom))
+                and node.col_offset > 0
+            ):
                 nearby = lines[max(0, node.lineno - 4) : node.lineno]
                 if not any("#" in line for line in nearby):
-                    unexplained.append(f"{name}.py:{node.lineno}: {lines[node.lineno - 1].strip()}")
+                    unexplained.append(
+                        f"{name}.py:{node.lineno}: {lines[node.lineno - 1].strip()}"
+                    )
     assert unexplained == []
 
 
 def test_the_package_docstring_lists_every_module():
-    listed = set(re.findall(r":mod:`siamese_utils\.(\w+)`", siamese_utils.__doc__))
+    listed = set(
+        re.findall(r":mod:`siamese_utils\.(\w+)`", siamese_utils.__doc__)
+    )
     assert listed == set(MODULES)
 
 
 def _python(code: str, **environment) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "TF_CPP_MIN_LOG_LEVEL"
+    }
     env.update(environment)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
-def test_keras_loads_a_saved_network_after_importing_the_package_alone(tmp_path):
+def test_keras_loads_a_saved_network_after_importing_the_package_alone(
+    tmp_path,
+):
     set_seed(4)
     network = model.network_for(profiles.get_profile("smoke"))
     model.save_model(network, tmp_path / "best.keras")
@@ -115,16 +145,26 @@ def test_keras_loads_a_saved_network_after_importing_the_package_alone(tmp_path)
 
 def test_importing_the_package_leaves_tensorflows_log_level_to_the_user():
     # A GPU user must still see CUDA errors; only the book's build quiets TensorFlow.
-    finished = _python("import os, siamese_utils\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")
+    finished = _python(
+        "import os, siamese_utils\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert finished.stdout.strip().splitlines()[-1] == "None"
 
 
 def test_the_command_line_offers_training_and_throughput():
-    finished = subprocess.run([sys.executable, "-m", "siamese_utils", "--help"], capture_output=True,
-                              text=True, timeout=300)
+    finished = subprocess.run(
+        [sys.executable, "-m", "siamese_utils", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "train" in finished.stdout and "throughput" in finished.stdout
-    missing = subprocess.run([sys.executable, "-m", "siamese_utils"], capture_output=True, text=True, timeout=300)
+    missing = subprocess.run(
+        [sys.executable, "-m", "siamese_utils"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert missing.returncode == 2 and "COMMAND" in missing.stderr
-

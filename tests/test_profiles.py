@@ -51,26 +51,46 @@ def test_every_profile_gives_a_network_that_fits_its_images(name):
 
 
 def test_profiles_grow_from_smoke_to_fast_to_paper():
-    smoke, fast, paper = (profiles.get_profile(n) for n in ("smoke", "fast", "paper"))
+    smoke, fast, paper = (
+        profiles.get_profile(n) for n in ("smoke", "fast", "paper")
+    )
     steps = [recipe_for(p, "chapter").max_steps for p in (smoke, fast, paper)]
     assert steps == sorted(steps) and len(set(steps)) == 3
     assert smoke.image_size < fast.image_size < paper.image_size
 
 
-TRAINING_SETTINGS = ("learning_rate", "steps_per_epoch", "max_epochs", "episode", "sampler", "optimizer")
+TRAINING_SETTINGS = (
+    "learning_rate",
+    "steps_per_epoch",
+    "max_epochs",
+    "episode",
+    "sampler",
+    "optimizer",
+)
 
 
 def test_a_profile_holds_sizes_and_every_training_setting_lives_in_a_recipe():
     # One owner per setting: a chapter's run and the reproduction may train differently,
     # and both read how from their recipe, never from the profile.
-    fields = {field.name for field in profiles.Profile.__dataclass_fields__.values()}
-    assert not fields & {*TRAINING_SETTINGS, "train_steps", "experiment_steps", "sweep_steps"}
+    fields = {
+        field.name for field in profiles.Profile.__dataclass_fields__.values()
+    }
+    assert not fields & {
+        *TRAINING_SETTINGS,
+        "train_steps",
+        "experiment_steps",
+        "sweep_steps",
+    }
     for name in profiles.PROFILES:
         for purpose in ("reproduction", "chapter", "comparison", "sweep"):
             recipe = recipe_for(profiles.get_profile(name), purpose)
-            assert all(hasattr(recipe, setting) for setting in TRAINING_SETTINGS)
+            assert all(
+                hasattr(recipe, setting) for setting in TRAINING_SETTINGS
+            )
 
 
 def test_an_unknown_purpose_names_the_valid_ones():
-    with pytest.raises(ValueError, match="reproduction, chapter, comparison, sweep"):
+    with pytest.raises(
+        ValueError, match="reproduction, chapter, comparison, sweep"
+    ):
         recipe_for(profiles.get_profile("smoke"), "holiday")

@@ -30,7 +30,7 @@ TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(s|seconds|min|minutes)\b")
 # Percentages that describe settings of the code or of Keras, not results.
 SETTINGS = {
     1.0: "the learning rate's decay per epoch (optimizers.LayerwiseSGD, the paper's 0.99) and "
-         "Keras' default batch-normalisation momentum (0.99, a 1% step)",
+    "Keras' default batch-normalisation momentum (0.99, a 1% step)",
     10.0: "the batch-normalisation momentum of model._conv (0.9, a 10% step)",
     5.0: "chance in a 20-way trial",
 }
@@ -62,12 +62,18 @@ def sources() -> set:
         elif path.suffix == ".json":
             _numbers_in(json.loads(path.read_text()), found)
         elif path.suffix == ".md":
-            found.update(float(n) for n in re.findall(r"\d+(?:\.\d+)?", path.read_text()))
+            found.update(
+                float(n) for n in re.findall(r"\d+(?:\.\d+)?", path.read_text())
+            )
     for notebook in BOOK.glob("*.ipynb"):
         for cell in nbformat.read(notebook, as_version=4).cells:
             for output in cell.get("outputs", []):
-                text = output.get("text", "") or "".join(output.get("data", {}).get("text/plain", ""))
-                found.update(float(n) for n in re.findall(r"\d+(?:\.\d+)?", text))
+                text = output.get("text", "") or "".join(
+                    output.get("data", {}).get("text/plain", "")
+                )
+                found.update(
+                    float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)
+                )
     found.update(evaluate.PAPER_TABLE_2.values())
     found.update(v for pair in evaluate.PAPER_TABLE_1.values() for v in pair)
     return found
@@ -81,16 +87,23 @@ def matches(written: str, known: set) -> bool:
 
 def prose() -> list[tuple[str, str]]:
     """(where, text) of every piece of prose a reader sees as typed."""
-    pieces = [("book/intro.md", (BOOK / "intro.md").read_text()), ("README.md", (ROOT / "README.md").read_text())]
+    pieces = [
+        ("book/intro.md", (BOOK / "intro.md").read_text()),
+        ("README.md", (ROOT / "README.md").read_text()),
+    ]
     for notebook in sorted(BOOK.glob("*.ipynb")):
-        for number, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        for number, cell in enumerate(
+            nbformat.read(notebook, as_version=4).cells
+        ):
             if cell.cell_type == "markdown":
                 pieces.append((f"{notebook.name}, cell {number}", cell.source))
     return pieces
 
 
 def unsourced(text: str, known: set) -> list[str]:
-    text = re.sub(r"\$[^$]*\$", "", text)  # mathematics is not a claim about a result
+    text = re.sub(
+        r"\$[^$]*\$", "", text
+    )  # mathematics is not a claim about a result
     bad = []
     for pattern in (PERCENT, TIME):
         for match in pattern.finditer(text):
@@ -102,14 +115,22 @@ def unsourced(text: str, known: set) -> list[str]:
 
 def test_every_accuracy_and_time_in_the_prose_has_a_source():
     known = sources()
-    problems = {where: bad for where, text in prose() if (bad := unsourced(text, known))}
-    assert not problems, "numbers no cell, results file or paper table holds:\n" + json.dumps(problems, indent=1)
+    problems = {
+        where: bad for where, text in prose() if (bad := unsourced(text, known))
+    }
+    assert not problems, (
+        "numbers no cell, results file or paper table holds:\n"
+        + json.dumps(problems, indent=1)
+    )
 
 
-@pytest.mark.parametrize("sentence", [
-    "The fast recipe reaches 97.3% on the official runs.",
-    "Training takes 4321 s on a laptop.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The fast recipe reaches 97.3% on the official runs.",
+        "Training takes 4321 s on a laptop.",
+    ],
+)
 def test_a_number_nothing_produced_is_caught(sentence):
     assert unsourced(sentence, sources())
 

@@ -12,7 +12,14 @@ import time
 import numpy as np
 import pytest
 
-from siamese_utils import checkpoints, data, pipeline, profiles, recipe, reproduce
+from siamese_utils import (
+    checkpoints,
+    data,
+    pipeline,
+    profiles,
+    recipe,
+    reproduce,
+)
 
 SMOKE = profiles.get_profile("smoke")
 RECIPE = recipe.recipe_for(SMOKE)
@@ -22,12 +29,22 @@ RECIPE = recipe.recipe_for(SMOKE)
 
 
 def test_every_character_has_twenty_drawers_split_twelve_four_four(background):
-    assert np.array_equal(np.bincount(background.drawers), np.full(20, background.num_characters))
-    parts = [background.select_drawers(d) for d in
-             (data.TRAINING_DRAWERS, data.VALIDATION_DRAWERS, data.TEST_DRAWERS)]
+    assert np.array_equal(
+        np.bincount(background.drawers), np.full(20, background.num_characters)
+    )
+    parts = [
+        background.select_drawers(d)
+        for d in (
+            data.TRAINING_DRAWERS,
+            data.VALIDATION_DRAWERS,
+            data.TEST_DRAWERS,
+        )
+    ]
     assert [len(p) for p in parts] == [12 * 964, 4 * 964, 4 * 964]
     for part, drawers in zip(parts, (12, 4, 4)):
-        assert set(np.unique(part.characters, return_counts=True)[1]) == {drawers}
+        assert set(np.unique(part.characters, return_counts=True)[1]) == {
+            drawers
+        }
 
 
 def test_drawers_outside_zero_to_nineteen_are_refused(background):
@@ -35,9 +52,13 @@ def test_drawers_outside_zero_to_nineteen_are_refused(background):
         background.select_drawers([18, 20])
 
 
-def test_no_evaluation_alphabet_reaches_training_and_validation_and_test_are_disjoint(evaluation):
+def test_no_evaluation_alphabet_reaches_training_and_validation_and_test_are_disjoint(
+    evaluation,
+):
     splits = reproduce.load_splits(SMOKE, RECIPE, seed=0)
-    assert not set(splits.train.alphabets_present) & set(evaluation.alphabets_present)
+    assert not set(splits.train.alphabets_present) & set(
+        evaluation.alphabets_present
+    )
     validation_groups = set(splits.validation_trials.groups)
     test_groups = set(splits.test_trials.groups)
     assert validation_groups <= set(data.VALIDATION_ALPHABETS)
@@ -49,31 +70,52 @@ def test_no_evaluation_alphabet_reaches_training_and_validation_and_test_are_dis
 
 
 @pytest.mark.parametrize("sampler", ["pairs", "all-pairs"])
-def test_each_epoch_is_drawn_from_the_seed_and_its_number_alone(background, sampler):
+def test_each_epoch_is_drawn_from_the_seed_and_its_number_alone(
+    background, sampler
+):
     chosen = dataclasses.replace(RECIPE, sampler=sampler)
     again = recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=2)
-    for left, right in zip(recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=2), again):
+    for left, right in zip(
+        recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=2), again
+    ):
         assert np.array_equal(left, right)
     other = recipe.epoch_batches(background, SMOKE, chosen, seed=3, epoch=1)
     assert not np.array_equal(other[0], again[0])
 
 
-def test_a_stream_started_at_epoch_two_is_the_tail_of_the_whole_stream(background):
+def test_a_stream_started_at_epoch_two_is_the_tail_of_the_whole_stream(
+    background,
+):
     chosen = dataclasses.replace(RECIPE, steps_per_epoch=2, max_epochs=3)
     whole = list(pipeline.training_dataset(background, SMOKE, chosen, seed=1))
-    tail = list(pipeline.training_dataset(background, SMOKE, chosen, seed=1, start_epoch=2))
+    tail = list(
+        pipeline.training_dataset(
+            background, SMOKE, chosen, seed=1, start_epoch=2
+        )
+    )
     assert len(whole) == 6 and len(tail) == 2
     for (pair, same), (pair2, same2) in zip(whole[4:], tail):
         assert np.array_equal(pair[0], pair2[0]) and np.array_equal(same, same2)
     (left, right), same = whole[0]
-    assert left.shape == (SMOKE.batch_size, 32, 32, 1) and same.shape == (SMOKE.batch_size, 1)
+    assert left.shape == (SMOKE.batch_size, 32, 32, 1) and same.shape == (
+        SMOKE.batch_size,
+        1,
+    )
 
 
-def test_distortions_change_the_training_images_but_keep_them_in_range(background):
-    plain = dataclasses.replace(RECIPE, distortions=None, steps_per_epoch=1, max_epochs=1)
-    (left, _), _ = next(iter(pipeline.training_dataset(background, SMOKE, plain, seed=0)))
+def test_distortions_change_the_training_images_but_keep_them_in_range(
+    background,
+):
+    plain = dataclasses.replace(
+        RECIPE, distortions=None, steps_per_epoch=1, max_epochs=1
+    )
+    (left, _), _ = next(
+        iter(pipeline.training_dataset(background, SMOKE, plain, seed=0))
+    )
     distorted = dataclasses.replace(plain, distortions=RECIPE.distortions)
-    (left2, _), _ = next(iter(pipeline.training_dataset(background, SMOKE, distorted, seed=0)))
+    (left2, _), _ = next(
+        iter(pipeline.training_dataset(background, SMOKE, distorted, seed=0))
+    )
     left, left2 = np.asarray(left), np.asarray(left2)
     assert not np.allclose(left, left2)
     assert left2.min() >= 0.0 and left2.max() <= 1.0 + 1e-6
@@ -91,38 +133,74 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
     run = _run(tmp_path / "run")
     written = json.loads((tmp_path / "run" / "results.json").read_text())
     assert set(reproduce.RESULT_KEYS) <= set(written)
-    for key in ("one_shot_official_runs", "one_shot_paper_protocol", "verification_accuracy"):
+    for key in (
+        "one_shot_official_runs",
+        "one_shot_paper_protocol",
+        "verification_accuracy",
+    ):
         assert 0.0 <= written[key] <= 1.0
     assert written["profile"] == "smoke" and written["seed"] == 0
-    assert written["official_trials"] == 400 and written["paper_protocol_trials"] == RECIPE.test_trials
+    assert (
+        written["official_trials"] == 400
+        and written["paper_protocol_trials"] == RECIPE.test_trials
+    )
     assert written["hardware"]["cpus"] >= 1 and written["train_seconds"] > 0
     # Training steps alone; the validation and test scoring are counted apart.
     assert written["evaluation_seconds"] > 0
     assert written == run.results
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
-    assert history[0].startswith("epoch,") and len(history) == 1 + written["epochs_trained"]
+    assert (
+        history[0].startswith("epoch,")
+        and len(history) == 1 + written["epochs_trained"]
+    )
 
 
-def test_an_independent_program_scoring_every_pair_with_the_whole_network_agrees(tmp_path):
+def test_an_independent_program_scoring_every_pair_with_the_whole_network_agrees(
+    tmp_path,
+):
     _run(tmp_path / "run")
-    checker = pathlib.Path(__file__).resolve().parents[1] / "tools" / "check_official_runs.py"
-    result = subprocess.run([sys.executable, str(checker), str(tmp_path / "run")],
-                            capture_output=True, text=True)
+    checker = (
+        pathlib.Path(__file__).resolve().parents[1]
+        / "tools"
+        / "check_official_runs.py"
+    )
+    result = subprocess.run(
+        [sys.executable, str(checker), str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "independent check" in result.stdout
 
 
-def test_the_same_seed_in_two_processes_on_one_machine_writes_the_same_results(tmp_path):
+def test_the_same_seed_in_two_processes_on_one_machine_writes_the_same_results(
+    tmp_path,
+):
     # What the README promises: one machine, one thread count, one seed -> the same numbers.
     written = []
     for name in ("first", "second"):
-        command = [sys.executable, "-m", "siamese_utils", "train", "--profile", "smoke", "--seed", "3",
-                   "--output", str(tmp_path / name), "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "siamese_utils",
+            "train",
+            "--profile",
+            "smoke",
+            "--seed",
+            "3",
+            "--output",
+            str(tmp_path / name),
+            "--quiet",
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-3000:]
-        written.append(json.loads((tmp_path / name / "results.json").read_text()))
+        written.append(
+            json.loads((tmp_path / name / "results.json").read_text())
+        )
     varying = {"train_seconds", "evaluation_seconds", "created", "command"}
-    first, second = ({k: v for k, v in w.items() if k not in varying} for w in written)
+    first, second = (
+        {k: v for k, v in w.items() if k not in varying} for w in written
+    )
     assert first == second
 
 
@@ -135,18 +213,29 @@ def test_the_training_clock_leaves_the_end_of_epoch_work_out():
     clock.on_epoch_begin(0)
     time.sleep(0.05)
     clock.on_epoch_end(0)
-    time.sleep(0.2)  # what later callbacks do (validation, checkpoints) is not training
+    time.sleep(
+        0.2
+    )  # what later callbacks do (validation, checkpoints) is not training
     clock.on_epoch_begin(1)
     clock.on_epoch_end(1)
     assert 1.04 < clock.seconds < 1.2
 
 
-def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(tmp_path):
-    all_pairs = dataclasses.replace(RECIPE, sampler="all-pairs", optimizer="adam", learning_rate=1e-3,
-                                    loss="ranking")
+def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(
+    tmp_path,
+):
+    all_pairs = dataclasses.replace(
+        RECIPE,
+        sampler="all-pairs",
+        optimizer="adam",
+        learning_rate=1e-3,
+        loss="ranking",
+    )
     whole = _run(tmp_path / "whole", recipe=all_pairs)
     # Stop after one epoch, then resume: the same epochs, the same metrics.
-    _run(tmp_path / "split", recipe=dataclasses.replace(all_pairs, max_epochs=1))
+    _run(
+        tmp_path / "split", recipe=dataclasses.replace(all_pairs, max_epochs=1)
+    )
     state = json.loads((tmp_path / "split" / "state.json").read_text())
     assert state["epoch"] == 1
     # The first leg recorded its shorter recipe; resuming asks for the full one.
@@ -155,13 +244,18 @@ def test_the_fast_recipes_all_pairs_path_trains_and_resumes_like_the_pairs_path(
     (tmp_path / "split" / "results.json").unlink()
     resumed = _run(tmp_path / "split", recipe=all_pairs, resume=True)
     assert resumed.history == whole.history
-    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+    assert (
+        resumed.results["one_shot_official_runs"]
+        == whole.results["one_shot_official_runs"]
+    )
 
 
 def test_a_finished_run_is_never_overwritten_unless_asked(tmp_path):
     _run(tmp_path / "run")
     before = (tmp_path / "run" / "results.json").read_text()
-    with pytest.raises(checkpoints.RunExistsError, match="resume=True .* overwrite=True"):
+    with pytest.raises(
+        checkpoints.RunExistsError, match="resume=True .* overwrite=True"
+    ):
         _run(tmp_path / "run")
     with pytest.raises(checkpoints.RunExistsError, match="nothing to resume"):
         _run(tmp_path / "run", resume=True)
@@ -170,7 +264,9 @@ def test_a_finished_run_is_never_overwritten_unless_asked(tmp_path):
 
 
 def test_an_unwritable_output_folder_is_reported_before_training(tmp_path):
-    if os.geteuid() == 0:  # root writes anywhere; a path below a file can never be created
+    if (
+        os.geteuid() == 0
+    ):  # root writes anywhere; a path below a file can never be created
         (tmp_path / "a-file").write_text("")
         folder = tmp_path / "a-file" / "run"
     else:
@@ -183,17 +279,31 @@ def test_an_unwritable_output_folder_is_reported_before_training(tmp_path):
 
 def test_resuming_with_another_seed_or_recipe_is_refused(tmp_path):
     _run(tmp_path, recipe=dataclasses.replace(RECIPE, max_epochs=1))
-    (tmp_path / "results.json").unlink()  # an interrupted run, as far as resuming can tell
+    (
+        tmp_path / "results.json"
+    ).unlink()  # an interrupted run, as far as resuming can tell
     with pytest.raises(ValueError, match="recipe"):
-        _run(tmp_path, resume=True, recipe=dataclasses.replace(RECIPE, patience=9))
+        _run(
+            tmp_path,
+            resume=True,
+            recipe=dataclasses.replace(RECIPE, patience=9),
+        )
     with pytest.raises(ValueError, match="seed"):
-        reproduce.reproduce(SMOKE, 1, tmp_path, recipe=dataclasses.replace(RECIPE, max_epochs=1),
-                            resume=True, verbose=False)
+        reproduce.reproduce(
+            SMOKE,
+            1,
+            tmp_path,
+            recipe=dataclasses.replace(RECIPE, max_epochs=1),
+            resume=True,
+            verbose=False,
+        )
 
 
 def test_early_stopping_stops_after_patience_epochs_without_progress(tmp_path):
     # A learning rate of zero cannot improve anything: the first epoch stays the best.
-    frozen = dataclasses.replace(RECIPE, learning_rate=0.0, max_epochs=10, patience=2)
+    frozen = dataclasses.replace(
+        RECIPE, learning_rate=0.0, max_epochs=10, patience=2
+    )
     run = _run(tmp_path / "run", recipe=frozen)
     assert run.results["epochs_trained"] == 3 and run.results["best_epoch"] == 1
 
@@ -206,7 +316,9 @@ def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
     network = model.network_for(SMOKE)
     optimizer = keras.optimizers.Adam()
     optimizer.build(network.trainable_variables)
-    checkpoints.save_checkpoint(tmp_path, network, optimizer, 1, {"history": {"loss": [1.0]}})
+    checkpoints.save_checkpoint(
+        tmp_path, network, optimizer, 1, {"history": {"loss": [1.0]}}
+    )
 
     class Killed(Exception):
         pass
@@ -217,26 +329,58 @@ def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
 
     network.save = killed_mid_save
     with pytest.raises(Killed):
-        checkpoints.save_checkpoint(tmp_path, network, optimizer, 2, {"history": {"loss": [1.0, 0.5]}})
+        checkpoints.save_checkpoint(
+            tmp_path, network, optimizer, 2, {"history": {"loss": [1.0, 0.5]}}
+        )
     state = checkpoints.read_state(tmp_path)
     assert state["epoch"] == 1
     restored = model.network_for(SMOKE)
-    checkpoints.restore_checkpoint(tmp_path, state, restored, keras.optimizers.Adam(), restored.trainable_variables)
+    checkpoints.restore_checkpoint(
+        tmp_path,
+        state,
+        restored,
+        keras.optimizers.Adam(),
+        restored.trainable_variables,
+    )
 
 
 def _command(folder, *extra):
-    return [sys.executable, "-m", "siamese_utils", "train", "--profile", "smoke", "--seed", "0",
-            "--output", str(folder), "--max-epochs", "4", "--steps-per-epoch", "25", "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "siamese_utils",
+        "train",
+        "--profile",
+        "smoke",
+        "--seed",
+        "0",
+        "--output",
+        str(folder),
+        "--max-epochs",
+        "4",
+        "--steps-per-epoch",
+        "25",
+        "--quiet",
+        *extra,
+    ]
 
 
-def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_path):
+def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_ends(
+    tmp_path,
+):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    subprocess.run(_command(tmp_path / "whole"), check=True, env=env, timeout=600)
+    subprocess.run(
+        _command(tmp_path / "whole"), check=True, env=env, timeout=600
+    )
     process = subprocess.Popen(_command(tmp_path / "killed"), env=env)
     state_file = tmp_path / "killed" / "state.json"
     deadline = time.monotonic() + 600
-    while not (state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 1):
-        assert process.poll() is None, "the run finished before it could be killed"
+    while not (
+        state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 1
+    ):
+        assert process.poll() is None, (
+            "the run finished before it could be killed"
+        )
         assert time.monotonic() < deadline
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
@@ -244,27 +388,49 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_path)
     epoch_at_kill = json.loads(state_file.read_text())["epoch"]
     assert epoch_at_kill < 4, "the run finished before it could be killed"
     assert not (tmp_path / "killed" / "results.json").exists()
-    subprocess.run(_command(tmp_path / "killed", "--resume"), check=True, env=env, timeout=600)
+    subprocess.run(
+        _command(tmp_path / "killed", "--resume"),
+        check=True,
+        env=env,
+        timeout=600,
+    )
     whole = json.loads((tmp_path / "whole" / "results.json").read_text())
     resumed = json.loads((tmp_path / "killed" / "results.json").read_text())
     assert resumed["steps_trained"] == whole["steps_trained"]
-    for key in ("one_shot_official_runs", "one_shot_paper_protocol", "verification_accuracy", "best_epoch"):
+    for key in (
+        "one_shot_official_runs",
+        "one_shot_paper_protocol",
+        "verification_accuracy",
+        "best_epoch",
+    ):
         assert resumed[key] == whole[key], key
-    histories = [json.loads((tmp_path / name / "state.json").read_text())["history"] for name in ("whole", "killed")]
+    histories = [
+        json.loads((tmp_path / name / "state.json").read_text())["history"]
+        for name in ("whole", "killed")
+    ]
     assert histories[0] == histories[1]
 
 
 def test_the_command_line_explains_a_folder_that_holds_a_run(tmp_path):
     (tmp_path / "results.json").write_text("{}")
-    finished = subprocess.run(_command(tmp_path), capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    finished = subprocess.run(
+        _command(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert finished.returncode == 2
-    assert "--overwrite" in finished.stderr  # the flag, as the command line spells it
+    assert (
+        "--overwrite" in finished.stderr
+    )  # the flag, as the command line spells it
 
 
 def test_python_messages_name_the_arguments_not_the_flags(tmp_path):
     _run(tmp_path / "run")
-    with pytest.raises(checkpoints.RunExistsError, match="overwrite=True") as error:
+    with pytest.raises(
+        checkpoints.RunExistsError, match="overwrite=True"
+    ) as error:
         _run(tmp_path / "run", resume=True)
     assert "--overwrite" not in str(error.value)
 
@@ -279,22 +445,36 @@ def _interrupted_copy(tmp_path):
     whole = _run(tmp_path / "whole", recipe=THREE_EPOCHS)
     shutil.copytree(tmp_path / "whole", tmp_path / "damaged")
     (tmp_path / "damaged" / "results.json").unlink()
-    kept = sorted(p.name for p in (tmp_path / "damaged" / "checkpoints").iterdir())
-    assert kept == ["epoch-0002", "epoch-0003"]  # the newest two checkpoints are kept
+    kept = sorted(
+        p.name for p in (tmp_path / "damaged" / "checkpoints").iterdir()
+    )
+    assert kept == [
+        "epoch-0002",
+        "epoch-0003",
+    ]  # the newest two checkpoints are kept
     return whole, tmp_path / "damaged"
 
 
-def test_a_damaged_state_file_is_named_and_the_run_resumes_from_its_newest_checkpoint(tmp_path, capsys):
+def test_a_damaged_state_file_is_named_and_the_run_resumes_from_its_newest_checkpoint(
+    tmp_path, capsys
+):
     whole, folder = _interrupted_copy(tmp_path)
-    (folder / "state.json").write_text('{"epoch": 3, "history": {"lo')  # cut off mid-write
+    (folder / "state.json").write_text(
+        '{"epoch": 3, "history": {"lo'
+    )  # cut off mid-write
     resumed = _run(folder, recipe=THREE_EPOCHS, resume=True)
     message = capsys.readouterr().err
     assert f"{folder / 'state.json'} is damaged" in message
-    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+    assert (
+        resumed.results["one_shot_official_runs"]
+        == whole.results["one_shot_official_runs"]
+    )
     assert resumed.history == whole.history
 
 
-def test_a_truncated_checkpoint_is_detected_and_the_run_loses_one_epoch_at_most(tmp_path, capsys):
+def test_a_truncated_checkpoint_is_detected_and_the_run_loses_one_epoch_at_most(
+    tmp_path, capsys
+):
     whole, folder = _interrupted_copy(tmp_path)
     network_file = folder / "checkpoints" / "epoch-0003" / "network.keras"
     network_file.write_bytes(network_file.read_bytes()[:1000])
@@ -303,30 +483,46 @@ def test_a_truncated_checkpoint_is_detected_and_the_run_loses_one_epoch_at_most(
     assert "epoch-0003 is damaged" in message and "after epoch 2" in message
     # Epoch 3 is trained again from epoch 2's checkpoint, and ends where the whole run ended.
     assert resumed.history == whole.history
-    assert resumed.results["one_shot_official_runs"] == whole.results["one_shot_official_runs"]
+    assert (
+        resumed.results["one_shot_official_runs"]
+        == whole.results["one_shot_official_runs"]
+    )
 
 
 def test_a_run_with_no_complete_checkpoint_says_to_start_over(tmp_path):
     _, folder = _interrupted_copy(tmp_path)
     for checkpoint in (folder / "checkpoints").iterdir():
         (checkpoint / "optimizer.npz").write_bytes(b"")
-    with pytest.raises(checkpoints.DamagedRunError, match="no complete checkpoint .* overwrite=True"):
+    with pytest.raises(
+        checkpoints.DamagedRunError,
+        match="no complete checkpoint .* overwrite=True",
+    ):
         _run(folder, recipe=THREE_EPOCHS, resume=True)
 
 
 def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):
-    finished = subprocess.run(_command(tmp_path / "run", "--max-epochs", "0"), capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    finished = subprocess.run(
+        _command(tmp_path / "run", "--max-epochs", "0"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert finished.returncode == 2
     assert "max_epochs must be a positive integer" in finished.stderr
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("changes, message", [({"sampler": "triplets"}, "sampler"),
-                                              ({"optimizer": "rmsprop"}, "optimizer"),
-                                              ({"patience": 0}, "patience"),
-                                              ({"loss": "hinge"}, "loss"),
-                                              ({"sampler": "pairs", "loss": "ranking"}, "all-pairs")])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"sampler": "triplets"}, "sampler"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"patience": 0}, "patience"),
+        ({"loss": "hinge"}, "loss"),
+        ({"sampler": "pairs", "loss": "ranking"}, "all-pairs"),
+    ],
+)
 def test_impossible_recipes_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(RECIPE, **changes)

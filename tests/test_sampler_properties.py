@@ -22,7 +22,9 @@ def test_pairs_are_labelled_by_character_and_never_pair_an_image_with_itself(
     pairs = data.sample_pairs(background, num_pairs, seed, share)
     assert len(pairs) == num_pairs
     assert pairs.same.sum() == num_pairs // 2
-    same_character = background.characters[pairs.left] == background.characters[pairs.right]
+    same_character = (
+        background.characters[pairs.left] == background.characters[pairs.right]
+    )
     np.testing.assert_array_equal(same_character, pairs.same == 1)
     assert (pairs.left != pairs.right).all()
 
@@ -39,7 +41,9 @@ def test_episodes_hold_distinct_background_images_grouped_as_asked(
 ):
     if alphabets * characters * images < 2:
         return  # a single image forms no pair; refusing it is tested elsewhere
-    episodes = data.sample_episodes(background, 3, seed, alphabets, characters, images)
+    episodes = data.sample_episodes(
+        background, 3, seed, alphabets, characters, images
+    )
     assert episodes.batch_size == alphabets * characters * images
     for positions, labels in zip(episodes.images, episodes.characters):
         assert len(np.unique(positions)) == len(positions)
@@ -59,10 +63,17 @@ def test_every_trial_has_exactly_one_correct_candidate_from_one_test_alphabet(
     # Identify images by their pixels: the pool holds only the trials' images.
     pool_characters = {}
     flat = trials.images.reshape(len(trials.images), -1)
-    lookup = {row.tobytes(): c for row, c in zip(test.images.reshape(len(test), -1), test.characters)}
+    lookup = {
+        row.tobytes(): c
+        for row, c in zip(test.images.reshape(len(test), -1), test.characters)
+    }
     for position, row in enumerate(flat):
         pool_characters[position] = lookup[row.tobytes()]
-    for query, candidates, answer in zip(trials.queries, trials.candidates, trials.answers):
-        matches = [pool_characters[c] == pool_characters[query] for c in candidates]
+    for query, candidates, answer in zip(
+        trials.queries, trials.candidates, trials.answers
+    ):
+        matches = [
+            pool_characters[c] == pool_characters[query] for c in candidates
+        ]
         assert sum(matches) == 1 and matches[answer]
         assert query not in candidates  # the query is never its own candidate

@@ -10,9 +10,13 @@ browser is downloaded), and reports, per page:
   MathJax from its CDN, are listed apart: offline they cannot load, online they do);
 * images that did not load;
 * links to pages or anchors of the book that do not exist;
-* text that should never reach a reader (tracebacks, raw object reprs).
+* text that should never reach a reader (tracebacks, raw object reprs);
+* equations MathJax left as raw LaTeX, or typeset as an error (the book serves MathJax
+  itself, so this holds offline);
+* code blocks wider than the content column, which the reader would have to scroll.
 
-A full-page screenshot of each page lands in ``_build/screenshots/``.
+Full-page screenshots of each page, in the theme's light and dark modes, land in
+``_build/screenshots/`` (``<page>.png`` and ``<page>-dark.png``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,12 @@ CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 INSTALL_HINT = "apt-get install chromium chromium-driver (Debian/Ubuntu)"
 # What a rendered page must not show: a notebook error, or an object's default repr
 # where a figure or a table should be.
-FORBIDDEN_TEXT = ("Traceback (most recent call last)", "<Figure size", "<matplotlib.", "<IPython.core")
+FORBIDDEN_TEXT = (
+    "Traceback (most recent call last)",
+    "<Figure size",
+    "<matplotlib.",
+    "<IPython.core",
+)
 # The tallest screenshot taken (pixels); longer pages are cut there.
 MAX_HEIGHT = 16_000
 
@@ -54,9 +63,14 @@ class PageReport:
     broken_images: list[str] = dataclasses.field(default_factory=list)
     broken_links: list[str] = dataclasses.field(default_factory=list)
     forbidden_text: list[str] = dataclasses.field(default_factory=list)
+    untypeset_math: list[str] = dataclasses.field(default_factory=list)
+    clipped_code: list[str] = dataclasses.field(default_factory=list)
+    equations: int = 0
+    code_blocks: int = 0
     images: int = 0
     links: int = 0
     screenshot: pathlib.Path | None = None
+    dark_screenshot: pathlib.Path | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -66,16 +80,26 @@ class PageReport:
             + [f"broken image: {s}" for s in self.broken_images]
             + [f"broken link: {h}" for h in self.broken_links]
             + [f"shows {t!r}" for t in self.forbidden_text]
+            + [f"equation not typeset: {m}" for m in self.untypeset_math]
+            + [
+                f"code block wider than the column: {c}"
+                for c in self.clipped_code
+            ]
         )
 
 
 def browser_available() -> bool:
     """Whether Chromium and its driver are installed where this check looks for them."""
-    return pathlib.Path(CHROMIUM).is_file() and pathlib.Path(CHROMEDRIVER).is_file()
+    return (
+        pathlib.Path(CHROMIUM).is_file()
+        and pathlib.Path(CHROMEDRIVER).is_file()
+    )
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # the server's access log is not a result
+    def log_message(
+        self, format, *args
+    ):  # the server's access log is not a result
         pass
 
 
@@ -93,12 +117,42 @@ def _driver():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--hide-scrollbars"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--hide-scrollbars",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    return webdriver.Chrome(
+        service=Service(executable_path=CHROMEDRIVER), options=options
+    )
 
+
+# Waits for MathJax's first typesetting pass; answers "absent" when MathJax never started.
+_AWAIT_MATHJAX = """
+const done = arguments[arguments.length - 1];
+if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) { done("absent"); }
+else { MathJax.startup.promise.then(() => done("typeset"), (e) => done("failed: " + e)); }
+"""
+# Sphinx wraps every equation in an element of class "math"; MathJax puts an mjx-container
+# inside each one it typesets, and an mjx-merror where the TeX does not parse.
+_UNTYPESET_MATH = """
+return Array.from(document.querySelectorAll(".math")).filter(
+  (m) => !m.querySelector("mjx-container") || m.querySelector("mjx-merror")
+).map((m) => m.textContent.trim().slice(0, 80));
+"""
+# A code block (a cell's input or a listing) that is wider than its box scrolls sideways:
+# part of each long line is hidden until the reader scrolls.
+_CLIPPED_CODE = """
+const blocks = Array.from(document.querySelectorAll("div.highlight pre"))
+  .filter((pre) => !pre.closest(".cell_output"));
+return [blocks.length, blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).map(
+  (pre) => pre.textContent.split(String.fromCharCode(10)).reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 100))];
+"""
 
 _ID = re.compile(r"""\bid=["']([^"']+)["']""")
 
@@ -109,7 +163,9 @@ def _fetch(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=30) as response:
             body = response.read()
             kind = response.headers.get("Content-Type", "")
-            return response.status, body.decode("utf-8", "replace") if "html" in kind else ""
+            return response.status, body.decode(
+                "utf-8", "replace"
+            ) if "html" in kind else ""
     except urllib.error.HTTPError as error:
         return error.code, ""
 
@@ -119,10 +175,16 @@ def _link_is_broken(url: str) -> bool:
     status, body = _fetch(target)
     if status != 200:
         return True
-    return bool(fragment and body and urllib.parse.unquote(fragment) not in _ID.findall(body))
+    return bool(
+        fragment
+        and body
+        and urllib.parse.unquote(fragment) not in _ID.findall(body)
+    )
 
 
-def check_page(driver, origin: str, page: str, screenshots: pathlib.Path) -> PageReport:
+def check_page(
+    driver, origin: str, page: str, screenshots: pathlib.Path
+) -> PageReport:
     """Open ``origin/page`` and report its problems; saves its screenshot in ``screenshots``."""
     report = PageReport(page)
     driver.get(f"{origin}/{page}")
@@ -130,37 +192,79 @@ def check_page(driver, origin: str, page: str, screenshots: pathlib.Path) -> Pag
     for entry in driver.get_log("browser"):
         if entry["level"] != "SEVERE":
             continue
-        local = origin in entry["message"] or not re.search(r"https?://", entry["message"])
-        (report.console_errors if local else report.external_console_errors).append(entry["message"])
+        local = origin in entry["message"] or not re.search(
+            r"https?://", entry["message"]
+        )
+        (
+            report.console_errors if local else report.external_console_errors
+        ).append(entry["message"])
     images = driver.execute_script(
-        "return Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])")
+        "return Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])"
+    )
     report.images = len(images)
-    report.broken_images = [src for src, ok in images if not ok and src.startswith(origin)]
-    links = driver.execute_script("return Array.from(document.links).map(a => a.href)")
+    report.broken_images = [
+        src for src, ok in images if not ok and src.startswith(origin)
+    ]
+    links = driver.execute_script(
+        "return Array.from(document.links).map(a => a.href)"
+    )
     internal = sorted({href for href in links if href.startswith(origin)})
     report.links = len(internal)
     report.broken_links = [href for href in internal if _link_is_broken(href)]
     text = driver.execute_script("return document.body.innerText")
     report.forbidden_text = [t for t in FORBIDDEN_TEXT if t in text]
+    report.equations = driver.execute_script(
+        'return document.querySelectorAll(".math").length'
+    )
+    if report.equations:
+        state = driver.execute_async_script(_AWAIT_MATHJAX)
+        if state != "typeset":
+            report.untypeset_math.append(f"MathJax {state}")
+        report.untypeset_math += driver.execute_script(_UNTYPESET_MATH)
+    report.code_blocks, report.clipped_code = driver.execute_script(
+        _CLIPPED_CODE
+    )
 
-    height = min(MAX_HEIGHT, driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(1280, max(900, height))
-    report.screenshot = screenshots / (page.replace("/", "_").removesuffix(".html") + ".png")
-    driver.save_screenshot(str(report.screenshot))
-    driver.set_window_size(1280, 900)
+    name = page.replace("/", "_").removesuffix(".html")
+    report.screenshot = _screenshot(driver, screenshots / f"{name}.png")
+    # The theme's own switch: the same attribute its light/dark button sets.
+    driver.execute_script("document.documentElement.dataset.theme = 'dark'")
+    report.dark_screenshot = _screenshot(
+        driver, screenshots / f"{name}-dark.png"
+    )
     return report
 
 
-def check_book(pages: list[str], html: pathlib.Path = HTML, screenshots: pathlib.Path = SCREENSHOTS):
+def _screenshot(driver, path: pathlib.Path) -> pathlib.Path:
+    """A full-page screenshot (up to MAX_HEIGHT pixels tall) saved at ``path``."""
+    height = min(
+        MAX_HEIGHT,
+        driver.execute_script("return document.documentElement.scrollHeight"),
+    )
+    driver.set_window_size(1280, max(900, height))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 900)
+    return path
+
+
+def check_book(
+    pages: list[str],
+    html: pathlib.Path = HTML,
+    screenshots: pathlib.Path = SCREENSHOTS,
+):
     """Check every page in ``pages`` (paths below ``html``); returns one report per page.
 
     Raises:
         FileNotFoundError: the book is not built, or Chromium is not installed.
     """
     if not (html / "index.html").is_file():
-        raise FileNotFoundError(f"No built book in {html}; run `make book` first.")
+        raise FileNotFoundError(
+            f"No built book in {html}; run `make book` first."
+        )
     if not browser_available():
-        raise FileNotFoundError(f"Chromium or chromedriver is missing; install them: {INSTALL_HINT}.")
+        raise FileNotFoundError(
+            f"Chromium or chromedriver is missing; install them: {INSTALL_HINT}."
+        )
     if screenshots.exists():
         shutil.rmtree(screenshots)
     screenshots.mkdir(parents=True)
@@ -185,8 +289,13 @@ def book_pages() -> list[str]:
 def main() -> int:
     reports = check_book(book_pages())
     for report in reports:
-        status = "ok" if not report.problems else f"{len(report.problems)} problems"
-        print(f"{report.page:<36} {report.images:>3} images {report.links:>4} internal links  {status}")
+        status = (
+            "ok" if not report.problems else f"{len(report.problems)} problems"
+        )
+        print(
+            f"{report.page:<36} {report.images:>3} images {report.links:>4} internal links "
+            f"{report.equations:>3} equations {report.code_blocks:>3} code blocks  {status}"
+        )
         for problem in report.problems:
             print(f"    {problem}")
         for message in report.external_console_errors:

@@ -29,7 +29,9 @@ def toc_files(toc_path: pathlib.Path = ROOT / "_toc.yml") -> list[str]:
     for part in toc.get("parts", []):
         for chapter in part.get("chapters", []):
             files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
+            files += [
+                section["file"] for section in chapter.get("sections", [])
+            ]
     return files
 
 
@@ -54,21 +56,38 @@ def build() -> int:
     jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
     # --all: rebuild every page, so every notebook is executed again even when an earlier
     # build left its pages in _build (Sphinx only re-reads changed sources otherwise).
-    command = [str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"]
-    print(f"Building the book with profile {profile!r}: {' '.join(command)}", flush=True)
+    command = [
+        str(jupyter_book),
+        "build",
+        str(ROOT),
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    print(
+        f"Building the book with profile {profile!r}: {' '.join(command)}",
+        flush=True,
+    )
     started = time.perf_counter()
     status = subprocess.call(command, cwd=ROOT)
     minutes = (time.perf_counter() - started) / 60
     if status != 0:
-        print(f"The book build failed (exit status {status}) after {minutes:.1f} min.")
+        print(
+            f"The book build failed (exit status {status}) after {minutes:.1f} min."
+        )
         return status
     missing = missing_pages()
     if missing:
-        print(f"The build reported success but these pages are missing: {missing}")
+        print(
+            f"The build reported success but these pages are missing: {missing}"
+        )
         return 1
     print(f"\nBuilt in {minutes:.1f} min. The HTML book is in {HTML}/")
     print(f"Open {HTML / 'index.html'} in a browser, or serve it with:")
-    print(f"  python -m http.server --directory {HTML} 8000   (then visit http://127.0.0.1:8000)")
+    print(
+        f"  python -m http.server --directory {HTML} 8000   (then visit http://127.0.0.1:8000)"
+    )
     return 0
 
 

@@ -25,25 +25,33 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
 BOOK = ROOT / "book"
 SETUP_TAG = "colab-setup"
-_SETTING = re.compile(r'^REPOSITORY, BRANCH = "(?P<url>[^"]*)", "(?P<branch>[^"]*)"$', re.MULTILINE)
+_SETTING = re.compile(
+    r'^REPOSITORY, BRANCH = "(?P<url>[^"]*)", "(?P<branch>[^"]*)"$',
+    re.MULTILINE,
+)
 _GITHUB = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
-SETUP_CELL = '''\
-# Colab set-up: on Google Colab, install this book's helper package (siamese_utils) from
-# the book's repository. Anywhere else (a local clone, CI) this cell does nothing.
+SETUP_CELL = """\
+# Colab set-up: on Google Colab, install this book's helper package
+# (siamese_utils) from the book's repository. Anywhere else (a local clone,
+# CI) this cell does nothing.
 import sys
 
 REPOSITORY, BRANCH = "{url}", "{branch}"
 if "google.colab" in sys.modules:
     if not REPOSITORY:
         raise RuntimeError(
-            "This copy of the book does not name its GitHub repository, so the package cannot "
-            "be installed for you. Run: !pip install git+https://github.com/OWNER/REPO "
-            "(the repository you opened this notebook from), then run the notebook again.")
+            "This copy of the book does not name its GitHub repository, so "
+            "the package cannot be installed for you. Run: !pip install "
+            "git+https://github.com/OWNER/REPO (the repository you opened "
+            "this notebook from), then run the notebook again."
+        )
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    f"git+{{REPOSITORY}}@{{BRANCH}}"], check=True)'''
+    package = f"git+{{REPOSITORY}}@{{BRANCH}}"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", package], check=True
+    )"""
 
 
 def repository(config_path: pathlib.Path = CONFIG) -> tuple[str, str]:
@@ -66,7 +74,11 @@ def write_setup_cells(url: str, branch: str, paths=None) -> None:
     """Make the set-up cell (tagged ``colab-setup``, hidden in the HTML) every notebook's first."""
     for path in paths or notebooks():
         notebook = nbformat.read(path, as_version=4)
-        cells = [c for c in notebook.cells if SETUP_TAG not in c.metadata.get("tags", [])]
+        cells = [
+            c
+            for c in notebook.cells
+            if SETUP_TAG not in c.metadata.get("tags", [])
+        ]
         setup = nbformat.v4.new_code_cell(setup_cell_source(url, branch))
         setup.metadata["tags"] = [SETUP_TAG, "remove-cell"]
         # After the title cell, so the notebook still opens with its title.
@@ -76,7 +88,9 @@ def write_setup_cells(url: str, branch: str, paths=None) -> None:
         nbformat.write(notebook, path)
 
 
-def set_repository(url: str, branch: str, config_path: pathlib.Path = CONFIG, paths=None) -> None:
+def set_repository(
+    url: str, branch: str, config_path: pathlib.Path = CONFIG, paths=None
+) -> None:
     """Write the repository into ``_config.yml`` and every notebook's set-up cell.
 
     Raises:
@@ -85,25 +99,38 @@ def set_repository(url: str, branch: str, config_path: pathlib.Path = CONFIG, pa
     """
     url = url.rstrip("/").removesuffix(".git")
     if not _GITHUB.match(url):
-        raise ValueError(f"Expected https://github.com/OWNER/REPO, got {url!r}: Colab opens notebooks from GitHub.")
+        raise ValueError(
+            f"Expected https://github.com/OWNER/REPO, got {url!r}: Colab opens notebooks from GitHub."
+        )
     if not branch:
         raise ValueError("The branch must not be empty.")
     text = config_path.read_text()
-    text, count = re.subn(r'(?m)^(  url: ).*$', rf'\g<1>"{url}"', text, count=1)
-    text, count_branch = re.subn(r'(?m)^(  branch: ).*$', rf'\g<1>"{branch}"', text, count=1)
+    text, count = re.subn(r"(?m)^(  url: ).*$", rf'\g<1>"{url}"', text, count=1)
+    text, count_branch = re.subn(
+        r"(?m)^(  branch: ).*$", rf'\g<1>"{branch}"', text, count=1
+    )
     if not (count and count_branch):
-        raise ValueError(f"{config_path} has no repository url/branch lines to set.")
+        raise ValueError(
+            f"{config_path} has no repository url/branch lines to set."
+        )
     config_path.write_text(text)
     write_setup_cells(url, branch, paths)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python tools/colab.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python tools/colab.py", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    setter = commands.add_parser("set", help="name the book's GitHub repository")
+    setter = commands.add_parser(
+        "set", help="name the book's GitHub repository"
+    )
     setter.add_argument("url")
     setter.add_argument("--branch", default="main")
-    commands.add_parser("cells", help="(re)write the set-up cell of every notebook from _config.yml")
+    commands.add_parser(
+        "cells",
+        help="(re)write the set-up cell of every notebook from _config.yml",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "set":
@@ -113,7 +140,9 @@ def main(argv=None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"repository {repository()[0] or '(unset)'}: {len(notebooks())} notebooks updated")
+    print(
+        f"repository {repository()[0] or '(unset)'}: {len(notebooks())} notebooks updated"
+    )
     return 0
 
 

@@ -23,12 +23,17 @@ from siamese_utils import drawers  # noqa: E402
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("archives", help="folder holding images_background.zip and images_evaluation.zip")
+    parser.add_argument(
+        "archives",
+        help="folder holding images_background.zip and images_evaluation.zip",
+    )
     parser.add_argument("--output", default=str(drawers.TABLE_PATH))
     args = parser.parse_args(argv)
     table = drawers.table_from_archives(args.archives)
     drawers.save_table(table, args.output)
-    print(f"wrote {args.output}: {table.shape[0]} characters x {table.shape[1]} drawers")
+    print(
+        f"wrote {args.output}: {table.shape[0]} characters x {table.shape[1]} drawers"
+    )
     return 0
 
 
