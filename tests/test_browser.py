@@ -115,3 +115,9 @@ def test_each_page_is_also_screenshot_in_dark_mode(reports):
             report.dark_screenshot.name == report.screenshot.stem + "-dark.png"
         )
         assert report.dark_screenshot.stat().st_size > 10_000, report.page
+
+
+def test_every_figure_has_words_for_alt_text_and_enough_pixels(reports):
+    assert {
+        page: r.poor_figures for page, r in reports.items() if r.poor_figures
+    } == {}

@@ -13,7 +13,9 @@ browser is downloaded), and reports, per page:
 * text that should never reach a reader (tracebacks, raw object reprs);
 * equations MathJax left as raw LaTeX, or typeset as an error (the book serves MathJax
   itself, so this holds offline);
-* code blocks wider than the content column, which the reader would have to scroll.
+* code blocks wider than the content column, which the reader would have to scroll;
+* figures without alt text (or with a file name for it), and raster figures of fewer
+  than 1.5 image pixels per displayed pixel (the book draws SVG).
 
 Full-page screenshots of each page, in the theme's light and dark modes, land in
 ``_build/screenshots/`` (``<page>.png`` and ``<page>-dark.png``).
@@ -65,6 +67,7 @@ class PageReport:
     forbidden_text: list[str] = dataclasses.field(default_factory=list)
     untypeset_math: list[str] = dataclasses.field(default_factory=list)
     clipped_code: list[str] = dataclasses.field(default_factory=list)
+    poor_figures: list[str] = dataclasses.field(default_factory=list)
     equations: int = 0
     code_blocks: int = 0
     images: int = 0
@@ -152,6 +155,22 @@ const blocks = Array.from(document.querySelectorAll("div.highlight pre"))
   .filter((pre) => !pre.closest(".cell_output"));
 return [blocks.length, blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).map(
   (pre) => pre.textContent.split(String.fromCharCode(10)).reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 100))];
+"""
+
+# A figure is a notebook output's image; its alt text should be words (the caption), and a
+# raster one should carry at least 1.5 pixels per displayed pixel (about 150 dpi).
+_POOR_FIGURES = """
+const hashed = /^[0-9a-f]{16,}(\\.\\w+)?$/;
+return Array.from(document.querySelectorAll(".cell_output img")).flatMap((img) => {
+  const name = img.src.split("/").pop();
+  const problems = [];
+  const alt = (img.getAttribute("alt") || "").trim();
+  if (!alt || hashed.test(alt)) problems.push(`${name}: alt text ${JSON.stringify(alt)}`);
+  const shown = img.getBoundingClientRect().width;
+  if (!name.endsWith(".svg") && shown > 0 && img.naturalWidth < 1.5 * shown)
+    problems.push(`${name}: ${img.naturalWidth} pixels shown ${Math.round(shown)} wide`);
+  return problems;
+});
 """
 
 _ID = re.compile(r"""\bid=["']([^"']+)["']""")
