@@ -93,10 +93,15 @@ def describe(layer) -> str:
     return type(layer).__name__
 
 
+def shape_text(shape) -> str:
+    """A shape without its batch axis, as ``48x48x64``."""
+    return "x".join(str(int(d)) for d in shape[1:])
+
+
 def output_text(layer) -> str:
     """A layer's output shape for one image (``48x48x64``), after its kernel for a convolution
     (``10x10: 96x96x64``)."""
-    shape = "x".join(str(int(d)) for d in layer.output.shape[1:])
+    shape = shape_text(layer.output.shape)
     if isinstance(layer, keras.layers.Conv2D):
         rows, columns = layer.kernel_size
         return f"{rows}x{columns}: {shape}"
@@ -122,22 +127,18 @@ def layer_table(network: keras.Model) -> list[LayerRow]:
 
     ``multiply_adds`` counts one image through the twin (the head: one pair).
     """
-    rows = []
-    twin = twin_of(network)
-    head = [network.get_layer(name) for name in HEAD_LAYERS]
-    for layer in twin.layers + head:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        rows.append(
-            LayerRow(
-                name=layer.name,
-                kind=type(layer).__name__,
-                output_shape=tuple(int(d) for d in layer.output.shape[1:]),
-                parameters=int(layer.count_params()),
-                multiply_adds=_multiply_adds(layer),
-            )
+    # The picture's layers less the sigmoid, which has no weights and no cost.
+    return [
+        LayerRow(
+            name=layer.name,
+            kind=type(layer).__name__,
+            output_shape=tuple(int(d) for d in layer.output.shape[1:]),
+            parameters=int(layer.count_params()),
+            multiply_adds=_multiply_adds(layer),
         )
-    return rows
+        for layer in diagram_layers(network)
+        if layer.name != PROBABILITY_LAYER
+    ]
 
 
 HEAD_LAYERS = (DISTANCE_LAYER, SCORE_LAYER)

@@ -691,16 +691,15 @@ def network_diagram(
         else None
     )
 
-    def image_text(model):
-        return "x".join(str(int(d)) for d in model.inputs[0].shape[1:])
-
     rows = [
         (
             "input",
             "one image at a time",
             network.inputs[0].shape,
-            image_text(network),
-            image_text(reference) if reference else None,
+            anatomy.shape_text(network.inputs[0].shape),
+            anatomy.shape_text(reference.inputs[0].shape)
+            if reference
+            else None,
         )
     ]
     rows += [
