@@ -56,6 +56,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--profile", default=None, help="fast (default), paper or smoke"
     )
+    parser.add_argument(
+        "--chapters",
+        default=None,
+        help="with book: comma-separated chapters to measure again (default: all)",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHMARKS))
@@ -73,7 +78,7 @@ def main(argv=None) -> int:
         print(f"running {name} ...", flush=True)
         module = __import__(f"bench.{name}", fromlist=["run"])
         figures += (
-            module.run()
+            module.run(args.chapters.split(",") if args.chapters else None)
             if name == "book"
             else module.run(profile_name=profile.name)
         )
@@ -93,7 +98,9 @@ def main(argv=None) -> int:
         ),
         "profile": profile.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "command": "python -m bench --only " + ",".join(chosen),
+        "command": "python -m bench --only "
+        + ",".join(chosen)
+        + (f" --chapters {args.chapters}" if args.chapters else ""),
     }
     for name in chosen:
         module_figures = [

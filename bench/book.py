@@ -3,18 +3,24 @@
 Runs every chapter notebook of ``_toc.yml`` in a fresh kernel (profile from
 ``SIAMESE_PROFILE``, fast by default) and records its wall time and the kernel's peak
 resident memory. The figures are the book's total time and its largest chapter's peak
-memory as a share of this machine's memory.
+memory as a share of this machine's memory. Each chapter's own time and peak go to
+``bench/results/book.json``, which the chapters quote (``display.running_cost``).
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import pathlib
+import platform
 import time
 
 from bench.common import Figure
+from siamese_utils.profiles import get_profile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTER_COSTS = ROOT / "bench" / "results" / "book.json"
 # The kernel's own peak, or a process it started if that was larger (the appendix trains in
 # subprocesses); ru_maxrss is in KiB on Linux and in bytes on macOS.
 PEAK_MEMORY_PROBE = (
@@ -66,20 +72,74 @@ def execute(path: pathlib.Path) -> tuple[float, int]:
     return seconds, int(text.split("PEAK_BYTES")[1].split()[0])
 
 
-def run() -> list[Figure]:
-    """Total wall time of the book and the largest chapter's peak memory."""
-    timings = {path.stem: execute(path) for path in chapters()}
+def record_chapters(
+    timings: dict[str, tuple[float, int]],
+    path: pathlib.Path = CHAPTER_COSTS,
+    chapter_names=None,
+) -> dict:
+    """Record each timed chapter's wall seconds and peak bytes, with when and where.
+
+    Chapters measured earlier keep their entries (a run of some chapters replaces only
+    theirs); chapters no longer in the book (``chapter_names``, by default those of
+    ``_toc.yml``) are dropped. Returns the whole record.
+    """
+    names = (
+        [p.stem for p in chapters()] if chapter_names is None else chapter_names
+    )
+    earlier = json.loads(path.read_text())["chapters"] if path.exists() else {}
+    measured = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "profile": get_profile().name,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{platform.system()}",
+        "command": "python -m bench --only book",
+    }
+    merged = {
+        **earlier,
+        **{
+            name: {"seconds": round(seconds, 1), "peak_bytes": peak, **measured}
+            for name, (seconds, peak) in timings.items()
+        },
+    }
+    record = {
+        "chapters": {name: merged[name] for name in names if name in merged}
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def run(only=None) -> list[Figure]:
+    """Total wall time of the book and the largest chapter's peak memory.
+
+    Args:
+        only: chapter names (e.g. ``["07-ranking-loss"]``) to measure instead of every
+            chapter; the figures then sum each chapter's latest recorded measurement.
+    """
+    paths = chapters()
+    if only:
+        unknown = sorted(set(only) - {p.stem for p in paths})
+        if unknown:
+            raise ValueError(
+                f"No chapters {unknown} in _toc.yml; it has "
+                f"{', '.join(p.stem for p in paths)}."
+            )
+        paths = [p for p in paths if p.stem in only]
+    timings = {path.stem: execute(path) for path in paths}
     for name, (seconds, peak) in timings.items():
         print(
             f"  {name}: {seconds:.0f} s, peak {peak / 2**30:.2f} GiB",
             flush=True,
         )
-    total = sum(seconds for seconds, _ in timings.values())
-    peak = max(peak for _, peak in timings.values())
+    recorded = record_chapters(timings)["chapters"].values()
+    total = sum(entry["seconds"] for entry in recorded)
+    peak = max(entry["peak_bytes"] for entry in recorded)
     return [
         Figure(
             "whole book",
-            f"{len(timings)} chapters, wall time",
+            f"{len(recorded)} chapters, wall time",
             "60-minute CI budget",
             total / 60,
             60.0,

@@ -17,10 +17,11 @@ flows:
 * :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
 * :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;
+* :mod:`siamese_utils.experiments` - a chapter's arms trained alike over seeds, scored on validation;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;
-* :mod:`siamese_utils.display` - source listings and result tables in notebooks;
+* :mod:`siamese_utils.display` - source listings, result tables, a chapter's cost and downloads;
 * :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput``).
 
 Importing the package registers its custom Keras objects (:class:`~siamese_utils.model.L1Distance`,

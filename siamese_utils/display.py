@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import json
+import pathlib
 
 from IPython.display import Markdown
 
@@ -56,3 +58,60 @@ def accuracy_table(
             [f"{label} (paper)"] + ["-"] * len(columns) + [f"{percent:.1f}"]
         )
     return markdown_table(["model"] + list(columns) + extra, rows, caption)
+
+
+# Where ``python -m bench --only book`` records each chapter's time and memory, seen
+# from a chapter (the notebooks run in book/).
+CHAPTER_COSTS = pathlib.Path("..", "bench", "results", "book.json")
+
+
+def running_cost(
+    chapter: str, record: pathlib.Path = CHAPTER_COSTS
+) -> Markdown:
+    """A sentence with a chapter's measured run time and peak memory.
+
+    The figures are read from the record of the book benchmark, never measured
+    while the page runs, so the page states what a reader should expect before
+    running it.
+
+    Args:
+        chapter: the notebook's name without extension, e.g. ``"03-stem"``.
+        record: the JSON file ``python -m bench --only book`` writes.
+    """
+    command = f"python -m bench --only book --chapters {chapter}"
+    measured = (
+        json.loads(record.read_text())["chapters"] if record.exists() else {}
+    )
+    if chapter not in measured:
+        # A new chapter, or a copy of the book without its benchmark records.
+        return Markdown(
+            "*Time and memory:* no measurement of this page is recorded here; "
+            f"`{command}` from the repository root measures it."
+        )
+    cost = measured[chapter]
+    return Markdown(
+        f"*Time and memory:* executing this page in the "
+        f"`{cost['profile']}` profile took "
+        f"{cost['seconds'] / 60:.1f} min and at most "
+        f"{cost['peak_bytes'] / 2**30:.1f} GiB of memory on "
+        f"{cost['machine']} (`{cost['command']}`, {cost['date'][:10]})."
+    )
+
+
+def run_downloads(folder: pathlib.Path, files=("best.keras", "results.json")):
+    """Download links for the files of a finished run, built into the book.
+
+    Sphinx copies every file named by a ``{download}`` role into the site, so the
+    HTML book offers the trained network and its results beside the page.
+    """
+    missing = [name for name in files if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder} has no {', '.join(missing)}: the run has not finished"
+        )
+    links = [
+        f"{{download}}`{name} <{(folder / name).as_posix()}>` "
+        f"({(folder / name).stat().st_size / 1e6:.1f} MB)"
+        for name in files
+    ]
+    return Markdown("Download this run: " + " and ".join(links) + ".")

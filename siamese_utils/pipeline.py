@@ -22,21 +22,42 @@ from siamese_utils.data import (
     require_positive_integers,
     sample_pairs,
 )
-from siamese_utils.distortions import distort
-from siamese_utils.recipe import Recipe, check_distributable, epoch_batches
+from siamese_utils.distortions import POOL_LEVELS, distort
+from siamese_utils.recipe import (
+    Recipe,
+    check_distributable,
+    distortion_pool,
+    epoch_batches,
+)
 
 
-def _gathering(split: OmniglotSplit, batch: int, warp: bool):
-    """The map functions that gather (and with ``warp`` distort) one batch of each kind."""
-    images = tf.constant(split.images)
+def _gathering(split: OmniglotSplit, batch: int, warp: bool, pool=None):
+    """The map functions that gather (and with ``warp`` distort) one batch of each kind.
+
+    With a distortion ``pool`` (``(n, versions, size, size, 1)`` uint8,
+    :func:`siamese_utils.recipe.distortion_pool`) the batches' second argument names
+    each image's version, and taking one is a lookup: nothing is warped during training.
+    """
     shape = (batch, split.image_size, split.image_size, 1)
+    if pool is not None:
+        versions = pool.shape[1]
+        images = tf.constant(pool.reshape(-1, *pool.shape[2:]))
 
-    def take(positions, transforms=None):
-        taken = tf.gather(images, positions)
-        # Without distortions the transforms would be identity rows: skip the resampling.
-        return tf.ensure_shape(
-            distort(taken, transforms) if warp else taken, shape
-        )
+        def take(positions, version):
+            taken = tf.gather(images, positions * versions + version)
+            return tf.ensure_shape(
+                tf.cast(taken, tf.float32) / POOL_LEVELS, shape
+            )
+
+    else:
+        images = tf.constant(split.images)
+
+        def take(positions, transforms=None):
+            taken = tf.gather(images, positions)
+            # Without distortions the transforms would be identity rows: skip the resampling.
+            return tf.ensure_shape(
+                distort(taken, transforms) if warp else taken, shape
+            )
 
     def pairs(left, right, same, left_transforms=None, right_transforms=None):
         return (
@@ -150,9 +171,14 @@ def training_dataset(
                     yield tuple(array[step][part] for array in arrays)
 
     index = tf.TensorSpec((batch,), tf.int64)
-    transform = tf.TensorSpec((batch, 8), tf.float32)
+    if recipe.distortion_pool:
+        pool = distortion_pool(split, recipe, seed)
+        transform = index  # which pooled version of each image
+    else:
+        pool = None
+        transform = tf.TensorSpec((batch, 8), tf.float32)
     gather_pairs, gather_episodes = _gathering(
-        split, batch, warp=recipe.distortions is not None
+        split, batch, warp=recipe.distortions is not None, pool=pool
     )
     if recipe.sampler == "pairs":
         signature = (

@@ -781,3 +781,69 @@ def network_diagram(
             color="0.3",
         )
     return fig
+
+
+def score_matrix(
+    scores, images_per_character: int, characters_per_alphabet: int
+):
+    """An episode's scores ``(n, n)`` as a picture, images grouped by alphabet and character.
+
+    Lines separate the alphabets, so the small squares on the diagonal hold the positive
+    pairs, the rest of each alphabet's square its same-alphabet negatives, and everything
+    outside them the negatives from other alphabets. The colours turn at score 0 (where
+    the calibrated sigmoid says one half); the diagonal (an image with itself) is blank.
+    """
+    scores = np.array(scores, dtype=float)
+    np.fill_diagonal(scores, np.nan)
+    n = len(scores)
+    low, high = np.nanmin(scores), np.nanmax(scores)
+    norm = mpl.colors.TwoSlopeNorm(
+        vcenter=0.0, vmin=min(low, -1e-3), vmax=max(high, 1e-3)
+    )
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    image = ax.imshow(scores, cmap="RdBu_r", norm=norm)
+    alphabet = images_per_character * characters_per_alphabet
+    for edge in range(alphabet, n, alphabet):
+        for line in (ax.axhline, ax.axvline):
+            line(edge - 0.5, color="black", linewidth=1.2)
+    ticks = np.arange(alphabet / 2 - 0.5, n, alphabet)
+    labels = [f"alphabet {k + 1}" for k in range(len(ticks))]
+    ax.set_xticks(ticks, labels)
+    ax.set_yticks(ticks, labels, rotation=90, va="center")
+    ax.tick_params(length=0)
+    ax.set_xlabel("image j (candidate)")
+    ax.set_ylabel("image i (anchor)")
+    fig.colorbar(image, ax=ax, shrink=0.85, label="score $s_{ij}$ (logit)")
+    fig.tight_layout()
+    return fig
+
+
+def negative_weights(weights, same_alphabet, top: int = 20):
+    """How an anchor's loss divides its push among its negatives, largest share first.
+
+    ``weights`` ``(anchors, negatives)`` are each row's softmax shares (rows sum to at most
+    one); ``same_alphabet`` marks the negatives drawn from the anchor's own alphabet. The
+    bars are the mean share of the k-th largest negative over the anchors, coloured by how
+    often that negative came from the anchor's own alphabet.
+    """
+    weights = np.asarray(weights, dtype=float)
+    order = np.argsort(-weights, axis=1)[:, :top]
+    shares = np.take_along_axis(weights, order, axis=1).mean(axis=0)
+    own = np.take_along_axis(np.asarray(same_alphabet), order, axis=1).mean(
+        axis=0
+    )
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    ax.bar(
+        np.arange(1, len(shares) + 1),
+        shares,
+        color=plt.get_cmap("viridis")(own),
+    )
+    ax.set_xticks([1, *range(5, len(shares) + 1, 5)])
+    ax.set_xlabel("negative, ranked by its share (1 = highest-scoring)")
+    ax.set_ylabel("mean share of the push")
+    colour = plt.cm.ScalarMappable(
+        cmap="viridis", norm=mpl.colors.Normalize(0, 1)
+    )
+    fig.colorbar(colour, ax=ax, label="from the anchor's\nown alphabet (share)")
+    fig.tight_layout()
+    return fig

@@ -6,7 +6,9 @@ episode, distortions); a :class:`siamese_utils.profiles.Profile` owns the sizes 
 batch, evaluation). :func:`recipe_for` gives the recipe of a profile for one purpose:
 ``"reproduction"`` (:data:`RECIPES`, what ``python -m siamese_utils train`` runs),
 ``"chapter"`` (a chapter's main run), ``"comparison"`` (each arm of a chapter's comparison)
-or ``"sweep"`` (each arm of a sweep over three or more settings), :data:`CHAPTER_RECIPES`.
+``"sweep"`` (each arm of a sweep over three or more settings) or ``"experiment"`` (each arm
+of a chapter's experiment over seeds, :mod:`siamese_utils.experiments`),
+:data:`CHAPTER_RECIPES`.
 
 The paper (Koch et al., 2015, Sections 3.2 and 4) trains on pairs of background images from
 12 of the 20 drawers, with affine distortions, by SGD with a learning rate and momentum per
@@ -25,6 +27,7 @@ inside those ranges, stated as such.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import keras
 import numpy as np
@@ -41,6 +44,7 @@ from siamese_utils.distortions import (
     identity_transforms,
     sample_transforms,
 )
+from siamese_utils.distortions import distortion_pool as pool_images
 from siamese_utils.model import SCORE_LAYER
 from siamese_utils.optimizers import LayerwiseSGD
 
@@ -48,6 +52,8 @@ SAMPLERS = ("pairs", "all-pairs")
 OPTIMIZERS = ("layerwise-sgd", "adam")
 # Losses of all-pairs training (see siamese_utils.train.AllPairsTrainer).
 ALL_PAIRS_LOSSES = ("balanced-bce", "ranking")
+# The random stream of a run's distortion pool (numpy's spawn key), apart from its epochs'.
+POOL_STREAM = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +76,10 @@ class Recipe:
         momentum_epochs: epochs the momentum takes to rise from 0.5 to ``mu_j``.
         l2: one L2 weight for every layer, or layer name -> lambda_j.
         distortions: the affine distortion ranges, or ``None`` for undistorted images.
+        distortion_pool: fixed distortions per training image, drawn and warped once
+            before training (:func:`distortion_pool`; the paper's eight per pair); each
+            image of a pair is then the original or one of them, with equal chances.
+            ``0`` draws a fresh distortion for every image of every step instead.
         episode: ``(alphabets, characters, images per character)`` of one episode of
             ``all-pairs`` training (:func:`siamese_utils.data.sample_episodes`).
         episodes_per_step: episodes in one training step of ``all-pairs`` training; the
@@ -95,6 +105,7 @@ class Recipe:
     momentum_epochs: int = 10
     l2: float | dict = 2e-4
     distortions: AffineRanges | None = PAPER_RANGES
+    distortion_pool: int = 0
     episode: tuple[int, int, int] = (4, 8, 4)
     episodes_per_step: int = 1
     steps_per_epoch: int = 100
@@ -132,6 +143,14 @@ class Recipe:
             momentum_epochs=self.momentum_epochs,
             episodes_per_step=self.episodes_per_step,
         )
+        if self.distortion_pool < 0 or (
+            self.distortion_pool and self.distortions is None
+        ):
+            raise ValueError(
+                f"distortion_pool={self.distortion_pool!r}: a pool holds 1 or more "
+                "distortions per image and needs distortion ranges; use 0 for fresh "
+                "distortions (or none, with distortions=None)."
+            )
         if len(self.episode) != 3:
             raise ValueError(
                 f"episode is (alphabets, characters, images per character), got {self.episode!r}."
@@ -174,12 +193,17 @@ class Recipe:
         values = dataclasses.asdict(self)
         if self.distortions is not None:
             values["distortions"] = dataclasses.asdict(self.distortions)
+        # Written only when used, so that recipes recorded before pools existed (the fast
+        # recipe's seeds and ablation rows) still compare equal to the recipe that made them.
+        if not self.distortion_pool:
+            del values["distortion_pool"]
         return values
 
 
 RECIPES: dict[str, Recipe] = {
     # Koch et al. (2015): pairs, distortions, per-layer SGD, early stopping on 320 tasks.
-    # Epochs of 1,000 steps of 128 pairs (128,000 pairs, near the paper's 150,000-pair set).
+    # Epochs of 1,000 steps of 128 pairs (128,000 pairs, near the paper's 150,000-pair set),
+    # each image the original or one of its eight distortions, warped before training.
     "paper": Recipe(
         sampler="pairs",
         optimizer="layerwise-sgd",
@@ -188,6 +212,7 @@ RECIPES: dict[str, Recipe] = {
         final_momentum={"*": 0.9},
         momentum_epochs=10,
         l2=2e-4,
+        distortion_pool=8,
         steps_per_epoch=1_000,
         max_epochs=200,
         patience=20,
@@ -207,11 +232,12 @@ RECIPES: dict[str, Recipe] = {
         max_epochs=30,
         patience=30,
     ),
-    # Seconds: the paper's path (pairs, distortions, per-layer SGD) at a toy size.
+    # Seconds: the paper's path (pairs, a distortion pool, per-layer SGD) at a toy size.
     "smoke": Recipe(
         sampler="pairs",
         optimizer="layerwise-sgd",
         learning_rate=1e-2,
+        distortion_pool=8,
         steps_per_epoch=2,
         max_epochs=3,
         patience=2,
@@ -232,6 +258,7 @@ RECIPES["smoke-episodes"] = dataclasses.replace(
     loss="ranking",
     episode=(2, 4, 2),
     episodes_per_step=2,
+    distortion_pool=0,
 )
 
 
@@ -242,10 +269,25 @@ def _chapter_recipes(
     sweep: tuple[int, int],
     sweep_rate: float,
     sweep_episode: tuple[int, int, int],
+    experiment: tuple[int, int],
+    experiment_episode: tuple[int, int, int],
 ) -> dict[str, Recipe]:
     """A profile's chapter runs: ``(steps per epoch, epochs)`` of each, undistorted Adam."""
     adam = {"optimizer": "adam", "distortions": None}
     return {
+        # Each arm of a chapter's experiment (siamese_utils.experiments): the fast recipe's
+        # training (all pairs of an episode, ranking loss, Adam at 3e-3 along a half cosine)
+        # in a shorter run, and without distortions, so that arms differ only in the network.
+        "experiment": Recipe(
+            sampler="all-pairs",
+            loss="ranking",
+            learning_rate=3e-3,
+            cosine_decay=True,
+            steps_per_epoch=experiment[0],
+            max_epochs=experiment[1],
+            episode=experiment_episode,
+            **adam,
+        ),
         "chapter": Recipe(
             sampler="pairs",
             learning_rate=rate,
@@ -284,6 +326,8 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         sweep=(50, 5),
         sweep_rate=1e-3,
         sweep_episode=(4, 8, 2),
+        experiment=(100, 5),
+        experiment_episode=(4, 8, 4),
     ),
     "paper": _chapter_recipes(
         6e-5,
@@ -292,6 +336,8 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         sweep=(500, 5),
         sweep_rate=1e-3,
         sweep_episode=(4, 8, 2),
+        experiment=(1_000, 5),
+        experiment_episode=(4, 8, 4),
     ),
     "smoke": _chapter_recipes(
         1e-3,
@@ -300,9 +346,11 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         sweep=(1, 4),
         sweep_rate=1e-3,
         sweep_episode=(2, 4, 2),
+        experiment=(2, 2),
+        experiment_episode=(2, 4, 2),
     ),
 }
-PURPOSES = ("reproduction", "chapter", "comparison", "sweep")
+PURPOSES = ("reproduction", "chapter", "comparison", "sweep", "experiment")
 
 
 def recipe_for(profile, purpose: str = "reproduction") -> Recipe:
@@ -364,7 +412,9 @@ def epoch_batches(
         For ``pairs``: ``(left, right, same, left_transforms, right_transforms)``, each
         with a leading ``(steps_per_epoch, batch_size)``; for ``all-pairs``:
         ``(images, characters, transforms)`` with leading ``(steps_per_epoch,
-        episodes_per_step x episode size)``. Transforms are identity rows when the recipe has no distortions.
+        episodes_per_step x episode size)``. Transforms are identity rows when the recipe
+        has no distortions. With a distortion pool the transforms are versions instead:
+        integers in ``[0, distortion_pool]``, which of an image's pooled versions to show.
     """
     rng = np.random.default_rng([seed, epoch])
     steps = recipe.steps_per_epoch
@@ -392,14 +442,51 @@ def epoch_batches(
             episodes.characters.reshape(steps, -1),
         ]
         images_per_step = 1
-    count = steps * arrays[0].shape[1]
+    width = arrays[0].shape[1]
     for _ in range(images_per_step):
-        arrays.append(
-            _transforms(
-                count, split.image_size, rng, recipe.distortions
-            ).reshape(steps, arrays[0].shape[1], 8)
-        )
+        if recipe.distortion_pool:
+            versions = rng.integers(
+                0, recipe.distortion_pool + 1, steps * width
+            )
+            arrays.append(versions.reshape(steps, width))
+        else:
+            transforms = _transforms(
+                steps * width, split.image_size, rng, recipe.distortions
+            )
+            arrays.append(transforms.reshape(steps, width, 8))
     return tuple(arrays)
+
+
+# The pools a process has built, by content: the reproduction builds its pool (timed) before
+# the pipeline asks for the same one, and tests build the smoke recipe's many times.
+_POOLS: dict = {}
+
+
+def distortion_pool(split: OmniglotSplit, recipe: Recipe, seed: int):
+    """The run's fixed distortions of every image of ``split``: uint8 ``(n, pool + 1, ...)``.
+
+    Drawn from ``seed`` alone (a stream of its own, apart from every epoch's), so a resumed
+    run and every data-parallel worker warp exactly what the first run did. See
+    :func:`siamese_utils.distortions.distortion_pool`.
+    """
+    if not recipe.distortion_pool:
+        raise ValueError("This recipe draws fresh distortions; it has no pool.")
+    key = (
+        hashlib.blake2b(np.ascontiguousarray(split.images)).hexdigest(),
+        split.images.shape,
+        recipe.distortion_pool,
+        recipe.distortions,
+        seed,
+    )
+    if key not in _POOLS:
+        _POOLS.clear()  # one pool at a time: the paper's is 1.2 GB
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seed, spawn_key=(POOL_STREAM,))
+        )
+        _POOLS[key] = pool_images(
+            split.images, recipe.distortion_pool, rng, recipe.distortions
+        )
+    return _POOLS[key]
 
 
 def _transforms(count, image_size, rng, ranges):

@@ -290,8 +290,8 @@ class AllPairsTrainer(keras.Model):
         return loss + ops.sum(self.losses) if self.losses else loss
 
     def ranking_loss(self, characters, logits):
-        """Mean over episodes of the mean over positive pairs (i, j) of -log softmax of s_ij
-        among s_ij and i's negatives."""
+        """Mean over episodes of the mean over positive pairs (i, j) of
+        -log softmax of s_ij among s_ij and i's negatives."""
         characters = self._by_episode(ops.reshape(characters, (-1,)))
         logits = self._by_episode(logits)
         padded = ops.concatenate(

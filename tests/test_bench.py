@@ -21,10 +21,12 @@ def test_cached_and_per_pair_evaluation_agree_and_are_timed():
 
 def test_pipeline_benchmark_times_both_pipelines():
     figures = pipeline.run(steps=4, repeats=1, profile_name="smoke")
-    assert [f.measured for f in figures] == [
-        "paper recipe's pipeline (pairs, warped)",
-        "fast recipe's pipeline (episodes, warped)",
+    assert [f.measured.split(",")[0] for f in figures] == [
+        "paper recipe's pipeline (pairs",
+        "paper recipe's distortion pool",
+        "fast recipe's pipeline (episodes",
     ]
+    assert "pooled" in figures[0].measured and "warped" in figures[2].measured
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
 
 
@@ -70,6 +72,24 @@ def test_every_recipe_variant_changes_the_fast_recipe_or_profile_and_is_valid():
         assert changed == (name != "recipe"), name
 
 
+def test_the_paper_recipe_rows_train_the_paper_recipe_for_the_fast_budget():
+    import dataclasses
+
+    from bench import ablation
+    from siamese_utils.recipe import RECIPES
+
+    fast = RECIPES["fast"]
+    _, paper = ablation.recipe_variant("recipe-paper")
+    assert paper == dataclasses.replace(
+        RECIPES["paper"],
+        steps_per_epoch=fast.steps_per_epoch,
+        max_epochs=fast.max_epochs,
+        patience=fast.patience,
+    )
+    _, fresh = ablation.recipe_variant("recipe-paper-fresh-distortions")
+    assert fresh == dataclasses.replace(paper, distortion_pool=0)
+
+
 def test_seed_runs_are_recorded_and_summarised_as_mean_and_spread(
     tmp_path, monkeypatch
 ):
@@ -99,3 +119,10 @@ def test_seed_runs_are_recorded_and_summarised_as_mean_and_spread(
     assert json.loads((tmp_path / "seeds.json").read_text())["smoke"][
         "seeds"
     ] == [3, 4]
+
+
+def test_measuring_a_chapter_the_book_lacks_is_refused():
+    from bench import book
+
+    with pytest.raises(ValueError, match="No chapters \\['99-nothing'\\]"):
+        book.run(["99-nothing"])

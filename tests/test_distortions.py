@@ -102,3 +102,58 @@ def test_background_stays_empty_where_the_image_moves_in_from_outside():
 def test_impossible_ranges_are_refused(kwargs):
     with pytest.raises(ValueError):
         distortions.AffineRanges(**kwargs)
+
+
+# The pool: every training image warped a fixed number of times, once --------------------
+
+
+@pytest.fixture(scope="module")
+def characters():
+    rng = np.random.default_rng(0)
+    return (rng.random((5, 20, 20, 1)) > 0.7).astype("float32")
+
+
+def test_a_pool_holds_each_image_then_its_distortions_as_bytes(characters):
+    pool = distortions.distortion_pool(
+        characters, 3, np.random.default_rng(1), batch=4
+    )
+    assert pool.shape == (5, 4, 20, 20, 1) and pool.dtype == np.uint8
+    assert np.array_equal(pool[:, 0], characters * 255)
+    # A distortion is the identity when none of its seven parts is drawn (1 in 128).
+    moved = [
+        not np.array_equal(version, versions[0])
+        for versions in pool
+        for version in versions[1:]
+    ]
+    assert sum(moved) >= 13
+    # Version j of image i is the (i * copies + j - 1)-th distortion drawn.
+    transforms = distortions.sample_transforms(15, 20, np.random.default_rng(1))
+    expected = np.asarray(
+        distortions.distort(np.repeat(characters, 3, axis=0), transforms)
+    ).reshape(5, 3, 20, 20, 1)
+    np.testing.assert_allclose(
+        pool[:, 1:] / distortions.POOL_LEVELS, expected, atol=0.5 / 255 + 1e-6
+    )
+
+
+def test_the_same_generator_seed_gives_the_same_pool(characters):
+    first, again, other = (
+        distortions.distortion_pool(characters, 2, np.random.default_rng(s))
+        for s in (4, 4, 5)
+    )
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize(
+    "images, copies, message",
+    [
+        (np.zeros((2, 8, 8, 1)), 0, "at least one distortion"),
+        (np.full((2, 8, 8, 1), 255.0), 8, r"lie in \[0, 1\]"),
+        (np.full((2, 8, 8, 1), -1.0), 8, r"lie in \[0, 1\]"),
+    ],
+)
+def test_a_pool_refuses_no_copies_and_images_outside_zero_one(
+    images, copies, message
+):
+    with pytest.raises(ValueError, match=message):
+        distortions.distortion_pool(images, copies, np.random.default_rng(0))

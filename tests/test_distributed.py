@@ -43,6 +43,12 @@ def _train(tmp_path, name, *options, workers=1):
     return tmp_path / name, outputs
 
 
+def _validation_one_shot(folder):
+    lines = (folder / "history.csv").read_text().splitlines()
+    column = lines[0].split(",").index("val_one_shot")
+    return [float(line.split(",")[column]) for line in lines[1:]]
+
+
 def _largest_difference(first, second):
     a, b = load_model(first).get_weights(), load_model(second).get_weights()
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
@@ -132,8 +138,14 @@ def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(
         )
         < WEIGHT_TOLERANCE
     )
-    single = json.loads((one_device / "results.json").read_text())
-    assert results["best_epoch"] == single["best_epoch"]
+    # The smoke network barely separates its candidates, so a weight difference of the
+    # order of rounding can flip one near-tied validation trial (and with it the best
+    # epoch): the validation answers must agree to within one trial, epoch by epoch.
+    one_trial = 1 / RECIPES["smoke"].validation_trials
+    for own, reference in zip(
+        _validation_one_shot(folder), _validation_one_shot(one_device)
+    ):
+        assert abs(own - reference) <= one_trial + 1e-9
 
 
 def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(

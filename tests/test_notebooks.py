@@ -70,6 +70,8 @@ def test_cells_that_only_lay_out_a_table_keep_their_code_folded(path):
                 (
                     "display.markdown_table(",
                     "display.accuracy_table(",
+                    "display.running_cost(",
+                    "display.run_downloads(",
                     "Markdown(",
                 )
             )
@@ -104,3 +106,12 @@ def test_code_and_every_listing_a_chapter_shows_fit_80_columns():
                     if len(line) > 80
                 ]
                 assert not wide, (path.name, name, wide)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.stem[:2].isdigit()], ids=lambda p: p.name
+)
+def test_every_chapter_states_its_own_measured_cost(path):
+    # Read from the book benchmark's record, so a reader knows what running it takes.
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert f'display.running_cost("{path.stem}")' in sources

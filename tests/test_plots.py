@@ -132,3 +132,29 @@ def test_layers_with_equal_schedules_share_one_line_named_after_all_of_them():
     ]
     assert len(momentum_ax.get_lines()) == 1
     plt.close(fig)
+
+
+def test_an_episodes_score_matrix_marks_its_alphabets_and_blanks_the_diagonal():
+    scores = np.random.default_rng(0).normal(size=(16, 16))
+    fig = plots.score_matrix(
+        scores, images_per_character=2, characters_per_alphabet=4
+    )
+    ax = fig.axes[0]
+    shown = ax.images[0].get_array()
+    assert np.all(
+        np.ma.getmaskarray(shown).diagonal() | np.isnan(shown.data.diagonal())
+    )
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "alphabet 1",
+        "alphabet 2",
+    ]
+    # One line between the two alphabets, in each direction.
+    assert len(ax.lines) == 2
+
+
+def test_the_push_figure_ranks_shares_and_colours_them_by_own_alphabet():
+    shares = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2]])
+    own = np.array([[True, False, False], [True, True, False]])
+    fig = plots.negative_weights(shares, own, top=3)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    np.testing.assert_allclose(heights, [0.6, 0.25, 0.15])

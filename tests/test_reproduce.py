@@ -107,7 +107,11 @@ def test_distortions_change_the_training_images_but_keep_them_in_range(
     background,
 ):
     plain = dataclasses.replace(
-        RECIPE, distortions=None, steps_per_epoch=1, max_epochs=1
+        RECIPE,
+        distortions=None,
+        distortion_pool=0,
+        steps_per_epoch=1,
+        max_epochs=1,
     )
     (left, _), _ = next(
         iter(pipeline.training_dataset(background, SMOKE, plain, seed=0))
@@ -119,6 +123,43 @@ def test_distortions_change_the_training_images_but_keep_them_in_range(
     left, left2 = np.asarray(left), np.asarray(left2)
     assert not np.allclose(left, left2)
     assert left2.min() >= 0.0 and left2.max() <= 1.0 + 1e-6
+
+
+def test_the_paper_recipe_warps_eight_fixed_distortions_per_image_before_training():
+    assert recipe.RECIPES["paper"].distortion_pool == 8
+    assert recipe.RECIPES["fast"].distortion_pool == 0  # a fresh one every step
+    assert "distortion_pool" not in recipe.RECIPES["fast"].as_dict()
+    assert recipe.RECIPES["paper"].as_dict()["distortion_pool"] == 8
+
+
+def test_a_pooled_pipeline_shows_each_image_as_itself_or_one_of_its_versions(
+    background,
+):
+    pooled = dataclasses.replace(RECIPE, steps_per_epoch=3, max_epochs=1)
+    pool = recipe.distortion_pool(background, pooled, seed=0)
+    assert pool.shape[:2] == (len(background.images), 9)
+    assert recipe.distortion_pool(background, pooled, seed=0) is pool
+    left, right, same, left_versions, right_versions = recipe.epoch_batches(
+        background, SMOKE, pooled, seed=0, epoch=0
+    )
+    assert set(np.unique(left_versions)) == set(range(9))
+    batches = list(pipeline.training_dataset(background, SMOKE, pooled, seed=0))
+    for step, ((left_images, right_images), _) in enumerate(batches):
+        np.testing.assert_array_equal(
+            left_images, pool[left[step], left_versions[step]] / np.float32(255)
+        )
+        np.testing.assert_array_equal(
+            right_images,
+            pool[right[step], right_versions[step]] / np.float32(255),
+        )
+
+
+def test_the_pool_is_drawn_from_the_seed_apart_from_every_epoch(background):
+    pooled = dataclasses.replace(RECIPE, distortion_pool=1)
+    first = recipe.distortion_pool(background, pooled, seed=0).copy()
+    other = recipe.distortion_pool(background, pooled, seed=1)
+    assert not np.array_equal(first[:, 1], other[:, 1])
+    assert np.array_equal(first, recipe.distortion_pool(background, pooled, 0))
 
 
 # A run --------------------------------------------------------------------------------
@@ -145,8 +186,10 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
         and written["paper_protocol_trials"] == RECIPE.test_trials
     )
     assert written["hardware"]["cpus"] >= 1 and written["train_seconds"] > 0
-    # Training steps alone; the validation and test scoring are counted apart.
+    # Training steps alone; the validation and test scoring are counted apart, and so
+    # is warping the smoke recipe's distortion pool.
     assert written["evaluation_seconds"] > 0
+    assert written["preparation_seconds"] > 0
     assert written == run.results
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert (
@@ -197,7 +240,13 @@ def test_the_same_seed_in_two_processes_on_one_machine_writes_the_same_results(
         written.append(
             json.loads((tmp_path / name / "results.json").read_text())
         )
-    varying = {"train_seconds", "evaluation_seconds", "created", "command"}
+    varying = {
+        "train_seconds",
+        "evaluation_seconds",
+        "preparation_seconds",
+        "created",
+        "command",
+    }
     first, second = (
         {k: v for k, v in w.items() if k not in varying} for w in written
     )
@@ -521,6 +570,8 @@ def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):
         ({"patience": 0}, "patience"),
         ({"loss": "hinge"}, "loss"),
         ({"sampler": "pairs", "loss": "ranking"}, "all-pairs"),
+        ({"distortion_pool": -1}, "distortion_pool"),
+        ({"distortions": None}, "needs distortion ranges"),
     ],
 )
 def test_impossible_recipes_are_refused(changes, message):

@@ -68,6 +68,8 @@ class PageReport:
     untypeset_math: list[str] = dataclasses.field(default_factory=list)
     clipped_code: list[str] = dataclasses.field(default_factory=list)
     poor_figures: list[str] = dataclasses.field(default_factory=list)
+    # File names the page offers for download (Sphinx's _downloads folder).
+    downloads: list[str] = dataclasses.field(default_factory=list)
     equations: int = 0
     code_blocks: int = 0
     images: int = 0
@@ -230,6 +232,9 @@ def check_page(
     internal = sorted({href for href in links if href.startswith(origin)})
     report.links = len(internal)
     report.broken_links = [href for href in internal if _link_is_broken(href)]
+    report.downloads = sorted(
+        href.rsplit("/", 1)[-1] for href in internal if "/_downloads/" in href
+    )
     text = driver.execute_script("return document.body.innerText")
     report.forbidden_text = [t for t in FORBIDDEN_TEXT if t in text]
     report.equations = driver.execute_script(

@@ -1,0 +1,447 @@
+"""Comparisons a reader can trust: arms trained alike over seeds, scored on validation tasks.
+
+A chapter asks a question of one part of the network (is the paper's 10x10 stem worth its
+cost? does the embedding need 4,096 units?). Its experiment is a list of :class:`Arm`: each
+arm changes the network (or only how its embeddings are compared), and every arm is trained
+the same way, by the profile's ``"experiment"`` recipe (:func:`siamese_utils.recipe.recipe_for`:
+the fast recipe's all-pairs ranking training, shorter and undistorted), once per seed. Each
+trained network is scored on the same 20-way one-shot tasks from the *validation* alphabets
+and drawers, never on the test set, so a chapter can choose between arms without touching
+the numbers the book reports once, for its final recipe.
+
+:func:`run_experiment` returns an :class:`Experiment`: per arm the accuracy of every seed,
+their mean, standard deviation and a 95% interval for the mean, beside the two rows that
+give those numbers a scale (chance, and nearest neighbours in pixel space on the same
+tasks). :meth:`Experiment.verdict` writes the sentence a chapter may claim: which
+differences from the reference arm exceed their uncertainty and which do not.
+
+Several seeds of every arm can take longer than a chapter may run, so ``python -m
+bench.experiments`` records them (:meth:`Experiment.rows`, :func:`from_rows`); the chapter
+then trains one seed live and :func:`check_live` fails when that run falls outside what the
+recorded seeds predict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+from siamese_utils import data, evaluate, model, train
+from siamese_utils.display import markdown_table
+from siamese_utils.embeddings import embed
+from siamese_utils.recipe import Recipe, recipe_for
+from siamese_utils.seeding import set_seed
+
+# How a trained network compares two images: its own head (the weighted L1 distance and a
+# logit), or two fixed similarities of the embeddings that learn nothing.
+SCORINGS = ("head", "l1", "cosine")
+# The paper's early stopping used 320 validation tasks.
+VALIDATION_TASKS = 320
+# Two-sided 95% quantiles of Student's t distribution by degrees of freedom (statistical
+# tables); beyond 10 degrees of freedom the normal 1.96 is within 12% of them.
+T_QUANTILES_95 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+}
+
+
+def t_quantile(degrees_of_freedom: int) -> float:
+    """The two-sided 95% Student t quantile for ``degrees_of_freedom`` (>= 1)."""
+    if degrees_of_freedom < 1:
+        raise ValueError("An interval needs at least two seeds.")
+    return T_QUANTILES_95.get(degrees_of_freedom, 1.96)
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One configuration of an experiment.
+
+    Attributes:
+        label: how tables and sentences name the arm.
+        network: keyword changes to the profile's network
+            (:func:`siamese_utils.model.siamese_network`), e.g. ``{"kernel_sizes": ...}``.
+        scoring: ``"head"`` (the trained classifier), ``"l1"`` (minus the plain L1
+            distance of the embeddings) or ``"cosine"`` (their cosine similarity). Arms
+            that differ only here share one trained network per seed.
+    """
+
+    label: str
+    network: dict = dataclasses.field(default_factory=dict)
+    scoring: str = "head"
+
+    def __post_init__(self):
+        if self.scoring not in SCORINGS:
+            raise ValueError(
+                f"Unknown scoring {self.scoring!r} for arm {self.label!r}; "
+                f"choose one of {', '.join(SCORINGS)}."
+            )
+
+    @property
+    def training_key(self) -> str:
+        """Equal for arms that train the same network."""
+        return json.dumps(self.network, sort_keys=True, default=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmResult:
+    """An arm's validation one-shot accuracy (in [0, 1]) and training seconds per seed."""
+
+    label: str
+    accuracies: dict  # seed -> accuracy
+    seconds: dict  # seed -> seconds of training steps
+
+    @property
+    def mean(self) -> float:
+        """Mean accuracy over the seeds."""
+        return float(np.mean(list(self.accuracies.values())))
+
+    @property
+    def sd(self) -> float | None:
+        """Standard deviation over the seeds (``None`` for a single seed)."""
+        values = list(self.accuracies.values())
+        return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """95% interval for the mean over seeds (Student t), ``None`` for one seed."""
+        if self.sd is None:
+            return None
+        n = len(self.accuracies)
+        half = t_quantile(n - 1) * self.sd / math.sqrt(n)
+        return self.mean - half, self.mean + half
+
+    def prediction_interval(self) -> tuple[float, float] | None:
+        """Where 95% of the runs of one more seed should land (Student t)."""
+        if self.sd is None:
+            return None
+        n = len(self.accuracies)
+        half = t_quantile(n - 1) * self.sd * math.sqrt(1 + 1 / n)
+        return self.mean - half, self.mean + half
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """The result of :func:`run_experiment` (or of recorded rows, :func:`from_rows`)."""
+
+    name: str
+    arms: tuple  # ArmResult, in the order the arms were given
+    chance: float
+    pixels: float  # 1-nearest neighbour in pixels on the same tasks
+    tasks: int
+    steps: int
+    profile: str
+
+    def arm(self, label: str) -> ArmResult:
+        """The result of the arm called ``label``."""
+        for result in self.arms:
+            if result.label == label:
+                return result
+        raise KeyError(
+            f"No arm {label!r} in experiment {self.name!r}; it has "
+            f"{', '.join(a.label for a in self.arms)}."
+        )
+
+    @property
+    def seeds(self) -> list:
+        """The seeds every arm was trained with."""
+        return sorted(self.arms[0].accuracies)
+
+    def table_rows(self) -> list[list[str]]:
+        """Rows of :meth:`table`: one per arm, then pixel nearest neighbours and chance."""
+
+        def percent(value):
+            return f"{100 * value:.1f}"
+
+        rows = []
+        for arm in self.arms:
+            interval = arm.interval
+            rows.append(
+                [
+                    arm.label,
+                    percent(arm.mean),
+                    "-" if arm.sd is None else percent(arm.sd),
+                    "-"
+                    if interval is None
+                    else f"{percent(interval[0])} to {percent(interval[1])}",
+                    ", ".join(percent(arm.accuracies[s]) for s in self.seeds),
+                    f"{np.mean(list(arm.seconds.values())):.0f}",
+                ]
+            )
+        for label, value in (
+            ("1-nearest neighbour in pixels", self.pixels),
+            ("chance", self.chance),
+        ):
+            rows.append([label, percent(value), "-", "-", "-", "-"])
+        return rows
+
+    def table(self, caption: str | None = None):
+        """The experiment as a Markdown table (validation one-shot accuracy, %)."""
+        headers = [
+            "arm",
+            "mean (%)",
+            "sd (%)",
+            "95% interval of the mean (%)",
+            f"seeds {', '.join(str(s) for s in self.seeds)} (%)",
+            "training (s)",
+        ]
+        caption = caption or (
+            f"20-way one-shot accuracy on {self.tasks} validation tasks, "
+            f"{len(self.seeds)} seed{'s' if len(self.seeds) > 1 else ''} per "
+            f"arm, {self.steps} steps each ({self.profile} profile)"
+        )
+        return markdown_table(headers, self.table_rows(), caption)
+
+    def difference(self, label: str, reference: str):
+        """Mean and 95% interval of ``label`` minus ``reference``, paired by seed."""
+        ours, theirs = self.arm(label), self.arm(reference)
+        seeds = sorted(set(ours.accuracies) & set(theirs.accuracies))
+        differences = np.array(
+            [ours.accuracies[s] - theirs.accuracies[s] for s in seeds]
+        )
+        mean = float(differences.mean())
+        if len(differences) < 2:
+            return mean, None
+        half = (
+            t_quantile(len(differences) - 1)
+            * differences.std(ddof=1)
+            / math.sqrt(len(differences))
+        )
+        return mean, (mean - half, mean + half)
+
+    def verdict(self, reference: str) -> str:
+        """A sentence on each arm against ``reference``: beyond its uncertainty or not."""
+        clauses = []
+        for arm in self.arms:
+            if arm.label == reference:
+                continue
+            mean, interval = self.difference(arm.label, reference)
+            if interval is None:
+                clauses.append(
+                    f"{arm.label} differs by {100 * mean:+.1f} points on one "
+                    "seed, which cannot say whether the difference is real"
+                )
+                continue
+            low, high = (100 * v for v in interval)
+            real = low > 0 or high < 0
+            clauses.append(
+                f"{arm.label} differs by {100 * mean:+.1f} points (95% interval "
+                f"{low:+.1f} to {high:+.1f}), "
+                + (
+                    "a difference beyond its uncertainty"
+                    if real
+                    else "within its uncertainty"
+                )
+            )
+        return (
+            f"Against {reference}, over {len(self.seeds)} seeds paired by seed: "
+            + "; ".join(clauses)
+            + "."
+        )
+
+    def rows(self, command: str, recipe: Recipe) -> list[dict]:
+        """One JSON-ready record per arm and seed (what ``bench.experiments`` stores)."""
+        return [
+            {
+                "experiment": self.name,
+                "arm": arm.label,
+                "seed": int(seed),
+                "validation_one_shot": arm.accuracies[seed],
+                "train_seconds": round(arm.seconds[seed], 1),
+                "steps": self.steps,
+                "tasks": self.tasks,
+                "pixels": self.pixels,
+                "chance": self.chance,
+                "profile": self.profile,
+                "recipe": recipe.as_dict(),
+                "command": command,
+            }
+            for arm in self.arms
+            for seed in sorted(arm.accuracies)
+        ]
+
+
+def from_rows(rows: list[dict], name: str) -> Experiment:
+    """The :class:`Experiment` that recorded rows of experiment ``name`` describe.
+
+    A later row for the same arm and seed replaces an earlier one.
+    """
+    mine = [row for row in rows if row["experiment"] == name]
+    if not mine:
+        raise KeyError(
+            f"No recorded rows of experiment {name!r}; run "
+            f"`python -m bench.experiments {name}` to record them."
+        )
+    labels = list(dict.fromkeys(row["arm"] for row in mine))
+    accuracies = {label: {} for label in labels}
+    seconds = {label: {} for label in labels}
+    for row in mine:
+        accuracies[row["arm"]][row["seed"]] = row["validation_one_shot"]
+        seconds[row["arm"]][row["seed"]] = row["train_seconds"]
+    last = mine[-1]
+    return Experiment(
+        name=name,
+        arms=tuple(
+            ArmResult(label, accuracies[label], seconds[label])
+            for label in labels
+        ),
+        chance=last["chance"],
+        pixels=last["pixels"],
+        tasks=last["tasks"],
+        steps=last["steps"],
+        profile=last["profile"],
+    )
+
+
+def validation_tasks(profile, tasks: int = VALIDATION_TASKS, data_dir=None):
+    """The experiments' one-shot tasks: validation alphabets and drawers, fixed by seed 0."""
+    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
+    validation = evaluation.select_alphabets(
+        data.VALIDATION_ALPHABETS
+    ).select_drawers(data.VALIDATION_DRAWERS)
+    return evaluate.paper_protocol_trials(
+        validation, profile.n_way, tasks, 0, data.VALIDATION_ALPHABETS
+    )
+
+
+def _scores(network, trials, scoring: str) -> np.ndarray:
+    if scoring == "head":
+        return evaluate.siamese_scores(network, trials)
+    embeddings = embed(network, trials.images)
+    queries = embeddings[trials.queries][:, None, :]
+    candidates = embeddings[trials.candidates]
+    if scoring == "l1":
+        return -np.abs(queries - candidates).sum(axis=-1)
+    norms = np.linalg.norm(queries, axis=-1) * np.linalg.norm(
+        candidates, axis=-1
+    )
+    return (queries * candidates).sum(axis=-1) / np.maximum(norms, 1e-12)
+
+
+def run_experiment(
+    name: str,
+    arms,
+    profile,
+    seeds=(2015,),
+    *,
+    recipe: Recipe | None = None,
+    data_dir=None,
+    verbose: bool = False,
+) -> Experiment:
+    """Train every arm once per seed by the same recipe and score it on validation tasks.
+
+    Args:
+        name: the experiment's name in records (e.g. ``"stem"``).
+        arms: the :class:`Arm` list; labels must differ.
+        profile: sizes the network, the batch and the one-shot tasks.
+        seeds: one run of every arm per seed; each seed fixes the initial weights and the
+            episodes, so two arms of one seed see the same data.
+        recipe: the training of every arm (default ``recipe_for(profile, "experiment")``).
+        verbose: print one line per trained network.
+    """
+    arms = list(arms)
+    labels = [arm.label for arm in arms]
+    if not arms or len(set(labels)) != len(labels):
+        raise ValueError(
+            f"An experiment needs arms with different labels, got {labels}."
+        )
+    seeds = [int(seed) for seed in seeds]
+    if not seeds:
+        raise ValueError("An experiment needs at least one seed.")
+    recipe = recipe or recipe_for(profile, "experiment")
+    train_split = data.load_split(
+        "train", profile.image_size, data_dir=data_dir
+    ).select_drawers(data.TRAINING_DRAWERS)
+    validation_split = (
+        data.load_split("test", profile.image_size, data_dir=data_dir)
+        .select_alphabets(data.VALIDATION_ALPHABETS)
+        .select_drawers(data.VALIDATION_DRAWERS)
+    )
+    trials = validation_tasks(profile, data_dir=data_dir)
+    accuracies = {label: {} for label in labels}
+    seconds = {label: {} for label in labels}
+    for seed in seeds:
+        trained = {}  # training key -> (network, seconds)
+        for arm in arms:
+            if arm.training_key not in trained:
+                set_seed(seed)
+                try:
+                    network = model.siamese_network(
+                        **{**profile.network_kwargs(), **arm.network}
+                    )
+                except TypeError as error:
+                    raise ValueError(
+                        f"Arm {arm.label!r} changes the network by {arm.network}, "
+                        f"which siamese_network does not take: {error}"
+                    ) from None
+                run = train.train_all_pairs(
+                    network,
+                    train_split,
+                    validation_split,
+                    profile,
+                    seed,
+                    recipe=recipe,
+                    verbose=False,
+                )
+                trained[arm.training_key] = (network, run.seconds)
+                if verbose:
+                    print(
+                        f"{name}: {arm.label}, seed {seed}: {run.steps} steps "
+                        f"in {run.seconds:.0f} s",
+                        flush=True,
+                    )
+            network, elapsed = trained[arm.training_key]
+            scores = _scores(network, trials, arm.scoring)
+            choices = evaluate.pick_candidates(scores, seed)
+            accuracies[arm.label][seed] = float(
+                np.mean(choices == trials.answers)
+            )
+            seconds[arm.label][seed] = float(elapsed)
+    return Experiment(
+        name=name,
+        arms=tuple(
+            ArmResult(label, accuracies[label], seconds[label])
+            for label in labels
+        ),
+        chance=1.0 / profile.n_way,
+        pixels=evaluate.pixel_nearest_neighbour(trials).accuracy,
+        tasks=len(trials),
+        steps=recipe.max_steps,
+        profile=profile.name,
+    )
+
+
+def check_live(live: Experiment, recorded: Experiment) -> None:
+    """Fail when a live run of an arm falls outside what the recorded seeds predict.
+
+    Compared only when both ran in the same profile for the same steps; each live arm's
+    accuracy must lie inside its recorded 95% prediction interval for one more seed.
+
+    Raises:
+        AssertionError: naming the arm, its live accuracy and the interval.
+    """
+    if (live.profile, live.steps) != (recorded.profile, recorded.steps):
+        return
+    for arm in live.arms:
+        predicted = recorded.arm(arm.label).prediction_interval()
+        if predicted is None:
+            continue
+        low, high = predicted
+        value = arm.mean
+        if not low <= value <= high:
+            raise AssertionError(
+                f"The live run of {arm.label!r} scored {100 * value:.1f}%, outside "
+                f"the {100 * low:.1f}% to {100 * high:.1f}% the recorded seeds "
+                f"predict; record the experiment again (python -m bench.experiments "
+                f"{recorded.name}) if the code changed."
+            )

@@ -1,0 +1,165 @@
+"""A chapter's experiment: arms trained alike over seeds, scored on validation tasks only."""
+
+import numpy as np
+import pytest
+
+from siamese_utils import data, evaluate, experiments, profiles
+
+SMOKE = profiles.get_profile("smoke")
+
+
+@pytest.fixture(scope="module")
+def stems():
+    arms = [
+        experiments.Arm("5x5 stem"),
+        experiments.Arm("3x3 stem", {"kernel_sizes": (3, 3, 3, 2)}),
+        experiments.Arm("plain L1", scoring="l1"),
+    ]
+    return experiments.run_experiment("stem", arms, SMOKE, seeds=(1, 2))
+
+
+def _recorded(values: dict) -> experiments.Experiment:
+    """An experiment from hand-written accuracies (label -> per-seed list)."""
+    rows = [
+        {
+            "experiment": "demo",
+            "arm": label,
+            "seed": seed,
+            "validation_one_shot": value,
+            "train_seconds": 10.0,
+            "steps": 500,
+            "tasks": 320,
+            "pixels": 0.2,
+            "chance": 0.05,
+            "profile": "fast",
+        }
+        for label, accuracies in values.items()
+        for seed, value in zip((1, 2, 3), accuracies)
+    ]
+    return experiments.from_rows(rows, "demo")
+
+
+def test_every_arm_is_scored_for_every_seed_on_the_validation_tasks(stems):
+    assert [a.label for a in stems.arms] == ["5x5 stem", "3x3 stem", "plain L1"]
+    assert all(sorted(a.accuracies) == [1, 2] for a in stems.arms)
+    assert all(
+        0.0 <= v <= 1.0 for a in stems.arms for v in a.accuracies.values()
+    )
+    assert stems.tasks == experiments.VALIDATION_TASKS
+    assert stems.chance == pytest.approx(1 / SMOKE.n_way)
+    tasks = experiments.validation_tasks(SMOKE)
+    assert stems.pixels == evaluate.pixel_nearest_neighbour(tasks).accuracy
+    # Validation alphabets only: the test alphabets stay unseen until the final report.
+    assert set(tasks.groups) <= set(data.VALIDATION_ALPHABETS)
+
+
+def test_arms_that_only_score_differently_share_one_trained_network(stems):
+    head, plain = stems.arm("5x5 stem"), stems.arm("plain L1")
+    assert head.seconds == plain.seconds  # one training, two ways to compare
+
+
+def test_the_same_seed_gives_the_same_accuracies(stems):
+    again = experiments.run_experiment(
+        "stem", [experiments.Arm("5x5 stem")], SMOKE, seeds=(1,)
+    )
+    assert (
+        again.arm("5x5 stem").accuracies[1]
+        == stems.arm("5x5 stem").accuracies[1]
+    )
+
+
+def test_the_table_gives_mean_spread_interval_and_the_chance_and_pixel_rows():
+    demo = _recorded(
+        {"reference": [0.70, 0.72, 0.74], "other": [0.5, 0.6, 0.7]}
+    )
+    rows = {row[0]: row for row in demo.table_rows()}
+    assert rows["reference"][1:4] == ["72.0", "2.0", "67.0 to 77.0"]
+    assert (
+        rows["chance"][1] == "5.0"
+        and rows["1-nearest neighbour in pixels"][1] == "20.0"
+    )
+    assert "320 validation tasks" in demo.table().data
+
+
+def test_the_verdict_claims_only_differences_beyond_their_uncertainty():
+    clear = _recorded(
+        {"reference": [0.70, 0.72, 0.74], "worse": [0.50, 0.51, 0.53]}
+    )
+    assert "beyond its uncertainty" in clear.verdict("reference")
+    noisy = _recorded(
+        {"reference": [0.70, 0.72, 0.74], "other": [0.74, 0.69, 0.72]}
+    )
+    sentence = noisy.verdict("reference")
+    assert "within its uncertainty" in sentence and "beyond" not in sentence
+
+
+def test_one_seed_is_never_called_a_real_difference(stems):
+    single = experiments.from_rows(
+        [r for r in stems.rows("cmd", _smoke_recipe()) if r["seed"] == 1],
+        "stem",
+    )
+    assert "cannot say" in single.verdict("5x5 stem")
+
+
+def _smoke_recipe():
+    from siamese_utils.recipe import recipe_for
+
+    return recipe_for(SMOKE, "experiment")
+
+
+def test_recorded_rows_give_back_the_same_experiment(stems):
+    rows = stems.rows("python -m bench.experiments stem", _smoke_recipe())
+    assert len(rows) == 6 and rows[0]["command"].startswith("python -m bench")
+    again = experiments.from_rows(rows, "stem")
+    assert [a.accuracies for a in again.arms] == [
+        a.accuracies for a in stems.arms
+    ]
+    assert again.pixels == stems.pixels and again.steps == stems.steps
+
+
+def test_a_live_run_outside_the_recorded_prediction_fails():
+    recorded = _recorded({"reference": [0.70, 0.72, 0.74]})
+    inside = _recorded({"reference": [0.71]})
+    experiments.check_live(inside, recorded)
+    outside = _recorded({"reference": [0.40]})
+    with pytest.raises(AssertionError, match="outside"):
+        experiments.check_live(outside, recorded)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: experiments.Arm("x", scoring="euclid"), "head, l1, cosine"),
+        (
+            lambda: experiments.run_experiment(
+                "x", [experiments.Arm("a"), experiments.Arm("a")], SMOKE
+            ),
+            "different labels",
+        ),
+        (
+            lambda: experiments.run_experiment(
+                "x", [experiments.Arm("a")], SMOKE, seeds=()
+            ),
+            "at least one seed",
+        ),
+        (
+            lambda: experiments.run_experiment(
+                "x", [experiments.Arm("a", {"stem_width": 3})], SMOKE
+            ),
+            "does not take",
+        ),
+        (
+            lambda: experiments.from_rows([], "stem"),
+            "python -m bench.experiments",
+        ),
+    ],
+)
+def test_impossible_experiments_are_refused_with_the_fix(call, message):
+    with pytest.raises((ValueError, KeyError), match=message):
+        call()
+
+
+def test_t_quantiles_shrink_towards_the_normal_one():
+    values = [experiments.t_quantile(d) for d in range(1, 12)]
+    assert values == sorted(values, reverse=True) and values[-1] == 1.96
+    assert np.isclose(experiments.t_quantile(2), 4.303)
