@@ -232,7 +232,8 @@ class Experiment:
                     "seed, which cannot say whether the difference is real"
                 )
                 continue
-            low, high = (100 * v for v in interval)
+            # Claimed only when the interval, as printed, leaves out zero.
+            low, high = (round(100 * v, 1) for v in interval)
             real = low > 0 or high < 0
             clauses.append(
                 f"{arm.label} differs by {100 * mean:+.1f} points (95% interval "
@@ -445,3 +446,83 @@ def check_live(live: Experiment, recorded: Experiment) -> None:
                 f"predict; record the experiment again (python -m bench.experiments "
                 f"{recorded.name}) if the code changed."
             )
+
+
+# The chapters' experiments, by the name bench.experiments records them under.
+CHAPTER_EXPERIMENTS = ("twin", "stem", "block", "encoder", "classifier")
+
+
+def _fits(profile, kernel_sizes) -> bool:
+    try:
+        model.feature_map_sizes(profile.image_size, kernel_sizes)
+    except ValueError:
+        return False
+    return True
+
+
+def chapter_arms(name: str, profile) -> list[Arm]:
+    """The arms of a chapter's experiment at ``profile``'s sizes, the reference first.
+
+    ``twin`` (chapter 2): the paper's initialisation against the design document's;
+    ``stem`` (chapter 3): the paper's 10x10 stem scaled to the profile's image (5x5 at 52
+    pixels) against 3x3 and 7x7, leaving out a kernel the image is too small for;
+    ``block`` (chapter 4): the profile's widths against half of them and against batch
+    normalisation; ``encoder`` (chapter 5): embeddings of 256, 1,024 and 4,096 units, the
+    profile's own first; ``classifier`` (chapter 6): the learned weighted L1 head against
+    an unweighted L1 distance and the cosine similarity of the same embeddings.
+    """
+    if name == "twin":
+        return [
+            Arm("the paper's initialisation"),
+            Arm(
+                "the design document's initialisation",
+                {"initialisation": "design-document"},
+            ),
+        ]
+    if name == "stem":
+        others = profile.kernel_sizes[1:]
+        scaled = max(1, round(10 * profile.image_size / 105))
+        kernels = [
+            k
+            for k in dict.fromkeys((scaled, 3, 7))
+            if _fits(profile, (k, *others))
+        ]
+        return [
+            Arm(
+                f"{k}x{k} stem"
+                + (" (the paper's 10x10, scaled)" if k == scaled else ""),
+                {}
+                if k == profile.kernel_sizes[0]
+                else {"kernel_sizes": (k, *others)},
+            )
+            for k in kernels
+        ]
+    if name == "block":
+        return [
+            Arm("the profile's widths"),
+            Arm(
+                "half the widths",
+                {"filters": tuple(max(1, f // 2) for f in profile.filters)},
+            ),
+            Arm("with batch normalisation", {"batch_norm": True}),
+        ]
+    if name == "encoder":
+        widths = [profile.embedding_units] + [
+            w for w in (256, 1024, 4096) if w != profile.embedding_units
+        ]
+        return [
+            Arm(
+                f"{w:,} units",
+                {} if w == profile.embedding_units else {"embedding_units": w},
+            )
+            for w in widths
+        ]
+    if name == "classifier":
+        return [
+            Arm("the learned weighted L1 head"),
+            Arm("unweighted L1 distance", scoring="l1"),
+            Arm("cosine similarity", scoring="cosine"),
+        ]
+    raise ValueError(
+        f"Unknown experiment {name!r}; choose one of {', '.join(CHAPTER_EXPERIMENTS)}."
+    )

@@ -163,3 +163,63 @@ def test_t_quantiles_shrink_towards_the_normal_one():
     values = [experiments.t_quantile(d) for d in range(1, 12)]
     assert values == sorted(values, reverse=True) and values[-1] == 1.96
     assert np.isclose(experiments.t_quantile(2), 4.303)
+
+
+# The chapters' experiments ---------------------------------------------------------------
+
+
+def test_each_chapter_experiment_puts_its_reference_arm_first_at_the_fast_size():
+    fast = profiles.get_profile("fast")
+    labels = {
+        name: [arm.label for arm in experiments.chapter_arms(name, fast)]
+        for name in experiments.CHAPTER_EXPERIMENTS
+    }
+    assert labels["stem"] == [
+        "5x5 stem (the paper's 10x10, scaled)",
+        "3x3 stem",
+        "7x7 stem",
+    ]
+    assert labels["encoder"] == ["1,024 units", "256 units", "4,096 units"]
+    assert labels["twin"][0] == "the paper's initialisation"
+    assert len(labels["block"]) == 3 and len(labels["classifier"]) == 3
+    # The reference arm is the profile's own network.
+    for name in ("stem", "block", "encoder", "twin"):
+        assert experiments.chapter_arms(name, fast)[0].network == {}
+
+
+def test_a_stem_the_image_cannot_hold_is_left_out():
+    stems = experiments.chapter_arms("stem", SMOKE)
+    assert all(
+        "7x7" not in arm.label for arm in stems
+    )  # 32 px with kernels (7, 3, 3, 2) leaves no pixels
+
+
+def test_an_unknown_experiment_names_the_known_ones():
+    with pytest.raises(ValueError, match="twin, stem, block, encoder"):
+        experiments.chapter_arms("head", SMOKE)
+
+
+def test_the_command_records_rows_the_table_reads_back(tmp_path, capsys):
+    from bench import experiments as command
+
+    path = tmp_path / "experiments.jsonl"
+    result = command.run("twin", "smoke", [1], path=path)
+    rows = command.recorded(path)
+    assert [r["arm"] for r in rows] == [a.label for a in result.arms]
+    assert rows[0]["command"].startswith("python -m bench.experiments twin")
+    assert experiments.from_rows(rows, "twin").arms[0].accuracies == (
+        result.arms[0].accuracies
+    )
+    with pytest.raises(SystemExit):
+        command.main(["recipe"])
+    assert "unknown: recipe" in capsys.readouterr().err
+
+
+def test_an_interval_that_prints_as_reaching_zero_is_not_called_a_difference():
+    # Differences -0.06, -0.10, -0.14: the interval's upper end is -0.0005 points.
+    edge = _recorded(
+        {"reference": [0.7, 0.7, 0.7], "other": [0.64025, 0.6, 0.55975]}
+    )
+    _, (_, high) = edge.difference("other", "reference")
+    assert -0.001 < 100 * high < 0
+    assert "within its uncertainty" in edge.verdict("reference")

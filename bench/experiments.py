@@ -1,0 +1,104 @@
+"""The chapters' experiments over several seeds, recorded for the book to read.
+
+``python -m bench.experiments NAME [NAME ...] [--seeds 2015 2016 2017] [--profile fast]``
+trains every arm of each named experiment (:func:`siamese_utils.experiments.chapter_arms`:
+twin, stem, block, encoder, classifier) once per seed by the profile's ``"experiment"``
+recipe, scores it on the validation one-shot tasks, and appends one row per arm and seed
+to ``bench/results/experiments.jsonl`` (earlier rows are kept; the latest row of an arm and
+seed counts). ``--table NAME`` prints the recorded table and its verdict. In the fast
+profile an arm takes about two minutes a seed on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+
+from siamese_utils import experiments
+from siamese_utils.profiles import PROFILES, get_profile
+from siamese_utils.recipe import recipe_for
+
+RESULTS = (
+    pathlib.Path(__file__).resolve().parent / "results" / "experiments.jsonl"
+)
+DEFAULT_SEEDS = (2015, 2016, 2017)
+
+
+def recorded(path: pathlib.Path = RESULTS) -> list[dict]:
+    """Every recorded row, oldest first."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def run(name: str, profile_name: str, seeds, path: pathlib.Path = RESULTS):
+    """Run experiment ``name`` for ``seeds``; append its rows and return the experiment."""
+    profile = get_profile(profile_name)
+    recipe = recipe_for(profile, "experiment")
+    result = experiments.run_experiment(
+        name,
+        experiments.chapter_arms(name, profile),
+        profile,
+        seeds,
+        recipe=recipe,
+        verbose=True,
+    )
+    command = (
+        f"python -m bench.experiments {name} --profile {profile.name} "
+        f"--seeds {' '.join(str(s) for s in seeds)}"
+    )
+    stamp = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        for row in result.rows(command, recipe):
+            handle.write(json.dumps({**row, **stamp}) + "\n")
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.experiments", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help=f"experiments: {', '.join(experiments.CHAPTER_EXPERIMENTS)}",
+    )
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
+    )
+    parser.add_argument("--profile", default="fast", choices=sorted(PROFILES))
+    parser.add_argument(
+        "--table", action="store_true", help="print the recorded tables"
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(experiments.CHAPTER_EXPERIMENTS))
+    if unknown or not args.names:
+        parser.error(
+            f"name one or more experiments of "
+            f"{', '.join(experiments.CHAPTER_EXPERIMENTS)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
+    for name in args.names:
+        if args.table:
+            result = experiments.from_rows(
+                [r for r in recorded() if r["profile"] == args.profile], name
+            )
+        else:
+            result = run(name, args.profile, args.seeds)
+        print(result.table().data)
+        print(result.verdict(result.arms[0].label))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
