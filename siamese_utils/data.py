@@ -597,3 +597,14 @@ def sample_episodes(
             index.character_ids[chars], images_per_character
         )
     return Episodes(images=images, characters=characters_of)
+
+
+def validation_split(
+    image_size: int = ORIGINAL_IMAGE_SIZE,
+    data_dir: str | os.PathLike | None = None,
+) -> OmniglotSplit:
+    """The paper's validation images: the validation alphabets, drawn by drawers 13-16."""
+    evaluation = load_split("test", image_size, data_dir=data_dir)
+    return evaluation.select_alphabets(VALIDATION_ALPHABETS).select_drawers(
+        VALIDATION_DRAWERS
+    )

@@ -304,12 +304,18 @@ def from_rows(rows: list[dict], name: str) -> Experiment:
     )
 
 
-def validation_tasks(profile, tasks: int = VALIDATION_TASKS, data_dir=None):
-    """The experiments' one-shot tasks: validation alphabets and drawers, fixed by seed 0."""
-    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
-    validation = evaluation.select_alphabets(
-        data.VALIDATION_ALPHABETS
-    ).select_drawers(data.VALIDATION_DRAWERS)
+def validation_tasks(
+    profile, tasks: int = VALIDATION_TASKS, data_dir=None, validation=None
+):
+    """The experiments' one-shot tasks: validation alphabets and drawers, fixed by seed 0.
+
+    ``validation``: the split of :func:`siamese_utils.data.validation_split`, when the
+    caller has it already.
+    """
+    if validation is None:
+        validation = data.validation_split(
+            profile.image_size, data_dir=data_dir
+        )
     return evaluate.paper_protocol_trials(
         validation, profile.n_way, tasks, 0, data.VALIDATION_ALPHABETS
     )
@@ -363,12 +369,10 @@ def run_experiment(
     train_split = data.load_split(
         "train", profile.image_size, data_dir=data_dir
     ).select_drawers(data.TRAINING_DRAWERS)
-    validation_split = (
-        data.load_split("test", profile.image_size, data_dir=data_dir)
-        .select_alphabets(data.VALIDATION_ALPHABETS)
-        .select_drawers(data.VALIDATION_DRAWERS)
+    validation_split = data.validation_split(
+        profile.image_size, data_dir=data_dir
     )
-    trials = validation_tasks(profile, data_dir=data_dir)
+    trials = validation_tasks(profile, validation=validation_split)
     accuracies = {label: {} for label in labels}
     seconds = {label: {} for label in labels}
     for seed in seeds:

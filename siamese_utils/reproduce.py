@@ -99,9 +99,7 @@ def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
     """The drawer and alphabet split of the paper, at the profile's image size."""
     background = data.load_split("train", profile.image_size, data_dir=data_dir)
     evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
-    validation = evaluation.select_alphabets(
-        data.VALIDATION_ALPHABETS
-    ).select_drawers(data.VALIDATION_DRAWERS)
+    validation = data.validation_split(profile.image_size, data_dir=data_dir)
     test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
         data.TEST_DRAWERS
     )
