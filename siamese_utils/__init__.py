@@ -6,9 +6,10 @@ flows:
 * :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
 * :mod:`siamese_utils.seeding` - the one seeding helper;
 * :mod:`siamese_utils.drawers` - who drew each image, restored from a shipped table;
-* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets, the split, pair and episode samplers;
+* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets (or an exported file), the split, the samplers;
 * :mod:`siamese_utils.distortions` - the paper's affine distortions;
 * :mod:`siamese_utils.pipeline` - every ``tf.data`` pipeline: sampled indices to image batches;
+* :mod:`siamese_utils.numpy_pipeline` - the same batches as NumPy arrays, for backends without TensorFlow;
 * :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
 * :mod:`siamese_utils.optimizers` - the paper's SGD with a rate and momentum per layer;
 * :mod:`siamese_utils.embeddings` - embedding images once, scoring pairs of embeddings;
@@ -22,7 +23,7 @@ flows:
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;
 * :mod:`siamese_utils.display` - source listings, result tables, a chapter's cost and downloads;
-* :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput``).
+* :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput|export``).
 
 Importing the package registers its custom Keras objects (:class:`~siamese_utils.model.L1Distance`,
 :class:`~siamese_utils.optimizers.LayerwiseSGD`), so ``keras.saving.load_model`` reads the

@@ -301,6 +301,14 @@ def restore_checkpoint(
         variable.assign(value)
 
 
+def read_history(path) -> dict[str, list[float]]:
+    """A run's ``history.csv`` back as ``{metric: [value of epoch 1, 2, ...]}``."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    keys = [key for key in (rows[0] if rows else {}) if key != "epoch"]
+    return {key: [float(row[key]) for row in rows] for key in keys}
+
+
 def _write_history_csv(path: pathlib.Path, history: dict) -> None:
     buffer = io.StringIO()
     keys = sorted(history)

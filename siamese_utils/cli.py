@@ -1,6 +1,6 @@
 """The package's command lines; nothing in the package imports this module.
 
-``python -m siamese_utils`` runs :func:`main`, which has two commands:
+``python -m siamese_utils`` runs :func:`main`, which has three commands:
 
 ``train``
     The whole reproduction (:func:`siamese_utils.reproduce.reproduce`): train by a profile's
@@ -12,6 +12,14 @@
 ``throughput``
     Time the reproduction's training step under a ``tf.distribute`` strategy
     (:func:`siamese_utils.distributed.throughput`) and print one JSON line.
+
+``export``
+    Write Omniglot into one NumPy file for a machine without TensorFlow
+    (:func:`siamese_utils.data.export_omniglot`)::
+
+        python -m siamese_utils export --output omniglot-105.npz
+        # there: KERAS_BACKEND=jax SIAMESE_OMNIGLOT_FILE=omniglot-105.npz \
+        #     python -m siamese_utils train --profile paper
 """
 
 from __future__ import annotations
@@ -24,9 +32,9 @@ import sys
 
 import numpy as np
 
-from siamese_utils import checkpoints, distributed
+from siamese_utils import checkpoints, data
 from siamese_utils.profiles import PROFILES, get_profile
-from siamese_utils.recipe import RECIPES, recipe_for
+from siamese_utils.recipe import RECIPES, STRATEGIES, recipe_for
 from siamese_utils.reproduce import RESULT_KEYS, reproduce
 from siamese_utils.seeding import DEFAULT_SEED
 
@@ -36,7 +44,7 @@ PROGRAM = "python -m siamese_utils"
 def _add_strategy_arguments(parser) -> None:
     parser.add_argument(
         "--strategy",
-        choices=distributed.STRATEGIES,
+        choices=STRATEGIES,
         default="default",
         help="tf.distribute strategy: one device (default), all local GPUs "
         "(mirrored) or the processes of $TF_CONFIG (multi-worker); the last two "
@@ -56,6 +64,9 @@ def _strategy(args, parser):
     """The strategy ``--strategy`` / ``--logical-cpus`` ask for, made before any other
     TensorFlow work in the process (both must come first). A bad ``--logical-cpus`` ends the
     command through ``parser.error``."""
+    # Imported here: one device needs no TensorFlow (the JAX backend has none).
+    from siamese_utils import distributed
+
     if args.logical_cpus is not None:
         if args.logical_cpus < 1:
             parser.error("--logical-cpus must be a positive integer")
@@ -136,6 +147,12 @@ def _train_parser(commands) -> argparse.ArgumentParser:
         default=None,
         help="override the recipe's",
     )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="train only the whole epochs that fit in this many minutes",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_strategy_arguments(parser)
     parser.set_defaults(run=_train)
@@ -143,9 +160,11 @@ def _train_parser(commands) -> argparse.ArgumentParser:
 
 
 def _train(args, parser, argv) -> int:
-    strategy = _strategy(args, parser)
+    strategy = None  # one device: Keras' fit
+    if args.strategy != "default" or args.logical_cpus is not None:
+        strategy = _strategy(args, parser)
     if args.strategy == "default":
-        strategy = None  # one device: Keras' fit
+        strategy = None
     profile = get_profile(args.profile)
     output = args.output or os.path.join(
         "results", f"{profile.name}-seed{args.seed}"
@@ -170,6 +189,7 @@ def _train(args, parser, argv) -> int:
             strategy=strategy,
             command=f"{PROGRAM} " + " ".join(argv),
             options=checkpoints.COMMAND_LINE_OPTIONS,
+            max_minutes=args.max_minutes,
         )
     except (
         checkpoints.RunExistsError,
@@ -220,6 +240,9 @@ def _throughput_parser(commands) -> argparse.ArgumentParser:
 def _throughput(args, parser, argv) -> int:
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is a warm-up)")
+    # tf.distribute: TensorFlow only, so imported where it is used.
+    from siamese_utils import distributed
+
     strategy = _strategy(args, parser)
     profile = get_profile(args.profile)
     try:
@@ -243,6 +266,44 @@ def _throughput(args, parser, argv) -> int:
     return 0
 
 
+def _export_parser(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "export",
+        prog=f"{PROGRAM} export",
+        help="write Omniglot into one .npz for a machine without TensorFlow",
+        description="Write Omniglot's background and evaluation splits (images, "
+        "characters, alphabets, drawers) into one .npz; on a machine without "
+        f"TensorFlow, point ${data.OMNIGLOT_FILE_VARIABLE} at it.",
+    )
+    parser.add_argument("--output", required=True, help="the .npz to write")
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=105,
+        help="side of the stored images (the profile's; default 105, the paper's)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="tfds data folder (default: $TFDS_DATA_DIR)",
+    )
+    parser.set_defaults(run=_export)
+    return parser
+
+
+def _export(args, parser, argv) -> int:
+    try:
+        path = data.export_omniglot(
+            args.output, args.image_size, data_dir=args.data_dir
+        )
+    except (FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    megabytes = os.path.getsize(path) / 1e6
+    print(f"wrote {path} ({megabytes:.1f} MB)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m siamese_utils COMMAND ...``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -255,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parsers = {
         "train": _train_parser(commands),
         "throughput": _throughput_parser(commands),
+        "export": _export_parser(commands),
     }
     args = parser.parse_args(argv)
     return args.run(args, parsers[args.command], argv)

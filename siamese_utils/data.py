@@ -305,6 +305,10 @@ def load_split(
         data_dir: tfds data directory; defaults to ``$TFDS_DATA_DIR``, then tfds' own default.
         download: let tfds download and prepare the dataset when it is missing.
 
+    Where the environment variable ``SIAMESE_OMNIGLOT_FILE`` names a file written by
+    :func:`export_omniglot`, the split is read from it instead (for machines without
+    TensorFlow).
+
     Raises:
         ValueError: for an unknown split or an image size below 8 pixels.
         OmniglotNotFoundError: when the dataset is missing and cannot be downloaded.
@@ -320,8 +324,92 @@ def load_split(
         raise ValueError(
             f"image_size must be an integer from 8 to 512, got {image_size!r}."
         )
+    exported = os.environ.get(OMNIGLOT_FILE_VARIABLE)
+    if exported:  # a machine without tfds (see export_omniglot)
+        return _load_exported(exported, split, int(image_size))
     return _load_cached(
         split, int(image_size), resolve_data_dir(data_dir), bool(download)
+    )
+
+
+# Omniglot as one NumPy file, for machines without TensorFlow and tfds (the GPU machine of
+# the paper-scale run has Keras on JAX only): export_omniglot writes it where tfds works, and
+# load_split reads it wherever the environment variable names it.
+OMNIGLOT_FILE_VARIABLE = "SIAMESE_OMNIGLOT_FILE"
+EXPORTED_SPLITS = ("train", "test")
+_EXPORTED_FIELDS = ("characters", "alphabets", "drawers")
+
+
+def export_omniglot(
+    path: str | os.PathLike,
+    image_size: int = ORIGINAL_IMAGE_SIZE,
+    data_dir: str | os.PathLike | None = None,
+) -> str:
+    """Write the background and evaluation splits at ``image_size`` into one ``.npz``.
+
+    Images, characters, alphabets and the restored drawers, as :func:`load_split` returns
+    them. The 105-pixel originals are black and white, so they are stored one bit a pixel
+    (about 5 MB for both splits). Point ``$SIAMESE_OMNIGLOT_FILE`` at the file on the other
+    machine.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileExistsError: ``path`` exists (nothing is overwritten).
+    """
+    path = os.fspath(path)
+    if os.path.exists(path):
+        raise FileExistsError(
+            f"{path} exists; remove it or choose another path to export Omniglot to."
+        )
+    arrays = {"image_size": np.int64(image_size)}
+    for split in EXPORTED_SPLITS:
+        loaded = load_split(split, image_size, data_dir=data_dir)
+        images = loaded.images[..., 0]
+        binary = bool(np.all((images == 0.0) | (images == 1.0)))
+        arrays[f"{split}_images"] = (
+            np.packbits(images.astype(bool), axis=-1) if binary else images
+        )
+        arrays[f"{split}_binary"] = np.bool_(binary)
+        for field in _EXPORTED_FIELDS:
+            arrays[f"{split}_{field}"] = getattr(loaded, field)
+        arrays["alphabet_names"] = np.asarray(loaded.alphabet_names)
+    with open(path, "xb") as file:
+        np.savez_compressed(file, **arrays)
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def _load_exported(path: str, split: str, image_size: int) -> OmniglotSplit:
+    """One split of a file written by :func:`export_omniglot`."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{OMNIGLOT_FILE_VARIABLE} names {path}, which does not exist. Write it with "
+            "python -m siamese_utils export on a machine with tensorflow-datasets, or "
+            f"unset {OMNIGLOT_FILE_VARIABLE} to read Omniglot through tfds."
+        )
+    if split not in EXPORTED_SPLITS:
+        raise ValueError(
+            f"{path} holds the splits {', '.join(EXPORTED_SPLITS)}, not {split!r}."
+        )
+    with np.load(path) as stored:
+        size = int(stored["image_size"])
+        if size != image_size:
+            raise ValueError(
+                f"{path} holds {size}-pixel images, and {image_size}-pixel ones were "
+                f"asked for; export the file again with image_size={image_size}."
+            )
+        images = stored[f"{split}_images"]
+        if bool(stored[f"{split}_binary"]):
+            images = np.unpackbits(images, axis=-1, count=size)
+        fields = {f: stored[f"{split}_{f}"] for f in _EXPORTED_FIELDS}
+        names = tuple(str(n) for n in stored["alphabet_names"])
+    return OmniglotSplit(
+        name=split,
+        images=_read_only(images.astype(np.float32)[..., None]),
+        alphabet_names=names,
+        **{f: _read_only(v.astype(np.int64)) for f, v in fields.items()},
     )
 
 

@@ -43,14 +43,13 @@ from keras import ops
 from siamese_utils import data, model
 from siamese_utils.pipeline import training_dataset
 from siamese_utils.recipe import (
+    STRATEGIES,
     check_distributable,
     make_optimizer,
     pairs_per_step,
 )
 from siamese_utils.seeding import set_seed
 from siamese_utils.train import AllPairsTrainer
-
-STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
 def use_logical_cpus(count: int) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import os
 import zipfile
 
@@ -255,8 +256,9 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
 
 
 def _decode_png(data: bytes, image_size: int) -> np.ndarray:
-    # TensorFlow only here, to decode and resize as tfds' images are: the scoring in this
-    # module runs on any Keras backend, also where TensorFlow is absent (JAX).
+    if keras.backend.backend() != "tensorflow":
+        return _decode_png_without_tensorflow(data, image_size)
+    # TensorFlow on its own backend, to decode and resize as tfds' images are.
     import tensorflow as tf
 
     image = tf.io.decode_png(data, channels=1)
@@ -265,6 +267,22 @@ def _decode_png(data: bytes, image_size: int) -> np.ndarray:
     if image.shape[0] != image_size:
         image = tf.image.resize(image, (image_size, image_size), "area")
     return np.clip(image.numpy(), 0.0, 1.0)
+
+
+def _decode_png_without_tensorflow(data: bytes, image_size: int) -> np.ndarray:
+    # Other backends (JAX on the GPU machine) may have no TensorFlow; Pillow comes with
+    # matplotlib. The runs' PNGs are 105-pixel black and white, so at 105 pixels the two
+    # decoders agree exactly; resizing as tfds' images are resized needs TensorFlow.
+    import PIL.Image
+
+    image = np.asarray(PIL.Image.open(io.BytesIO(data)).convert("L"))
+    if image.shape[0] != image_size:
+        raise ValueError(
+            f"The official runs are {image.shape[0]}-pixel images; resizing them to "
+            f"{image_size} pixels needs TensorFlow, which the {keras.backend.backend()} "
+            "backend here runs without. Use a profile with 105-pixel images (paper)."
+        )
+    return (1.0 - image.astype(np.float32) / 255.0)[..., None]
 
 
 def official_runs(image_size: int = 105, cache_dir=None) -> OneShotTrials:

@@ -495,6 +495,11 @@ def _transforms(count, image_size, rng, ranges):
     return sample_transforms(count, image_size, rng, ranges)
 
 
+# The tf.distribute strategies a run can train under (siamese_utils.distributed), named
+# here, apart from TensorFlow, so that the command line can list them on any backend.
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+
 def check_distributable(recipe: Recipe, replicas: int) -> None:
     """Refuse a recipe whose steps cannot be cut into ``replicas`` equal slices.
 

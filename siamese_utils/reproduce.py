@@ -29,8 +29,14 @@ import time
 import keras
 import numpy as np
 
-from siamese_utils import checkpoints, data, distributed, evaluate, model, train
-from siamese_utils.pipeline import training_dataset
+from siamese_utils import (
+    checkpoints,
+    data,
+    evaluate,
+    model,
+    numpy_pipeline,
+    train,
+)
 from siamese_utils.recipe import (
     Recipe,
     check_distributable,
@@ -65,7 +71,11 @@ def hardware() -> dict:
     elif keras.backend.backend() == "jax":
         import jax  # the backend in use (see above)
 
-        devices = [str(d.platform) for d in jax.devices()]
+        # The platform for a CPU, the model for an accelerator ("NVIDIA H200").
+        devices = [
+            str(d.platform if d.platform == "cpu" else d.device_kind)
+            for d in jax.devices()
+        ]
     accelerators = sorted({d for d in devices if d.upper() not in ("CPU",)})
     return {
         "platform": platform.platform(),
@@ -233,6 +243,38 @@ class RunCheckpoint(keras.callbacks.Callback):
             )
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the last epoch that fits in ``seconds`` of wall time.
+
+    An epoch's time includes its end-of-epoch work (validation, checkpoint), so put this
+    callback last. The next epoch is assumed to take as long as the longest so far; the
+    first includes compiling the training step, which keeps the estimate on the safe side.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(
+                f"A time budget must be a positive number of seconds, got {seconds!r}."
+            )
+        self.seconds = float(seconds)
+        self.started = self.last = time.perf_counter()
+        self.longest = 0.0
+        self.exhausted = False
+
+    def on_train_begin(self, logs=None):
+        # Counted from the first step, not from the preparation before it.
+        self.started = self.last = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+        if now - self.started + self.longest > self.seconds:
+            self.exhausted = True
+            self.model.stop_training = True
+
+
 @dataclasses.dataclass(frozen=True)
 class Reproduction:
     """What :func:`reproduce` returns: the trained (best) network, its results and history."""
@@ -257,6 +299,7 @@ def reproduce(
     command: str | None = None,
     strategy=None,
     options: dict = checkpoints.PYTHON_OPTIONS,
+    max_minutes: float | None = None,
 ) -> Reproduction:
     """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
 
@@ -278,6 +321,9 @@ def reproduce(
             writes the run folder.
         options: how messages name resuming and overwriting: the arguments of this function
             (the default) or, for the command line, ``checkpoints.COMMAND_LINE_OPTIONS``.
+        max_minutes: train only the whole epochs that fit in this many minutes of wall
+            time (training and validation; :class:`TimeBudget`); ``None``: no limit.
+            ``results.json`` says what stopped the run (``stopped_by``).
 
     Raises:
         checkpoints.RunExistsError: ``output`` holds a run and neither ``resume`` nor
@@ -286,9 +332,11 @@ def reproduce(
         PermissionError: ``output`` cannot be written.
     """
     recipe = recipe or recipe_for(profile)
+    # Made first, so that an impossible budget is refused before any work.
+    budget = TimeBudget(60.0 * max_minutes) if max_minutes is not None else None
     if strategy is not None:
         check_distributable(recipe, strategy.num_replicas_in_sync)
-    chief = strategy is None or distributed.is_chief(strategy)
+    chief = strategy is None or _distributed().is_chief(strategy)
     # Other workers read a resumed run's state from the chief's folder but write nothing.
     folder = (
         checkpoints.prepare_run_folder(output, resume, overwrite, options)
@@ -385,6 +433,8 @@ def reproduce(
     )
     if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
+    if budget is not None:
+        callbacks.append(budget)
     finished_early = state.get("wait", 0) >= recipe.patience
     preparation_seconds = 0.0
     if start_epoch < recipe.max_epochs and not finished_early:
@@ -408,7 +458,7 @@ def reproduce(
             )
         else:
             trainable.fit(
-                training_dataset(
+                _training_batches(
                     splits.train, profile, recipe, seed, start_epoch
                 ),
                 epochs=recipe.max_epochs,
@@ -426,6 +476,12 @@ def reproduce(
     results = evaluate_reproduction(network, splits, profile)
     final_evaluation = time.perf_counter() - evaluation_started
     epochs = len(state["history"].get("val_one_shot", []))
+    if state.get("wait", 0) >= recipe.patience:
+        stopped_by = "early stopping"
+    elif budget is not None and budget.exhausted:
+        stopped_by = "time budget"
+    else:
+        stopped_by = "max epochs"
     results.update(
         profile=profile.name,
         seed=seed,
@@ -443,10 +499,16 @@ def reproduce(
         * recipe.steps_per_epoch
         * pairs_per_step(profile, recipe),
         best_epoch=int(state.get("best_epoch", 0)),
+        stopped_by=stopped_by,
+        max_minutes=max_minutes,
         validation_one_shot=float(state.get("best", 0.0)),
         recipe=recipe.as_dict(),
         network=profile.network_kwargs(),
-        strategy=distributed.strategy_name(strategy),
+        # Where Omniglot was read from: tfds, or a file of data.export_omniglot.
+        omniglot=os.environ.get(data.OMNIGLOT_FILE_VARIABLE) or "tfds",
+        strategy="default"
+        if strategy is None
+        else _distributed().strategy_name(strategy),
         replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
         command=command
         or f"python -m siamese_utils train --profile {profile.name} --seed {seed}",
@@ -470,6 +532,37 @@ def reproduce(
         history=state["history"],
         folder=folder,
         splits=splits,
+    )
+
+
+def _distributed():
+    """:mod:`siamese_utils.distributed`, imported when a run asks for ``tf.distribute``.
+
+    Imported late so that a machine without TensorFlow (JAX) can train on one device.
+    """
+    # tf.distribute: TensorFlow only (see above).
+    from siamese_utils import distributed
+
+    return distributed
+
+
+def _training_batches(
+    split, profile, recipe: Recipe, seed: int, start_epoch: int
+):
+    """What ``fit`` trains on: ``tf.data`` on TensorFlow, NumPy arrays on other backends.
+
+    Both give the same batches from the same seed (:mod:`siamese_utils.numpy_pipeline`).
+    """
+    if keras.backend.backend() == "tensorflow":
+        # tf.data: imported only on the backend that has it.
+        from siamese_utils.pipeline import training_dataset
+
+        return training_dataset(split, profile, recipe, seed, start_epoch)
+    pool = (
+        distortion_pool(split, recipe, seed) if recipe.distortion_pool else None
+    )
+    return numpy_pipeline.training_batches(
+        split, profile, recipe, seed, start_epoch, pool=pool
     )
 
 
@@ -501,7 +594,7 @@ def _train_distributed(
 ) -> None:
     """The epochs of a data-parallel run: :class:`distributed.DistributedTrainer` steps, then
     the same callbacks ``fit`` would call, on the plain copy ``network`` of the weights."""
-    trainer = distributed.DistributedTrainer.for_recipe(
+    trainer = _distributed().DistributedTrainer.for_recipe(
         strategy,
         trained,
         optimizer,

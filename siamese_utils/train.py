@@ -29,7 +29,6 @@ from siamese_utils.model import (
     similarity_logits,
     twin_of,
 )
-from siamese_utils.pipeline import episode_dataset, pair_dataset
 from siamese_utils.recipe import (
     ALL_PAIRS_LOSSES,
     Recipe,
@@ -132,6 +131,9 @@ def train_verification(
     recipe = _chapter_recipe(profile, recipe, "pairs")
     trainable = compile_for_verification(network, make_optimizer(recipe))
     steps = recipe.max_steps
+    # tf.data: TensorFlow only, so imported where a chapter's run needs it.
+    from siamese_utils.pipeline import pair_dataset
+
     training = pair_dataset(
         train_split,
         profile.batch_size,
@@ -506,6 +508,9 @@ def train_all_pairs(
         callbacks.insert(0, ThresholdCalibration(network, *calibration))
     if verbose:
         callbacks.append(EpochLog(recipe.max_epochs))
+    # tf.data: TensorFlow only, so imported where a chapter's run needs it.
+    from siamese_utils.pipeline import episode_dataset
+
     history, seconds = _timed_fit(
         trainer, episode_dataset(train_split, episodes), recipe, callbacks
     )

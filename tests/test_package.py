@@ -152,7 +152,7 @@ def test_importing_the_package_leaves_tensorflows_log_level_to_the_user():
     assert finished.stdout.strip().splitlines()[-1] == "None"
 
 
-def test_the_command_line_offers_training_and_throughput():
+def test_the_command_line_offers_training_throughput_and_export():
     finished = subprocess.run(
         [sys.executable, "-m", "siamese_utils", "--help"],
         capture_output=True,
@@ -160,7 +160,10 @@ def test_the_command_line_offers_training_and_throughput():
         timeout=300,
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
-    assert "train" in finished.stdout and "throughput" in finished.stdout
+    assert all(
+        command in finished.stdout
+        for command in ("train", "throughput", "export")
+    )
     missing = subprocess.run(
         [sys.executable, "-m", "siamese_utils"],
         capture_output=True,

@@ -55,7 +55,8 @@ def _numbers_in(value, found: set) -> None:
 
 def sources() -> set:
     found = set(SETTINGS)
-    for path in (ROOT / "bench" / "results").iterdir():
+    # Recorded runs keep their files in folders of their own (bench/results/paper-gpu).
+    for path in (ROOT / "bench" / "results").rglob("*"):
         if path.suffix == ".jsonl":
             for line in path.read_text().splitlines():
                 _numbers_in(json.loads(line), found)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 
 import numpy as np
 import pytest
@@ -191,6 +192,12 @@ def test_a_run_writes_results_with_the_promised_keys(tmp_path):
     assert written["evaluation_seconds"] > 0
     assert written["preparation_seconds"] > 0
     assert written == run.results
+    # No budget was set; the smoke recipe's patience may end it before its last epoch.
+    assert written["max_minutes"] is None
+    assert written["stopped_by"] in ("max epochs", "early stopping")
+    assert checkpoints.read_history(tmp_path / "run" / "history.csv") == {
+        key: [float(v) for v in values] for key, values in run.history.items()
+    }
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert (
         history[0].startswith("epoch,")
@@ -355,6 +362,42 @@ def test_early_stopping_stops_after_patience_epochs_without_progress(tmp_path):
     )
     run = _run(tmp_path / "run", recipe=frozen)
     assert run.results["epochs_trained"] == 3 and run.results["best_epoch"] == 1
+    assert run.results["stopped_by"] == "early stopping"
+
+
+def test_a_time_budget_ends_the_run_after_the_last_epoch_that_fits(tmp_path):
+    # A budget below one epoch: the first epoch runs whole, and the run stops there.
+    longer = dataclasses.replace(RECIPE, max_epochs=5, patience=5)
+    run = _run(tmp_path / "run", recipe=longer, max_minutes=1e-6)
+    assert run.results["epochs_trained"] == 1
+    assert run.results["stopped_by"] == "time budget"
+    assert run.results["max_minutes"] == 1e-6
+
+
+def test_the_time_budget_expects_each_epoch_to_last_as_long_as_the_longest(
+    monkeypatch,
+):
+    # perf_counter at: construction, the first step, then the end of each epoch.
+    readings = iter([0.0, 0.0, 30.0, 40.0, 70.0, 75.0])
+    monkeypatch.setattr(reproduce.time, "perf_counter", lambda: next(readings))
+    budget = reproduce.TimeBudget(100.0)
+    budget.set_model(types.SimpleNamespace(stop_training=False))
+    budget.on_train_begin()
+    stopped = []
+    for epoch in range(4):
+        budget.on_epoch_end(epoch)
+        stopped.append(budget.model.stop_training)
+    # 30 s the longest epoch: 70 + 30 still fits in 100 s, 75 + 30 does not.
+    assert stopped == [False, False, False, True] and budget.exhausted
+
+
+@pytest.mark.parametrize("minutes", [0.0, -1.0])
+def test_a_time_budget_that_allows_nothing_is_refused_before_any_work(
+    tmp_path, minutes
+):
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        _run(tmp_path / "run", max_minutes=minutes)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
@@ -549,16 +592,25 @@ def test_a_run_with_no_complete_checkpoint_says_to_start_over(tmp_path):
         _run(folder, recipe=THREE_EPOCHS, resume=True)
 
 
-def test_the_command_line_refuses_zero_epochs_with_a_message(tmp_path):
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (("--max-epochs", "0"), "max_epochs must be a positive integer"),
+        (("--max-minutes", "0"), "time budget must be a positive number"),
+    ],
+)
+def test_the_command_line_refuses_zero_epochs_or_minutes_with_a_message(
+    tmp_path, option, message
+):
     finished = subprocess.run(
-        _command(tmp_path / "run", "--max-epochs", "0"),
+        _command(tmp_path / "run", *option),
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     assert finished.returncode == 2
-    assert "max_epochs must be a positive integer" in finished.stderr
+    assert message in finished.stderr
     assert not (tmp_path / "run").exists()
 
 
