@@ -16,7 +16,7 @@ import pathlib
 import platform
 import time
 
-from bench.common import Figure
+from bench.common import Figure, choose
 from siamese_utils.profiles import get_profile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -120,13 +120,14 @@ def run(only=None) -> list[Figure]:
     """
     paths = chapters()
     if only:
-        unknown = sorted(set(only) - {p.stem for p in paths})
-        if unknown:
-            raise ValueError(
-                f"No chapters {unknown} in _toc.yml; it has "
-                f"{', '.join(p.stem for p in paths)}."
-            )
-        paths = [p for p in paths if p.stem in only]
+        paths = choose(
+            paths,
+            only,
+            lambda path: path.stem,
+            lambda unknown, names: (
+                f"No chapters {unknown} in _toc.yml; it has {', '.join(names)}."
+            ),
+        )
     timings = {path.stem: execute(path) for path in paths}
     for name, (seconds, peak) in timings.items():
         print(

@@ -28,6 +28,20 @@ class Figure:
         return self.value / self.baseline_value
 
 
+def choose(items, wanted, name_of, refusal):
+    """The items whose ``name_of(item)`` is among ``wanted``, in their own order.
+
+    Raises:
+        ValueError: with ``refusal(unknown, names)`` when ``wanted`` names an item that
+            is not there, so a typo is reported instead of silently measuring less.
+    """
+    names = [name_of(item) for item in items]
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise ValueError(refusal(unknown, names))
+    return [item for item in items if name_of(item) in wanted]
+
+
 def best_of(repeats: int, function) -> float:
     """The shortest wall time of ``repeats`` calls of ``function`` (least disturbed by noise)."""
     times = []

@@ -18,6 +18,7 @@ import os
 import pathlib
 import platform
 
+from bench.common import choose
 from siamese_utils import experiments
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import recipe_for
@@ -30,26 +31,42 @@ DEFAULT_SEEDS = (2015, 2016, 2017)
 
 def recorded(path: pathlib.Path = RESULTS) -> list[dict]:
     """Every recorded row, oldest first."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return experiments.read_rows(path)
 
 
-def run(name: str, profile_name: str, seeds, path: pathlib.Path = RESULTS):
-    """Run experiment ``name`` for ``seeds``; append its rows and return the experiment."""
+def run(
+    name: str,
+    profile_name: str,
+    seeds,
+    path: pathlib.Path = RESULTS,
+    labels=None,
+):
+    """Run experiment ``name`` for ``seeds``; append its rows and return the experiment.
+
+    ``labels``: train only these of its arms (an arm added to an experiment already
+    recorded); all of them when omitted.
+    """
     profile = get_profile(profile_name)
     recipe = recipe_for(profile, "experiment")
+    arms = experiments.chapter_arms(name, profile)
+    if labels:
+        arms = choose(
+            arms,
+            labels,
+            lambda arm: arm.label,
+            lambda unknown, names: (
+                f"Experiment {name!r} has no arm "
+                f"{', '.join(map(repr, unknown))}; its arms: "
+                f"{', '.join(map(repr, names))}."
+            ),
+        )
     result = experiments.run_experiment(
-        name,
-        experiments.chapter_arms(name, profile),
-        profile,
-        seeds,
-        recipe=recipe,
-        verbose=True,
+        name, arms, profile, seeds, recipe=recipe, verbose=True
     )
     command = (
         f"python -m bench.experiments {name} --profile {profile.name} "
         f"--seeds {' '.join(str(s) for s in seeds)}"
+        + "".join(f' --arm "{label}"' for label in labels or ())
     )
     stamp = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -80,6 +97,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--table", action="store_true", help="print the recorded tables"
     )
+    parser.add_argument(
+        "--arm",
+        action="append",
+        default=None,
+        dest="labels",
+        help="train only this arm (repeatable); its rows join the recorded ones",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(experiments.CHAPTER_EXPERIMENTS))
     if unknown or not args.names:
@@ -94,7 +118,15 @@ def main(argv=None) -> int:
                 [r for r in recorded() if r["profile"] == args.profile], name
             )
         else:
-            result = run(name, args.profile, args.seeds)
+            try:
+                result = run(name, args.profile, args.seeds, labels=args.labels)
+            except ValueError as error:
+                parser.error(str(error))
+            if args.labels:  # show the added arms beside the recorded ones
+                result = experiments.from_rows(
+                    [r for r in recorded() if r["profile"] == args.profile],
+                    name,
+                )
         print(result.table().data)
         print(result.verdict(result.arms[0].label))
     return 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import pathlib
 
 import numpy as np
 
@@ -107,6 +108,11 @@ class ArmResult:
         return float(np.mean(list(self.accuracies.values())))
 
     @property
+    def mean_seconds(self) -> float:
+        """Mean seconds of training steps over the seeds."""
+        return float(np.mean(list(self.seconds.values())))
+
+    @property
     def sd(self) -> float | None:
         """Standard deviation over the seeds (``None`` for a single seed)."""
         values = list(self.accuracies.values())
@@ -141,6 +147,9 @@ class Experiment:
     tasks: int
     steps: int
     profile: str
+    # The trained networks of a live run with one seed, by arm label, for a chapter to look
+    # inside (filters, feature maps); empty for recorded rows and for several seeds.
+    networks: dict = dataclasses.field(default_factory=dict, compare=False)
 
     def arm(self, label: str) -> ArmResult:
         """The result of the arm called ``label``."""
@@ -175,7 +184,7 @@ class Experiment:
                     if interval is None
                     else f"{percent(interval[0])} to {percent(interval[1])}",
                     ", ".join(percent(arm.accuracies[s]) for s in self.seeds),
-                    f"{np.mean(list(arm.seconds.values())):.0f}",
+                    f"{arm.mean_seconds:.0f}",
                 ]
             )
         for label, value in (
@@ -304,6 +313,27 @@ def from_rows(rows: list[dict], name: str) -> Experiment:
     )
 
 
+# Where ``python -m bench.experiments`` records its rows, seen from a chapter (the
+# notebooks run in book/).
+RECORDED_ROWS = pathlib.Path("..", "bench", "results", "experiments.jsonl")
+
+
+def read_rows(path: pathlib.Path = RECORDED_ROWS) -> list[dict]:
+    """Every recorded row, oldest first; none where the record is missing."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def recorded(
+    name: str, path: pathlib.Path = RECORDED_ROWS
+) -> Experiment | None:
+    """Experiment ``name`` as recorded (:func:`from_rows`), or ``None`` if it never was."""
+    rows = [row for row in read_rows(path) if row["experiment"] == name]
+    return from_rows(rows, name) if rows else None
+
+
 def validation_tasks(
     profile, tasks: int = VALIDATION_TASKS, data_dir=None, validation=None
 ):
@@ -355,6 +385,10 @@ def run_experiment(
             episodes, so two arms of one seed see the same data.
         recipe: the training of every arm (default ``recipe_for(profile, "experiment")``).
         verbose: print one line per trained network.
+
+    Returns:
+        The :class:`Experiment`; with a single seed its ``networks`` holds each arm's
+        trained network (arms that only score differently share one).
     """
     arms = list(arms)
     labels = [arm.label for arm in arms]
@@ -375,6 +409,7 @@ def run_experiment(
     trials = validation_tasks(profile, validation=validation_split)
     accuracies = {label: {} for label in labels}
     seconds = {label: {} for label in labels}
+    networks = {}
     for seed in seeds:
         trained = {}  # training key -> (network, seconds)
         for arm in arms:
@@ -406,6 +441,8 @@ def run_experiment(
                         flush=True,
                     )
             network, elapsed = trained[arm.training_key]
+            if len(seeds) == 1:
+                networks[arm.label] = network
             scores = _scores(network, trials, arm.scoring)
             choices = evaluate.pick_candidates(scores, seed)
             accuracies[arm.label][seed] = float(
@@ -423,6 +460,7 @@ def run_experiment(
         tasks=len(trials),
         steps=recipe.max_steps,
         profile=profile.name,
+        networks=networks,
     )
 
 
@@ -472,7 +510,7 @@ def chapter_arms(name: str, profile) -> list[Arm]:
     pixels) against 3x3 and 7x7, leaving out a kernel the image is too small for;
     ``block`` (chapter 4): the profile's widths against half of them and against batch
     normalisation; ``encoder`` (chapter 5): embeddings of 256, 1,024 and 4,096 units, the
-    profile's own first; ``classifier`` (chapter 6): the learned weighted L1 head against
+    profile's own first, and the profile's own without the sigmoid; ``classifier`` (chapter 6): the learned weighted L1 head against
     an unweighted L1 distance and the cosine similarity of the same embeddings.
     """
     if name == "twin":
@@ -520,6 +558,11 @@ def chapter_arms(name: str, profile) -> list[Arm]:
                 {} if w == profile.embedding_units else {"embedding_units": w},
             )
             for w in widths
+        ] + [
+            Arm(
+                f"{profile.embedding_units:,} units, no sigmoid",
+                {"embedding_activation": "linear"},
+            )
         ]
     if name == "classifier":
         return [

@@ -218,22 +218,34 @@ def conv_block(
     return x
 
 
+# The embedding's activation: the paper's sigmoid, or none (an unbounded embedding).
+EMBEDDING_ACTIVATIONS = ("sigmoid", "linear")
+
+
 def encoder(
     x,
     *,
     units: int = 4096,
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
+    activation: str = "sigmoid",
     name: str = "encoder",
 ):
     """Encoder: flatten the last maps, then Dense(4096, sigmoid): the embedding.
 
-    Its layers are ``{name}_flatten`` and ``{name}_dense``.
+    Its layers are ``{name}_flatten`` and ``{name}_dense``. ``activation``
+    is the paper's sigmoid; ``"linear"`` leaves the embedding unbounded
+    (chapter 5's experiment).
     """
+    if activation not in EMBEDDING_ACTIVATIONS:
+        raise ValueError(
+            f"Unknown embedding activation {activation!r}; choose one of "
+            f"{', '.join(EMBEDDING_ACTIVATIONS)}."
+        )
     x = layers.Flatten(name=f"{name}_flatten")(x)
     return layers.Dense(
         units,
-        activation="sigmoid",
+        activation=activation,
         kernel_initializer=dense_weights(initialisation),
         bias_initializer=biases(initialisation),
         kernel_regularizer=l2_penalty(l2, f"{name}_dense"),
@@ -288,6 +300,7 @@ def twin(
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
+    embedding_activation: str = "sigmoid",
     name: str = "twin",
 ) -> keras.Model:
     """The twin: stem, convolutional block and encoder, as one model shared by both inputs.
@@ -302,11 +315,13 @@ def twin(
             (see :func:`l2_penalty`).
         initialisation: ``"paper"`` (the default) or ``"design-document"``.
         batch_norm: put batch normalisation before the block's ReLUs (not in the paper).
+        embedding_activation: the embedding's activation, the paper's ``"sigmoid"`` or
+            ``"linear"`` (none).
         name: the model's name.
 
     Returns:
         A ``keras.Model`` named ``name`` mapping images to embeddings
-        ``(batch, embedding_units)`` in (0, 1).
+        ``(batch, embedding_units)``, in (0, 1) with the sigmoid.
     """
     shape = _check_input_shape(input_shape)
     if len(filters) != len(kernel_sizes) or len(filters) < 2:
@@ -333,7 +348,11 @@ def twin(
         batch_norm=batch_norm,
     )
     embedding = encoder(
-        x, units=embedding_units, l2=l2, initialisation=initialisation
+        x,
+        units=embedding_units,
+        l2=l2,
+        initialisation=initialisation,
+        activation=embedding_activation,
     )
     return keras.Model(image, embedding, name=name)
 
@@ -395,6 +414,7 @@ def siamese_network(
     l2: float | Mapping[str, float] = DEFAULT_L2,
     initialisation: str = DEFAULT_INITIALISATION,
     batch_norm: bool = False,
+    embedding_activation: str = "sigmoid",
     name: str = "siamese_network",
 ) -> keras.Model:
     """The whole verification network: two images in, p(same) out.
@@ -420,6 +440,7 @@ def siamese_network(
         l2=l2,
         initialisation=initialisation,
         batch_norm=batch_norm,
+        embedding_activation=embedding_activation,
     )
     left = keras.Input(shape, name="left_image")
     right = keras.Input(shape, name="right_image")

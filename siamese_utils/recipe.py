@@ -5,8 +5,8 @@ A :class:`Recipe` owns every training setting (sampler, optimiser, learning rate
 episode, distortions); a :class:`siamese_utils.profiles.Profile` owns the sizes (network,
 batch, evaluation). :func:`recipe_for` gives the recipe of a profile for one purpose:
 ``"reproduction"`` (:data:`RECIPES`, what ``python -m siamese_utils train`` runs),
-``"chapter"`` (a chapter's main run), ``"comparison"`` (each arm of a chapter's comparison)
-``"sweep"`` (each arm of a sweep over three or more settings) or ``"experiment"`` (each arm
+``"chapter"`` (a chapter's main run), ``"sweep"`` (a chapter's all-pairs run) or
+``"experiment"`` (each arm
 of a chapter's experiment over seeds, :mod:`siamese_utils.experiments`),
 :data:`CHAPTER_RECIPES`.
 
@@ -265,7 +265,6 @@ RECIPES["smoke-episodes"] = dataclasses.replace(
 def _chapter_recipes(
     rate: float,
     steps: tuple[int, int],
-    comparison: tuple[int, int],
     sweep: tuple[int, int],
     sweep_rate: float,
     sweep_episode: tuple[int, int, int],
@@ -295,13 +294,6 @@ def _chapter_recipes(
             max_epochs=steps[1],
             **adam,
         ),
-        "comparison": Recipe(
-            sampler="pairs",
-            learning_rate=rate,
-            steps_per_epoch=comparison[0],
-            max_epochs=comparison[1],
-            **adam,
-        ),
         # All pairs of episodes with half the images per character (a quarter of the pairs),
         # which keeps wide heads affordable; all-pairs training takes a higher rate than pairs
         # (the ablation in chapter 6).
@@ -318,11 +310,11 @@ def _chapter_recipes(
 
 # Profile name -> purpose -> recipe of the chapters' own runs (see recipe_for).
 CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
-    # Minutes on a laptop CPU: 900 steps for a chapter's main run, 300 for each arm.
+    # Minutes on a laptop CPU: 900 steps for a chapter's main run, 500 for each arm of an
+    # experiment.
     "fast": _chapter_recipes(
         3e-4,
         steps=(150, 6),
-        comparison=(100, 3),
         sweep=(50, 5),
         sweep_rate=1e-3,
         sweep_episode=(4, 8, 2),
@@ -332,7 +324,6 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
     "paper": _chapter_recipes(
         6e-5,
         steps=(1_000, 30),
-        comparison=(500, 10),
         sweep=(500, 5),
         sweep_rate=1e-3,
         sweep_episode=(4, 8, 2),
@@ -342,7 +333,6 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
     "smoke": _chapter_recipes(
         1e-3,
         steps=(2, 2),
-        comparison=(2, 2),
         sweep=(1, 4),
         sweep_rate=1e-3,
         sweep_episode=(2, 4, 2),
@@ -350,7 +340,7 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         experiment_episode=(2, 4, 2),
     ),
 }
-PURPOSES = ("reproduction", "chapter", "comparison", "sweep", "experiment")
+PURPOSES = ("reproduction", "chapter", "sweep", "experiment")
 
 
 def recipe_for(profile, purpose: str = "reproduction") -> Recipe:

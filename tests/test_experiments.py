@@ -1,9 +1,12 @@
 """A chapter's experiment: arms trained alike over seeds, scored on validation tasks only."""
 
+import json
+
 import numpy as np
 import pytest
 
 from siamese_utils import data, evaluate, experiments, profiles
+from siamese_utils.recipe import recipe_for
 
 SMOKE = profiles.get_profile("smoke")
 
@@ -66,6 +69,15 @@ def test_the_same_seed_gives_the_same_accuracies(stems):
         again.arm("5x5 stem").accuracies[1]
         == stems.arm("5x5 stem").accuracies[1]
     )
+    # A single-seed run keeps its trained network for the chapter to look inside; it is
+    # the network that scored, so scoring it again gives the same accuracy.
+    network = again.networks["5x5 stem"]
+    tasks = experiments.validation_tasks(SMOKE)
+    choices = evaluate.pick_candidates(
+        evaluate.siamese_scores(network, tasks), 1
+    )
+    assert np.mean(choices == tasks.answers) == again.arm("5x5 stem").mean
+    assert stems.networks == {}  # several seeds: no single network to keep
 
 
 def test_the_table_gives_mean_spread_interval_and_the_chance_and_pixel_rows():
@@ -179,7 +191,12 @@ def test_each_chapter_experiment_puts_its_reference_arm_first_at_the_fast_size()
         "3x3 stem",
         "7x7 stem",
     ]
-    assert labels["encoder"] == ["1,024 units", "256 units", "4,096 units"]
+    assert labels["encoder"] == [
+        "1,024 units",
+        "256 units",
+        "4,096 units",
+        "1,024 units, no sigmoid",
+    ]
     assert labels["twin"][0] == "the paper's initialisation"
     assert len(labels["block"]) == 3 and len(labels["classifier"]) == 3
     # The reference arm is the profile's own network.
@@ -213,6 +230,14 @@ def test_the_command_records_rows_the_table_reads_back(tmp_path, capsys):
     with pytest.raises(SystemExit):
         command.main(["recipe"])
     assert "unknown: recipe" in capsys.readouterr().err
+    # An arm added later is trained alone, and its rows join the recorded ones.
+    later = "the design document's initialisation"
+    command.run("twin", "smoke", [2], path=path, labels=[later])
+    added = command.recorded(path)[len(rows) :]
+    assert [r["arm"] for r in added] == [later]
+    assert '--arm "the design' in added[0]["command"]
+    with pytest.raises(ValueError, match="has no arm 'wider'"):
+        command.run("twin", "smoke", [1], path=path, labels=["wider"])
 
 
 def test_an_interval_that_prints_as_reaching_zero_is_not_called_a_difference():
@@ -223,3 +248,17 @@ def test_an_interval_that_prints_as_reaching_zero_is_not_called_a_difference():
     _, (_, high) = edge.difference("other", "reference")
     assert -0.001 < 100 * high < 0
     assert "within its uncertainty" in edge.verdict("reference")
+
+
+def test_a_chapter_reads_a_recorded_experiment_or_learns_there_is_none(
+    tmp_path,
+):
+    record = tmp_path / "experiments.jsonl"
+    assert experiments.recorded("stem", record) is None  # no record at all
+    demo = _recorded({"a": [0.5, 0.6, 0.7]})
+    rows = demo.rows("python -m bench.experiments demo", recipe_for(SMOKE))
+    record.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert (
+        experiments.recorded("stem", record) is None
+    )  # another experiment's rows
+    assert experiments.recorded("demo", record) == demo

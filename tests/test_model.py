@@ -337,3 +337,14 @@ def test_the_whole_network_and_its_twin_take_a_name():
         model.SCORE_LAYER,
         model.PROBABILITY_LAYER,
     ]
+
+
+def test_the_embedding_can_drop_its_sigmoid_and_refuses_unknown_activations():
+    linear = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs(),
+        embedding_activation="linear",
+    )
+    dense = model.twin_of(linear).get_layer("encoder_dense")
+    assert dense.activation.__name__ == "linear"
+    with pytest.raises(ValueError, match="sigmoid, linear"):
+        model.siamese_network(embedding_activation="tanh")

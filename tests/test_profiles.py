@@ -82,7 +82,7 @@ def test_a_profile_holds_sizes_and_every_training_setting_lives_in_a_recipe():
         "sweep_steps",
     }
     for name in profiles.PROFILES:
-        for purpose in ("reproduction", "chapter", "comparison", "sweep"):
+        for purpose in ("reproduction", "chapter", "sweep", "experiment"):
             recipe = recipe_for(profiles.get_profile(name), purpose)
             assert all(
                 hasattr(recipe, setting) for setting in TRAINING_SETTINGS
@@ -91,6 +91,6 @@ def test_a_profile_holds_sizes_and_every_training_setting_lives_in_a_recipe():
 
 def test_an_unknown_purpose_names_the_valid_ones():
     with pytest.raises(
-        ValueError, match="reproduction, chapter, comparison, sweep"
+        ValueError, match="reproduction, chapter, sweep, experiment"
     ):
         recipe_for(profiles.get_profile("smoke"), "holiday")
