@@ -74,6 +74,15 @@ def _strategy(args, parser):
     return distributed.make_strategy(args.strategy)
 
 
+def _add_data_dir_argument(parser) -> None:
+    """Add ``--data-dir``: where tfds finds Omniglot (``train`` and ``export``)."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="tfds data folder (default: $TFDS_DATA_DIR)",
+    )
+
+
 def _add_recipe_arguments(parser, recipe_help: str) -> None:
     """Add ``--profile``, ``--recipe`` and ``--episodes-per-step`` (both commands' run settings)."""
     parser.add_argument(
@@ -133,11 +142,7 @@ def _train_parser(commands) -> argparse.ArgumentParser:
     group.add_argument(
         "--overwrite", action="store_true", help="replace the run in --output"
     )
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="tfds data folder (default: $TFDS_DATA_DIR)",
-    )
+    _add_data_dir_argument(parser)
     parser.add_argument(
         "--max-epochs", type=int, default=None, help="override the recipe's"
     )
@@ -282,11 +287,7 @@ def _export_parser(commands) -> argparse.ArgumentParser:
         default=105,
         help="side of the stored images (the profile's; default 105, the paper's)",
     )
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="tfds data folder (default: $TFDS_DATA_DIR)",
-    )
+    _add_data_dir_argument(parser)
     parser.set_defaults(run=_export)
     return parser
 

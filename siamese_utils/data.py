@@ -374,7 +374,8 @@ def export_omniglot(
         arrays[f"{split}_binary"] = np.bool_(binary)
         for field in _EXPORTED_FIELDS:
             arrays[f"{split}_{field}"] = getattr(loaded, field)
-        arrays["alphabet_names"] = np.asarray(loaded.alphabet_names)
+    # Both splits index the same 50 alphabet names.
+    arrays["alphabet_names"] = np.asarray(loaded.alphabet_names)
     with open(path, "xb") as file:
         np.savez_compressed(file, **arrays)
     return path
