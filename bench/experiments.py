@@ -19,7 +19,7 @@ import pathlib
 import platform
 
 from bench.common import choose
-from siamese_utils import experiments
+from siamese_utils import experiments, records
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import recipe_for
 
@@ -31,7 +31,7 @@ DEFAULT_SEEDS = (2015, 2016, 2017)
 
 def recorded(path: pathlib.Path = RESULTS) -> list[dict]:
     """Every recorded row, oldest first."""
-    return experiments.read_rows(path)
+    return records.read_rows(path)
 
 
 def run(

@@ -25,9 +25,8 @@ import sys
 
 import numpy as np
 
-from siamese_utils import reproduce
+from siamese_utils import records, reproduce
 from siamese_utils.profiles import PROFILES, get_profile
-from siamese_utils.recipe import recipe_for
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "seeds.jsonl"
 # Profile -> summary(), what the book and README quote.
@@ -60,6 +59,7 @@ def run(profile_name: str, seed: int) -> dict:
     row = {
         "profile": profile.name,
         "recipe": results["recipe"],
+        "network": results["network"],
         "seed": seed,
         **{key: results[key] for key in FIGURES},
         "run_folder": str(folder.relative_to(RUNS.parent)),
@@ -76,16 +76,8 @@ def run(profile_name: str, seed: int) -> dict:
 
 
 def rows(profile_name: str) -> list[dict]:
-    """The recorded rows of the profile's current recipe, the latest run of each seed."""
-    profile = get_profile(profile_name)
-    current = json.loads(json.dumps(recipe_for(profile).as_dict()))
-    latest = {}
-    if RESULTS.exists():
-        for line in RESULTS.read_text().splitlines():
-            row = json.loads(line)
-            if row["profile"] == profile.name and row["recipe"] == current:
-                latest[row["seed"]] = row
-    return [latest[seed] for seed in sorted(latest)]
+    """The recorded rows of the profile's current recipe and network, the latest of each seed."""
+    return records.seed_rows(get_profile(profile_name), RESULTS)
 
 
 def summary(profile_name: str) -> dict:

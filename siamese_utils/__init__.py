@@ -19,6 +19,7 @@ flows:
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
 * :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;
 * :mod:`siamese_utils.experiments` - a chapter's arms trained alike over seeds, scored on validation;
+* :mod:`siamese_utils.records` - reading back the rows that ``python -m bench`` recorded;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;

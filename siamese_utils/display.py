@@ -9,6 +9,7 @@ import pathlib
 from IPython.display import Markdown
 
 from siamese_utils.evaluate import PAPER_TABLE_2_COLUMN
+from siamese_utils.records import RESULTS_FOLDER
 
 
 def show_source(obj) -> Markdown:
@@ -38,7 +39,8 @@ def accuracy_table(
     """Accuracies in [0, 1] as percentages, our rows first, then the paper's for reference.
 
     Args:
-        results: row label -> one accuracy per column.
+        results: row label -> one accuracy per column (a string, such as a mean and
+            spread already formatted in %, is shown as it is).
         columns: the column names (sets of trials).
         caption: a line shown above the table.
         reference: optional row label -> percentage of the paper's Table 2
@@ -49,7 +51,10 @@ def accuracy_table(
     extra = [PAPER_TABLE_2_COLUMN] if reference else []
     rows = [
         [label]
-        + [f"{100 * value:.1f}" for value in values]
+        + [
+            value if isinstance(value, str) else f"{100 * value:.1f}"
+            for value in values
+        ]
         + ["-"] * len(extra)
         for label, values in results.items()
     ]
@@ -61,8 +66,8 @@ def accuracy_table(
 
 
 # Where ``python -m bench --only book`` records each chapter's time and memory, seen
-# from a chapter (the notebooks run in book/).
-CHAPTER_COSTS = pathlib.Path("..", "bench", "results", "book.json")
+# from a chapter.
+CHAPTER_COSTS = RESULTS_FOLDER / "book.json"
 
 
 def running_cost(

@@ -29,8 +29,9 @@ import math
 import pathlib
 
 import numpy as np
+from IPython.display import Markdown
 
-from siamese_utils import data, evaluate, model, train
+from siamese_utils import data, evaluate, model, records, train
 from siamese_utils.display import markdown_table
 from siamese_utils.embeddings import embed
 from siamese_utils.recipe import Recipe, recipe_for
@@ -62,6 +63,32 @@ def t_quantile(degrees_of_freedom: int) -> float:
     if degrees_of_freedom < 1:
         raise ValueError("An interval needs at least two seeds.")
     return T_QUANTILES_95.get(degrees_of_freedom, 1.96)
+
+
+def paired_difference(ours: dict, theirs: dict):
+    """Mean and 95% interval of ``ours - theirs`` over the seeds both have (seed -> value).
+
+    Returns:
+        ``(mean, (low, high))``; the interval is ``None`` with fewer than two shared seeds.
+
+    Raises:
+        ValueError: when the two share no seed.
+    """
+    seeds = sorted(set(ours) & set(theirs))
+    if not seeds:
+        raise ValueError(
+            f"No seed in common to pair: {sorted(ours)} and {sorted(theirs)}."
+        )
+    differences = np.array([ours[s] - theirs[s] for s in seeds])
+    mean = float(differences.mean())
+    if len(differences) < 2:
+        return mean, None
+    half = (
+        t_quantile(len(differences) - 1)
+        * differences.std(ddof=1)
+        / math.sqrt(len(differences))
+    )
+    return mean, (mean - half, mean + half)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,23 +240,16 @@ class Experiment:
 
     def difference(self, label: str, reference: str):
         """Mean and 95% interval of ``label`` minus ``reference``, paired by seed."""
-        ours, theirs = self.arm(label), self.arm(reference)
-        seeds = sorted(set(ours.accuracies) & set(theirs.accuracies))
-        differences = np.array(
-            [ours.accuracies[s] - theirs.accuracies[s] for s in seeds]
+        return paired_difference(
+            self.arm(label).accuracies, self.arm(reference).accuracies
         )
-        mean = float(differences.mean())
-        if len(differences) < 2:
-            return mean, None
-        half = (
-            t_quantile(len(differences) - 1)
-            * differences.std(ddof=1)
-            / math.sqrt(len(differences))
-        )
-        return mean, (mean - half, mean + half)
 
-    def verdict(self, reference: str) -> str:
-        """A sentence on each arm against ``reference``: beyond its uncertainty or not."""
+    def verdict(self, reference: str | None = None) -> str:
+        """A sentence on each arm against ``reference``: beyond its uncertainty or not.
+
+        ``reference`` defaults to the first arm, which is where every chapter puts its own.
+        """
+        reference = self.arms[0].label if reference is None else reference
         clauses = []
         for arm in self.arms:
             if arm.label == reference:
@@ -313,24 +333,15 @@ def from_rows(rows: list[dict], name: str) -> Experiment:
     )
 
 
-# Where ``python -m bench.experiments`` records its rows, seen from a chapter (the
-# notebooks run in book/).
-RECORDED_ROWS = pathlib.Path("..", "bench", "results", "experiments.jsonl")
-
-
-def read_rows(path: pathlib.Path = RECORDED_ROWS) -> list[dict]:
-    """Every recorded row, oldest first; none where the record is missing."""
-    path = pathlib.Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+# Where ``python -m bench.experiments`` records its rows, seen from a chapter.
+RECORDED_ROWS = records.RESULTS_FOLDER / "experiments.jsonl"
 
 
 def recorded(
     name: str, path: pathlib.Path = RECORDED_ROWS
 ) -> Experiment | None:
     """Experiment ``name`` as recorded (:func:`from_rows`), or ``None`` if it never was."""
-    rows = [row for row in read_rows(path) if row["experiment"] == name]
+    rows = [row for row in records.read_rows(path) if row["experiment"] == name]
     return from_rows(rows, name) if rows else None
 
 
@@ -488,6 +499,28 @@ def check_live(live: Experiment, recorded: Experiment) -> None:
                 f"predict; record the experiment again (python -m bench.experiments "
                 f"{recorded.name}) if the code changed."
             )
+
+
+def recorded_table(
+    live: Experiment, path: pathlib.Path = RECORDED_ROWS
+) -> tuple[Experiment | None, Markdown]:
+    """What a chapter shows beside its live run: the recorded seeds of the same experiment.
+
+    The live run is checked first (:func:`check_live`), so a page whose run lands outside
+    what the records predict fails instead of showing a table it contradicts.
+
+    Returns:
+        The recorded :class:`Experiment` and its table; without a record, ``None`` and a
+        note naming the command that makes one.
+    """
+    record = recorded(live.name, path)
+    if record is None:
+        return None, Markdown(
+            "No record of this experiment is here: `python -m "
+            f"bench.experiments {live.name}` makes one."
+        )
+    check_live(live, record)
+    return record, record.table()
 
 
 # The chapters' experiments, by the name bench.experiments records them under.

@@ -116,32 +116,6 @@ def pair_grid(split, pairs, columns: int = 8):
     return fig
 
 
-def training_curves(history: dict, steps_per_epoch: int):
-    """Loss and verification accuracy per epoch, training against validation pairs."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
-    steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
-    for key, label, style in (
-        ("", "training pairs", "-o"),
-        ("val_", "validation pairs", "--s"),
-    ):
-        loss_ax.plot(
-            steps, history[f"{key}loss"], style, label=label, markersize=3
-        )
-        acc_ax.plot(
-            steps, history[f"{key}accuracy"], style, label=label, markersize=3
-        )
-    loss_ax.set(
-        xlabel="training step", ylabel="loss (cross-entropy + L2)", title="Loss"
-    )
-    acc_ax.set(
-        xlabel="training step", ylabel="accuracy", title="Verification accuracy"
-    )
-    acc_ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-    acc_ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def accuracy_bars(rows, reference: dict | None = None):
     """Horizontal bars of 20-way accuracies (ours, and optionally the paper's Table 2)."""
     labels = [label for label, _ in rows]
@@ -452,14 +426,19 @@ TRAINING_LOSS_LABELS = {
 }
 
 
-def reproduction_curves(
-    history: dict, steps_per_epoch: int, best_epoch: int, training_loss: str
+def training_curves(
+    history: dict,
+    steps_per_epoch: int,
+    training_loss: str,
+    best_epoch: int | None = None,
 ):
     """The training loss, the validation cross-entropy and the validation accuracies.
 
     Each loss gets its own panel and axis: the training loss (``training_loss`` names it:
     a key of :data:`TRAINING_LOSS_LABELS`) and the cross-entropy of the fixed validation
-    pairs measure different things on different scales. The dotted line marks the best epoch.
+    pairs measure different things on different scales. The accuracy panel shows
+    verification on the validation pairs, and 20-way one-shot accuracy where the history
+    has it (``val_one_shot``). A dotted line marks ``best_epoch``, when given.
     """
     fig, (train_ax, val_ax, acc_ax) = plt.subplots(1, 3, figsize=(10, 3.2))
     steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
@@ -474,15 +453,19 @@ def reproduction_curves(
         markersize=3,
         label="verification (pairs)",
     )
-    acc_ax.plot(
-        steps,
-        history["val_one_shot"],
-        "-s",
-        markersize=3,
-        label="20-way one-shot",
-    )
+    if "val_one_shot" in history:
+        acc_ax.plot(
+            steps,
+            history["val_one_shot"],
+            "-s",
+            markersize=3,
+            label="20-way one-shot",
+        )
     for ax in (train_ax, val_ax, acc_ax):
-        ax.axvline(best_epoch * steps_per_epoch, color="grey", lw=0.8, ls=":")
+        if best_epoch is not None:
+            ax.axvline(
+                best_epoch * steps_per_epoch, color="grey", lw=0.8, ls=":"
+            )
         ax.set_xlabel("training step")
     train_ax.set(
         ylabel=TRAINING_LOSS_LABELS[training_loss], title="Training loss"

@@ -246,6 +246,8 @@ RECIPES: dict[str, Recipe] = {
         verification_pairs=64,
     ),
 }
+# The laptop profile is the fast network with batch normalisation, trained the same way.
+RECIPES["laptop"] = RECIPES["fast"]
 # Seconds: the fast recipe's path (two all-pairs episodes a step, ranking loss) at the smoke
 # recipe's toy size; what the data-parallel tests split by whole episodes. It keeps the
 # paper's SGD so that several replicas can be checked against one device to the last bits:
@@ -340,6 +342,7 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         experiment_episode=(2, 4, 2),
     ),
 }
+CHAPTER_RECIPES["laptop"] = CHAPTER_RECIPES["fast"]
 PURPOSES = ("reproduction", "chapter", "sweep", "experiment")
 
 

@@ -126,3 +126,17 @@ def test_measuring_a_chapter_the_book_lacks_is_refused():
 
     with pytest.raises(ValueError, match="No chapters \\['99-nothing'\\]"):
         book.run(["99-nothing"])
+
+
+def test_an_ablation_row_names_the_seed_that_repeats_it():
+    from bench import ablation
+
+    assert (
+        ablation._command("recipe", 2015) == "python -m bench.ablation recipe"
+    )
+    assert (
+        ablation._command("recipe-batch-norm", 2016)
+        == "python -m bench.ablation recipe-batch-norm --seed 2016"
+    )
+    profile, _ = ablation.recipe_variant("recipe-batch-norm")
+    assert profile.batch_norm and profile.network_kwargs()["batch_norm"]

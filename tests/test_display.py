@@ -85,3 +85,13 @@ def test_an_unfinished_run_has_nothing_to_download(tmp_path):
     (tmp_path / "best.keras").write_bytes(b"0")
     with pytest.raises(FileNotFoundError, match="results.json"):
         display.run_downloads(tmp_path)
+
+
+def test_an_accuracy_given_as_text_is_shown_as_it_is():
+    # A mean and spread over seeds, already formatted, sits beside plain accuracies.
+    table = display.accuracy_table(
+        {"over seeds": ["86.2 ± 2.7"], "one run": [0.8525]},
+        columns=["official"],
+    ).data
+    assert "| over seeds | 86.2 ± 2.7 |" in table
+    assert "| one run | 85.2 |" in table

@@ -262,3 +262,32 @@ def test_a_chapter_reads_a_recorded_experiment_or_learns_there_is_none(
         experiments.recorded("stem", record) is None
     )  # another experiment's rows
     assert experiments.recorded("demo", record) == demo
+
+
+def test_a_chapter_is_shown_the_record_only_after_its_live_run_agrees(tmp_path):
+    record = tmp_path / "experiments.jsonl"
+    inside = _recorded({"a": [0.6]})
+    none, note = experiments.recorded_table(inside, record)
+    assert none is None and "python -m bench.experiments demo" in note.data
+    demo = _recorded({"a": [0.5, 0.6, 0.7], "b": [0.55, 0.65, 0.75]})
+    rows = demo.rows("python -m bench.experiments demo", recipe_for(SMOKE))
+    record.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    shown, table = experiments.recorded_table(inside, record)
+    assert shown == demo and table.data == demo.table().data
+    assert shown.verdict() == demo.verdict(
+        "a"
+    )  # the first arm is the reference
+    with pytest.raises(AssertionError, match="outside"):
+        experiments.recorded_table(_recorded({"a": [0.05]}), record)
+
+
+def test_a_paired_difference_uses_the_shared_seeds_only():
+    mean, interval = experiments.paired_difference(
+        {1: 0.80, 2: 0.82, 3: 0.84, 4: 0.5}, {1: 0.70, 2: 0.71, 3: 0.75}
+    )
+    assert mean == pytest.approx(0.1)
+    low, high = interval
+    assert low < 0.1 < high and low > 0  # three consistent gains: beyond zero
+    assert experiments.paired_difference({1: 0.8}, {1: 0.7})[1] is None
+    with pytest.raises(ValueError, match="No seed in common"):
+        experiments.paired_difference({1: 0.8}, {2: 0.7})

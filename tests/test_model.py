@@ -164,7 +164,7 @@ def test_bad_input_shapes_are_explained(shape, message):
 def test_batch_norm_puts_normalisation_before_each_block_relu():
     smoke = profiles.get_profile("smoke")
     twin = model.twin_of(
-        model.siamese_network(**smoke.network_kwargs(), batch_norm=True)
+        model.siamese_network(**{**smoke.network_kwargs(), "batch_norm": True})
     )
     names = [layer.name for layer in twin.layers]
     for position in (1, 2, 3):
@@ -181,7 +181,9 @@ def test_batch_norm_puts_normalisation_before_each_block_relu():
 def test_batch_norm_network_saves_and_loads_identically(tmp_path):
     set_seed(3)
     smoke = profiles.get_profile("smoke")
-    network = model.siamese_network(**smoke.network_kwargs(), batch_norm=True)
+    network = model.siamese_network(
+        **{**smoke.network_kwargs(), "batch_norm": True}
+    )
     images = np.random.default_rng(2).random(
         (4, *smoke.input_shape), dtype=np.float32
     )

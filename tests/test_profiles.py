@@ -94,3 +94,16 @@ def test_an_unknown_purpose_names_the_valid_ones():
         ValueError, match="reproduction, chapter, sweep, experiment"
     ):
         recipe_for(profiles.get_profile("smoke"), "holiday")
+
+
+def test_the_laptop_profile_is_the_fast_network_with_batch_normalisation():
+    import dataclasses
+
+    fast, laptop = (profiles.get_profile(n) for n in ("fast", "laptop"))
+    assert laptop.batch_norm and not fast.batch_norm
+    assert dataclasses.replace(laptop, name="fast", batch_norm=False) == fast
+    # Trained exactly as the fast profile is, so batch normalisation is the one change
+    # between them (the ablation row recipe-batch-norm).
+    for purpose in ("reproduction", "chapter", "sweep", "experiment"):
+        assert recipe_for(laptop, purpose) == recipe_for(fast, purpose)
+    assert not profiles.get_profile("paper").batch_norm  # the paper has none

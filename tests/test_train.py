@@ -66,7 +66,9 @@ def test_batch_norm_statistics_catch_up_with_the_papers_tiny_activations(
     # The paper's N(0, 1e-2) weights give block outputs with a variance far below the running
     # estimate's starting value of 1; after a short run, inference must see what training saw.
     set_seed(2)
-    network = model.siamese_network(**SMOKE.network_kwargs(), batch_norm=True)
+    network = model.siamese_network(
+        **{**SMOKE.network_kwargs(), "batch_norm": True}
+    )
     longer = dataclasses.replace(CHAPTER, max_epochs=1, steps_per_epoch=40)
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     train.train_verification(

@@ -1,0 +1,72 @@
+"""Recorded rows are read back only for what the page itself would run."""
+
+import dataclasses
+import json
+
+from siamese_utils import records
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import recipe_for
+
+FAST = get_profile("fast")
+
+
+def _row(seed, accuracy, profile=FAST, **changes):
+    row = {
+        "profile": profile.name,
+        "recipe": records.as_json(recipe_for(profile).as_dict()),
+        "network": records.as_json(profile.network_kwargs()),
+        "seed": seed,
+        "one_shot_official_runs": accuracy,
+    }
+    return {**row, **changes}
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_a_missing_record_reads_as_no_rows(tmp_path):
+    assert records.read_rows(tmp_path / "seeds.jsonl") == []
+    assert records.seed_rows(FAST, tmp_path / "seeds.jsonl") == []
+
+
+def test_the_latest_run_of_each_seed_counts_in_seed_order(tmp_path):
+    path = tmp_path / "seeds.jsonl"
+    _write(path, [_row(2016, 0.80), _row(2015, 0.70), _row(2016, 0.85)])
+    rows = records.seed_rows(FAST, path)
+    assert [(r["seed"], r["one_shot_official_runs"]) for r in rows] == [
+        (2015, 0.70),
+        (2016, 0.85),
+    ]
+
+
+def test_runs_of_another_profile_recipe_or_network_are_left_out(tmp_path):
+    path = tmp_path / "seeds.jsonl"
+    other_recipe = dataclasses.replace(recipe_for(FAST), max_epochs=12)
+    normalised = dataclasses.replace(FAST, batch_norm=True)
+    _write(
+        path,
+        [
+            _row(2015, 0.70),
+            _row(2016, 0.1, profile=get_profile("smoke")),
+            _row(2017, 0.2, recipe=records.as_json(other_recipe.as_dict())),
+            _row(
+                2018, 0.3, network=records.as_json(normalised.network_kwargs())
+            ),
+            {k: v for k, v in _row(2019, 0.4).items() if k != "network"},
+        ],
+    )
+    assert [r["seed"] for r in records.seed_rows(FAST, path)] == [2015]
+    assert [r["seed"] for r in records.seed_rows(normalised, path)] == [2018]
+
+
+def test_a_row_from_before_a_network_setting_existed_ran_its_default(tmp_path):
+    # Rows recorded before batch_norm was a profile setting do not name it; their runs
+    # had no batch normalisation, the model's default.
+    path = tmp_path / "seeds.jsonl"
+    older = records.as_json(FAST.network_kwargs())
+    del older["batch_norm"]
+    _write(path, [_row(2015, 0.70, network=older)])
+    assert len(records.seed_rows(FAST, path)) == 1
+    normalised = dataclasses.replace(FAST, batch_norm=True)
+    assert records.seed_rows(normalised, path) == []
