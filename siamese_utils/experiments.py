@@ -91,6 +91,16 @@ def paired_difference(ours: dict, theirs: dict):
     return mean, (mean - half, mean + half)
 
 
+def beyond_uncertainty(interval) -> bool:
+    """Whether a difference's 95% interval (fractions) leaves out zero as printed (in %, 0.1).
+
+    The book claims a difference only then, so that no sentence calls real a difference
+    whose printed interval reaches zero.
+    """
+    low, high = (round(100 * v, 1) for v in interval)
+    return low > 0 or high < 0
+
+
 @dataclasses.dataclass(frozen=True)
 class Arm:
     """One configuration of an experiment.
@@ -261,9 +271,8 @@ class Experiment:
                     "seed, which cannot say whether the difference is real"
                 )
                 continue
-            # Claimed only when the interval, as printed, leaves out zero.
             low, high = (round(100 * v, 1) for v in interval)
-            real = low > 0 or high < 0
+            real = beyond_uncertainty(interval)
             clauses.append(
                 f"{arm.label} differs by {100 * mean:+.1f} points (95% interval "
                 f"{low:+.1f} to {high:+.1f}), "
