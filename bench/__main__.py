@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
 import pathlib
-import platform
 
+from bench import common
 from bench.common import Figure
 from siamese_utils.profiles import get_profile
 
@@ -93,11 +92,9 @@ def main(argv=None) -> int:
     )
     runs = previous.get("runs", {})
     measured = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": common.now(),
         "profile": profile.name,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "machine": common.machine(system=True),
         "command": "python -m bench --only "
         + ",".join(chosen)
         + (f" --chapters {args.chapters}" if args.chapters else ""),

@@ -9,13 +9,12 @@ memory as a share of this machine's memory. Each chapter's own time and peak go 
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import pathlib
-import platform
 import time
 
+from bench import common
 from bench.common import Figure, choose
 from siamese_utils.profiles import get_profile
 
@@ -88,12 +87,9 @@ def record_chapters(
     )
     earlier = json.loads(path.read_text())["chapters"] if path.exists() else {}
     measured = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": common.now(),
         "profile": get_profile().name,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{platform.system()}",
+        "machine": common.machine(system=True),
         "command": "python -m bench --only book",
     }
     merged = {

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import os
+import platform
 import time
 
 from siamese_utils import data, model
@@ -26,6 +29,19 @@ class Figure:
     def ratio(self) -> float:
         """``value / baseline_value``."""
         return self.value / self.baseline_value
+
+
+def machine(system: bool = False) -> str:
+    """The machine a row was measured on: ``"x86_64, 2 CPUs"`` (``", Linux"`` with ``system``)."""
+    described = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    return f"{described}, {platform.system()}" if system else described
+
+
+def now() -> str:
+    """The current UTC time to the second, as ISO 8601: when a row was measured."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"
+    )
 
 
 def choose(items, wanted, name_of, refusal):

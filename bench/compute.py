@@ -9,7 +9,8 @@ for the same CPU or GPU. The ratio says how far from the hardware's speed traini
 The step is timed in :data:`VARIANTS`, all against the same float32 matrix product: as the
 book trains (float32, TensorFlow's graph), compiled by XLA (``jit_compile``), and under
 Keras' ``mixed_bfloat16`` policy (bfloat16 arithmetic, float32 weights), which CPUs with
-AVX512-BF16 or AMX run in hardware. A bfloat16 matrix product is measured too, so the
+AVX512-BF16 or AMX run in hardware, and with the fast recipe's batch normalisation (the same
+multiply-adds, so its ratio against the plain step is what normalising costs). A bfloat16 matrix product is measured too, so the
 bfloat16 step can also be read against its own ceiling.
 """
 
@@ -22,11 +23,12 @@ from bench.common import Figure, best_of, setup
 from siamese_utils import anatomy, model, pipeline, recipe
 from siamese_utils.seeding import set_seed
 
-# name -> (Keras dtype policy, XLA compilation)
+# name -> (Keras dtype policy, XLA compilation, batch normalisation)
 VARIANTS = {
-    "float32": ("float32", False),
-    "float32, XLA": ("float32", True),
-    "mixed bfloat16": ("mixed_bfloat16", False),
+    "float32": ("float32", False, False),
+    "float32, XLA": ("float32", True, False),
+    "mixed bfloat16": ("mixed_bfloat16", False, False),
+    "float32, batch normalisation": ("float32", False, True),
 }
 TRAINING_PASSES = 3
 
@@ -44,14 +46,22 @@ def matmul_flops(size: int = 2048, repeats: int = 5, dtype=tf.float32) -> float:
 
 
 def _step_seconds(
-    profile, batch, steps: int, repeats: int, policy: str, jit: bool
+    profile,
+    batch,
+    steps: int,
+    repeats: int,
+    policy: str,
+    jit: bool,
+    batch_norm: bool,
 ) -> float:
     """Seconds of ``steps`` pair-training steps on in-memory ``batch``, best of ``repeats``."""
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
         set_seed(2015)
-        network = model.network_for(profile)
+        network = model.siamese_network(
+            batch_norm=batch_norm, **profile.network_kwargs()
+        )
     finally:
         keras.mixed_precision.set_global_policy(previous)
     scores = model.logit_network(network)
@@ -91,8 +101,7 @@ def run(
     float32_matmul = matmul_flops()
     figures = []
     for name in variants:
-        policy, jit = VARIANTS[name]
-        seconds = _step_seconds(profile, batch, steps, repeats, policy, jit)
+        seconds = _step_seconds(profile, batch, steps, repeats, *VARIANTS[name])
         figures.append(
             Figure(
                 "compute efficiency",

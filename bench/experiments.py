@@ -12,12 +12,10 @@ profile an arm takes about two minutes a seed on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 
+from bench import common
 from bench.common import choose
 from siamese_utils import experiments, records
 from siamese_utils.profiles import PROFILES, get_profile
@@ -68,12 +66,7 @@ def run(
         f"--seeds {' '.join(str(s) for s in seeds)}"
         + "".join(f' --arm "{label}"' for label in labels or ())
     )
-    stamp = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-    }
+    stamp = {"machine": common.machine(), "date": common.now()}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         for row in result.rows(command, recipe):

@@ -1,7 +1,7 @@
 """Why one network scores higher on the official runs than on the paper's protocol.
 
 ``python -m bench.gap [RUN_FOLDER]`` loads a trained network (default: the fast recipe's
-ablation run, ``results/ablation-recipe-seed2015``) and scores it on
+seed-2015 run of ``python -m bench.seeds``, ``results/seeds-fast-seed2015``) and scores it on
 
 * the official 20 runs of ``all_runs.zip`` (400 trials), alphabet by alphabet;
 * the paper's protocol on the same 10 test alphabets with many more tasks (4,000 trials
@@ -19,13 +19,13 @@ go to ``bench/results/gap.json``, which chapter 6 reads.
 
 from __future__ import annotations
 
-import datetime
 import json
 import pathlib
 import sys
 
 import numpy as np
 
+from bench import common
 from siamese_utils import data, drawers, evaluate, model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -153,9 +153,7 @@ def analyse(folder) -> dict:
         ),
         "command": "python -m bench.gap"
         + (f" {folder}" if folder != DEFAULT_RUN else ""),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": common.now(),
     }
 
 

@@ -66,7 +66,10 @@ def run(
         chosen = dataclasses.replace(
             recipe.RECIPES[name], steps_per_epoch=steps, max_epochs=repeats + 2
         )
-        network = model.network_for(profile)
+        # The network the recipe trains (the fast one has batch normalisation).
+        network = model.siamese_network(
+            l2=chosen.l2, **chosen.network_kwargs(profile)
+        )
         trainable = reproduce._compiled_for_fit(
             network, recipe.make_optimizer(chosen), chosen, profile
         )

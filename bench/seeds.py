@@ -16,15 +16,13 @@ figures once, as a mean over seeds.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import sys
 
 import numpy as np
 
+from bench import common
 from siamese_utils import records, reproduce
 from siamese_utils.profiles import PROFILES, get_profile
 
@@ -63,10 +61,8 @@ def run(profile_name: str, seed: int) -> dict:
         "seed": seed,
         **{key: results[key] for key in FIGURES},
         "run_folder": str(folder.relative_to(RUNS.parent)),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "machine": common.machine(),
+        "date": common.now(),
         "command": command,
     }
     RESULTS.parent.mkdir(exist_ok=True)

@@ -84,7 +84,8 @@ def _add_data_dir_argument(parser) -> None:
 
 
 def _add_recipe_arguments(parser, recipe_help: str) -> None:
-    """Add ``--profile``, ``--recipe`` and ``--episodes-per-step`` (both commands' run settings)."""
+    """Add ``--profile``, ``--recipe``, ``--episodes-per-step`` and ``--batch-norm`` (both
+    commands' run settings)."""
     parser.add_argument(
         "--profile",
         choices=sorted(PROFILES),
@@ -100,6 +101,12 @@ def _add_recipe_arguments(parser, recipe_help: str) -> None:
         default=None,
         help="all-pairs recipes: episodes in one step (override the recipe's)",
     )
+    parser.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="batch normalisation before the block's ReLUs, or not (override the recipe's)",
+    )
 
 
 def _recipe(args, profile, **overrides):
@@ -110,6 +117,7 @@ def _recipe(args, profile, **overrides):
     """
     chosen = RECIPES[args.recipe] if args.recipe else recipe_for(profile)
     overrides["episodes_per_step"] = args.episodes_per_step
+    overrides["batch_norm"] = args.batch_norm
     return dataclasses.replace(
         chosen,
         **{key: value for key, value in overrides.items() if value is not None},

@@ -372,6 +372,23 @@ class DistributedTrainer:
         return total / steps
 
 
+def mirrored_network(strategy, profile, recipe) -> keras.Model:
+    """The network ``recipe`` trains at ``profile``'s sizes, for ``strategy`` (call in its scope).
+
+    With more than one replica its batch normalisation takes the statistics of the global
+    batch, as one device does: alone, each replica would normalise by its own episodes, and
+    the replicas together would train another network than one device.
+    """
+    network = model.siamese_network(
+        l2=recipe.l2, **recipe.network_kwargs(profile)
+    )
+    if strategy.num_replicas_in_sync > 1:
+        for layer in model.twin_of(network).layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.synchronized = True  # read when the layer is called
+    return network
+
+
 def throughput(
     profile, recipe, strategy, steps: int, seed: int, data_dir=None
 ) -> dict:
@@ -386,9 +403,7 @@ def throughput(
         "train", profile.image_size, data_dir=data_dir
     ).select_drawers(data.TRAINING_DRAWERS)
     with strategy.scope():
-        network = model.siamese_network(
-            l2=recipe.l2, **profile.network_kwargs()
-        )
+        network = mirrored_network(strategy, profile, recipe)
         optimizer = make_optimizer(recipe)
     trainer = DistributedTrainer.for_recipe(
         strategy, network, optimizer, train, profile, recipe, seed

@@ -35,13 +35,15 @@ def as_json(value):
     return json.loads(json.dumps(value))
 
 
-def same_network(recorded: dict, profile) -> bool:
-    """Whether a row's ``network`` settings are the ones ``profile`` builds now.
+def same_network(recorded: dict, profile, recipe=None) -> bool:
+    """Whether a row's ``network`` settings are the ones ``recipe`` trains at ``profile``'s sizes.
 
-    A setting the row does not name was added to the model later; the row's run used the
+    ``recipe`` defaults to the profile's own (:func:`siamese_utils.recipe.recipe_for`). A
+    setting the row does not name was added to the model later; the row's run used the
     setting's default, which :func:`siamese_utils.model.siamese_network` still declares.
     """
-    current = as_json(profile.network_kwargs())
+    recipe = recipe or recipe_for(profile)
+    current = as_json(recipe.network_kwargs(profile))
     if not set(recorded) <= set(current):
         return False
     defaults = inspect.signature(model.siamese_network).parameters
@@ -51,19 +53,23 @@ def same_network(recorded: dict, profile) -> bool:
     )
 
 
-def seed_rows(profile, path: str | pathlib.Path = SEED_ROWS) -> list[dict]:
+def seed_rows(
+    profile, path: str | pathlib.Path = SEED_ROWS, recipe=None
+) -> list[dict]:
     """The recorded reproductions of ``profile`` as it is now, the latest run of each seed.
 
     Only rows of the profile's current recipe and network count: a run of an earlier recipe
-    says nothing about this one.
+    says nothing about this one. ``recipe`` asks for the rows of another recipe the profile
+    was trained by (chapter 6 compares the fast recipe with the one it replaced).
     """
-    recipe = as_json(recipe_for(profile).as_dict())
+    recipe = recipe or recipe_for(profile)
+    settings = as_json(recipe.as_dict())
     latest = {}
     for row in read_rows(path):
         if (
             row["profile"] == profile.name
-            and row["recipe"] == recipe
-            and same_network(row.get("network", {}), profile)
+            and row["recipe"] == settings
+            and same_network(row.get("network", {}), profile, recipe)
         ):
             latest[row["seed"]] = row
     return [latest[seed] for seed in sorted(latest)]

@@ -374,7 +374,7 @@ def reproduce(
     splits = load_splits(profile, recipe, seed, data_dir)
     if strategy is None:
         network = model.siamese_network(
-            l2=recipe.l2, **profile.network_kwargs()
+            l2=recipe.l2, **recipe.network_kwargs(profile)
         )
         optimizer = make_optimizer(recipe)
         trainable = _compiled_for_fit(network, optimizer, recipe, profile)
@@ -389,8 +389,8 @@ def reproduce(
             )
     else:
         with strategy.scope():  # variables mirrored on every replica
-            trainable = model.siamese_network(
-                l2=recipe.l2, **profile.network_kwargs()
+            trainable = _distributed().mirrored_network(
+                strategy, profile, recipe
             )
             optimizer = make_optimizer(recipe)
             if start_epoch:
@@ -404,7 +404,7 @@ def reproduce(
                 )
         # A plain copy of the weights for the callbacks to evaluate and save.
         network = model.siamese_network(
-            l2=recipe.l2, **profile.network_kwargs()
+            l2=recipe.l2, **recipe.network_kwargs(profile)
         )
         network.set_weights(trainable.get_weights())
 
@@ -503,7 +503,7 @@ def reproduce(
         max_minutes=max_minutes,
         validation_one_shot=float(state.get("best", 0.0)),
         recipe=recipe.as_dict(),
-        network=profile.network_kwargs(),
+        network=recipe.network_kwargs(profile),
         # Where Omniglot was read from: tfds, or a file of data.export_omniglot.
         omniglot=os.environ.get(data.OMNIGLOT_FILE_VARIABLE) or "tfds",
         strategy="default"

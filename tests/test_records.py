@@ -5,16 +5,20 @@ import json
 
 from siamese_utils import records
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import recipe_for
+from siamese_utils.recipe import RECIPES, recipe_for
 
 FAST = get_profile("fast")
+BEFORE = RECIPES[
+    "fast-no-batch-norm"
+]  # the fast recipe before batch normalisation
 
 
-def _row(seed, accuracy, profile=FAST, **changes):
+def _row(seed, accuracy, profile=FAST, recipe=None, **changes):
+    recipe = recipe or recipe_for(profile)
     row = {
         "profile": profile.name,
-        "recipe": records.as_json(recipe_for(profile).as_dict()),
-        "network": records.as_json(profile.network_kwargs()),
+        "recipe": records.as_json(recipe.as_dict()),
+        "network": records.as_json(recipe.network_kwargs(profile)),
         "seed": seed,
         "one_shot_official_runs": accuracy,
     }
@@ -43,30 +47,32 @@ def test_the_latest_run_of_each_seed_counts_in_seed_order(tmp_path):
 def test_runs_of_another_profile_recipe_or_network_are_left_out(tmp_path):
     path = tmp_path / "seeds.jsonl"
     other_recipe = dataclasses.replace(recipe_for(FAST), max_epochs=12)
-    normalised = dataclasses.replace(FAST, batch_norm=True)
+    plain_network = {
+        **recipe_for(FAST).network_kwargs(FAST),
+        "batch_norm": False,
+    }
     _write(
         path,
         [
             _row(2015, 0.70),
             _row(2016, 0.1, profile=get_profile("smoke")),
-            _row(2017, 0.2, recipe=records.as_json(other_recipe.as_dict())),
-            _row(
-                2018, 0.3, network=records.as_json(normalised.network_kwargs())
-            ),
+            _row(2017, 0.2, recipe=other_recipe),
+            _row(2018, 0.3, network=records.as_json(plain_network)),
             {k: v for k, v in _row(2019, 0.4).items() if k != "network"},
+            _row(2020, 0.5, recipe=BEFORE),
         ],
     )
     assert [r["seed"] for r in records.seed_rows(FAST, path)] == [2015]
-    assert [r["seed"] for r in records.seed_rows(normalised, path)] == [2018]
+    assert [r["seed"] for r in records.seed_rows(FAST, path, BEFORE)] == [2020]
 
 
-def test_a_row_from_before_a_network_setting_existed_ran_its_default(tmp_path):
-    # Rows recorded before batch_norm was a profile setting do not name it; their runs
-    # had no batch normalisation, the model's default.
+def test_a_row_from_before_a_setting_existed_ran_its_default(tmp_path):
+    # Rows recorded before batch_norm existed name it neither in their recipe nor in their
+    # network; their runs had no batch normalisation, the default of both.
     path = tmp_path / "seeds.jsonl"
-    older = records.as_json(FAST.network_kwargs())
-    del older["batch_norm"]
-    _write(path, [_row(2015, 0.70, network=older)])
-    assert len(records.seed_rows(FAST, path)) == 1
-    normalised = dataclasses.replace(FAST, batch_norm=True)
-    assert records.seed_rows(normalised, path) == []
+    older = _row(2015, 0.70, recipe=BEFORE)
+    del older["network"]["batch_norm"]
+    assert "batch_norm" not in older["recipe"]
+    _write(path, [older])
+    assert len(records.seed_rows(FAST, path, BEFORE)) == 1
+    assert records.seed_rows(FAST, path) == []
