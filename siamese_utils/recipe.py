@@ -15,8 +15,8 @@ The paper (Koch et al., 2015, Sections 3.2 and 4) trains on pairs of background 
 layer (:class:`siamese_utils.optimizers.LayerwiseSGD`), and stops early on one-shot accuracy
 over 320 validation tasks. :data:`RECIPES` holds that recipe for the ``paper`` profile, and
 for ``fast`` the changes that make a laptop CPU learn in minutes: every pair inside an
-episode scored at once and ranked (:class:`siamese_utils.train.AllPairsTrainer`) and Adam;
-it keeps the paper's distortions. The
+episode scored at once and ranked (:class:`siamese_utils.train.AllPairsTrainer`), Adam, and
+batch normalisation in the convolutional block; it keeps the paper's distortions. The
 ablation in ``bench/ablation.py`` measured those changes; chapter 6 shows the table.
 
 The paper did not publish its per-layer learning rates and momenta (they came out of a
