@@ -7,7 +7,8 @@ memory. The ratio of their steps per second is the pipeline's efficiency; 1.0 me
 model never waits for data. Both recipes are measured at the profile's size: the paper's
 (pairs, per-layer SGD, eight distortions of every image warped before training) and the
 fast one (all-pairs episodes, ranking loss, a fresh distortion for every image). The paper
-recipe's one-off cost, warping its distortion pool, is measured against one of its epochs.
+recipe's one-off cost, warping its distortion pool, is measured against one of its epochs,
+and the fast pipeline as trained against the same pipeline with tf.data's autotuner on.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import tensorflow as tf
+
 from bench.common import Figure, best_of, setup
-from siamese_utils import model, pipeline, recipe, reproduce
+from siamese_utils import pipeline, recipe, reproduce
 
 
 def _in_memory(dataset, count: int, steps: int):
@@ -24,23 +27,25 @@ def _in_memory(dataset, count: int, steps: int):
     return dataset.take(count).cache().repeat().take(steps)
 
 
-def _compare(trainable, real, steps: int, repeats: int) -> tuple[float, float]:
-    """Steps per second from ``real`` and from its first batches in memory, timed in turns.
+def _compare(
+    trainable, dataset, baseline, steps: int, repeats: int
+) -> tuple[float, float]:
+    """Steps per second of ``trainable`` fed from ``dataset`` and from ``baseline``, in turns.
 
     The machine's speed drifts by several percent within minutes (other tenants, clock
     changes), more than the difference being measured. So the two are timed in adjacent
     pairs, the order alternating from pair to pair, and each rate is the total steps over
-    the total time of all pairs: a slow moment costs both sides alike.
+    the total time of all pairs: a slow moment costs both sides alike, and a slowdown that
+    one side causes is counted, however rarely it comes.
     """
-    memory = _in_memory(real, 8, steps)
-    seconds = {"real": 0.0, "memory": 0.0}
+    seconds = [0.0, 0.0]
     for repeat in range(repeats + 1):
-        order = (("real", real), ("memory", memory))
-        for name, dataset in order if repeat % 2 else order[::-1]:
+        order = ((0, dataset), (1, baseline))
+        for side, fed in order if repeat % 2 else order[::-1]:
 
-            def one_epoch(dataset=dataset):
+            def one_epoch(fed=fed):
                 trainable.fit(
-                    dataset,
+                    fed,
                     epochs=1,
                     steps_per_epoch=steps,
                     shuffle=False,
@@ -50,10 +55,15 @@ def _compare(trainable, real, steps: int, repeats: int) -> tuple[float, float]:
             elapsed = best_of(1, one_epoch)
             # The first pair is not counted: Keras prepares a step for each new dataset.
             if repeat:
-                seconds[name] += elapsed
-    return steps * repeats / seconds["real"], steps * repeats / seconds[
-        "memory"
-    ]
+                seconds[side] += elapsed
+    return steps * repeats / seconds[0], steps * repeats / seconds[1]
+
+
+def _autotuned(dataset):
+    """``dataset`` with tf.data's autotuner switched back on (the pipelines switch it off)."""
+    options = tf.data.Options()
+    options.autotune.enabled = True
+    return dataset.with_options(options)
 
 
 def run(
@@ -67,9 +77,7 @@ def run(
             recipe.RECIPES[name], steps_per_epoch=steps, max_epochs=repeats + 2
         )
         # The network the recipe trains (the fast one has batch normalisation).
-        network = model.siamese_network(
-            l2=chosen.l2, **chosen.network_kwargs(profile)
-        )
+        network = chosen.build_network(profile)
         trainable = reproduce._compiled_for_fit(
             network, recipe.make_optimizer(chosen), chosen, profile
         )
@@ -78,7 +86,8 @@ def run(
             pool = recipe.distortion_pool(background, chosen, seed=0)
         pool_seconds = time.perf_counter() - started
         real = pipeline.training_dataset(background, profile, chosen, seed=0)
-        rate, memory_rate = _compare(trainable, real, steps, repeats)
+        memory = _in_memory(real, 8, steps)
+        rate, memory_rate = _compare(trainable, real, memory, steps, repeats)
         what = ("pairs" if chosen.sampler == "pairs" else "episodes") + (
             ", pooled distortions" if chosen.distortion_pool else ", warped"
         )
@@ -93,6 +102,22 @@ def run(
                 ">= 0.95",
             )
         )
+        if name == "fast":
+            # Why the pipelines switch tf.data's autotuner off (pipeline._finish).
+            off, on = _compare(
+                trainable, real, _autotuned(real), steps, repeats
+            )
+            figures.append(
+                Figure(
+                    "input pipeline",
+                    "fast recipe's pipeline, tf.data autotuner off (as trained)",
+                    "the same with the autotuner on",
+                    off,
+                    on,
+                    "steps/s",
+                    "> 1 (why it is off)",
+                )
+            )
         if chosen.distortion_pool:
             epoch = recipe.RECIPES[name].steps_per_epoch
             figures.append(

@@ -379,9 +379,7 @@ def mirrored_network(strategy, profile, recipe) -> keras.Model:
     batch, as one device does: alone, each replica would normalise by its own episodes, and
     the replicas together would train another network than one device.
     """
-    network = model.siamese_network(
-        l2=recipe.l2, **recipe.network_kwargs(profile)
-    )
+    network = recipe.build_network(profile)
     if strategy.num_replicas_in_sync > 1:
         for layer in model.twin_of(network).layers:
             if isinstance(layer, keras.layers.BatchNormalization):

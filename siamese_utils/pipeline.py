@@ -71,12 +71,26 @@ def _gathering(split: OmniglotSplit, batch: int, warp: bool, pool=None):
     return pairs, episodes
 
 
+# Batches prepared ahead of the one training: making one takes a few milliseconds on two
+# CPU cores, a training step a hundred or more, so two in hand keep the model fed.
+PREFETCHED_BATCHES = 2
+
+
 def _finish(dataset, gather):
-    """Gather in parallel, in order (the same seed gives the same batches), and prefetch."""
+    """Gather in parallel, in order (the same seed gives the same batches), and prefetch.
+
+    tf.data's autotuner is switched off. On the 2-core machine the book was measured on,
+    it sent training into stretches of much slower steps, whether the batches came from
+    the pipeline or from memory (``python -m bench --only pipeline`` times the fast
+    recipe's training with it and without it). Without it the map runs on as many threads
+    as there are cores (at most 16), and one batch takes a few milliseconds to make.
+    """
     dataset = dataset.map(
         gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(PREFETCHED_BATCHES).with_options(options)
 
 
 def pair_dataset(

@@ -45,7 +45,7 @@ from siamese_utils.distortions import (
     sample_transforms,
 )
 from siamese_utils.distortions import distortion_pool as pool_images
-from siamese_utils.model import SCORE_LAYER
+from siamese_utils.model import SCORE_LAYER, siamese_network
 from siamese_utils.optimizers import LayerwiseSGD
 
 SAMPLERS = ("pairs", "all-pairs")
@@ -211,6 +211,15 @@ class Recipe:
         """Keyword arguments of :func:`siamese_utils.model.siamese_network` for the network
         this recipe trains at ``profile``'s sizes (its L2 penalty is the recipe's ``l2``)."""
         return {**profile.network_kwargs(), "batch_norm": self.batch_norm}
+
+    def build_network(self, profile) -> keras.Model:
+        """A fresh, untrained network that this recipe trains at ``profile``'s sizes.
+
+        Its layers are :meth:`network_kwargs` (what a run records) and its L2 penalty is the
+        recipe's ``l2``: the reproduction, data-parallel training and the benchmarks all
+        build the network here, so they train the same one.
+        """
+        return siamese_network(l2=self.l2, **self.network_kwargs(profile))
 
 
 RECIPES: dict[str, Recipe] = {

@@ -373,9 +373,7 @@ def reproduce(
     set_seed(seed)
     splits = load_splits(profile, recipe, seed, data_dir)
     if strategy is None:
-        network = model.siamese_network(
-            l2=recipe.l2, **recipe.network_kwargs(profile)
-        )
+        network = recipe.build_network(profile)
         optimizer = make_optimizer(recipe)
         trainable = _compiled_for_fit(network, optimizer, recipe, profile)
         if start_epoch:
@@ -403,9 +401,7 @@ def reproduce(
                     options,
                 )
         # A plain copy of the weights for the callbacks to evaluate and save.
-        network = model.siamese_network(
-            l2=recipe.l2, **recipe.network_kwargs(profile)
-        )
+        network = recipe.build_network(profile)
         network.set_weights(trainable.get_weights())
 
     stopping = OneShotEarlyStopping(

@@ -26,8 +26,11 @@ def test_pipeline_benchmark_times_both_pipelines():
         "paper recipe's pipeline (pairs",
         "paper recipe's distortion pool",
         "fast recipe's pipeline (episodes",
+        "fast recipe's pipeline",
     ]
     assert "pooled" in figures[0].measured and "warped" in figures[2].measured
+    assert "autotuner off" in figures[3].measured
+    assert "autotuner on" in figures[3].baseline
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from siamese_utils import data, pipeline
+from siamese_utils import data, pipeline, profiles, recipe
 
 
 def test_splits_have_omniglots_sizes(background, evaluation):
@@ -158,6 +158,22 @@ def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(
         left.numpy(), background.images[expected.left[:8]]
     )
     np.testing.assert_array_equal(same.numpy()[:, 0], expected.same[:8])
+
+
+def test_pipelines_run_without_the_autotuner(background):
+    # On two cores tf.data's autotuner slowed training (bench.pipeline measures it).
+    smoke = profiles.get_profile("smoke")
+    episodes = data.sample_episodes(
+        background, 2, seed=0, alphabets=2, characters=3, images_per_character=2
+    )
+    for dataset in (
+        pipeline.pair_dataset(background, batch_size=8, steps=3, seed=11),
+        pipeline.episode_dataset(background, episodes),
+        pipeline.training_dataset(
+            background, smoke, recipe.RECIPES["smoke"], seed=0
+        ),
+    ):
+        assert dataset.options().autotune.enabled is False
 
 
 def test_pair_pipeline_rejects_zero_steps(background):
