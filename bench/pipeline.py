@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import tensorflow as tf
-
 from bench.common import Figure, best_of, setup
 from siamese_utils import pipeline, recipe, reproduce
 
@@ -59,13 +57,6 @@ def _compare(
     return steps * repeats / seconds[0], steps * repeats / seconds[1]
 
 
-def _autotuned(dataset):
-    """``dataset`` with tf.data's autotuner switched back on (the pipelines switch it off)."""
-    options = tf.data.Options()
-    options.autotune.enabled = True
-    return dataset.with_options(options)
-
-
 def run(
     steps: int = 60, repeats: int = 10, profile_name: str | None = None
 ) -> list[Figure]:
@@ -105,7 +96,11 @@ def run(
         if name == "fast":
             # Why the pipelines switch tf.data's autotuner off (pipeline._finish).
             off, on = _compare(
-                trainable, real, _autotuned(real), steps, repeats
+                trainable,
+                real,
+                pipeline.with_autotuner(real, enabled=True),
+                steps,
+                repeats,
             )
             figures.append(
                 Figure(

@@ -88,9 +88,14 @@ def _finish(dataset, gather):
     dataset = dataset.map(
         gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
+    return with_autotuner(dataset.prefetch(PREFETCHED_BATCHES), enabled=False)
+
+
+def with_autotuner(dataset, enabled: bool):
+    """``dataset`` with tf.data's autotuner switched on or off (the pipelines switch it off)."""
     options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.prefetch(PREFETCHED_BATCHES).with_options(options)
+    options.autotune.enabled = enabled
+    return dataset.with_options(options)
 
 
 def pair_dataset(
