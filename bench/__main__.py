@@ -31,14 +31,14 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 def table(figures) -> str:
     """The figures as a Markdown table."""
     lines = [
-        "| benchmark | measured | baseline (same run) | value | baseline value | ratio | target |",
+        "| benchmark | measured | baseline (same run) | value | baseline value | ratio [95% interval] | target |",
         "| --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for f in figures:
         scale = 1e9 if f.unit == "GFLOP/s" else 1.0
         lines.append(
             f"| {f.benchmark} | {f.measured} | {f.baseline} | {f.value / scale:,.2f} {f.unit} | "
-            f"{f.baseline_value / scale:,.2f} {f.unit} | {f.ratio:.2f} | {f.target} |"
+            f"{f.baseline_value / scale:,.2f} {f.unit} | {f.ratio_text} | {f.target} |"
         )
     return "\n".join(lines)
 
@@ -122,7 +122,10 @@ def main(argv=None) -> int:
                 f"profile {run['profile']!r}, with `{run['command']}`"
             )
     every = [
-        Figure(**{k: v for k, v in f.items() if k != "ratio"})
+        Figure(
+            **{k: v for k, v in f.items() if k != "ratio"}
+            | {"interval": tuple(f["interval"]) if f.get("interval") else None}
+        )
         for name in BENCHMARKS
         if name in runs
         for f in runs[name]["figures"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import pathlib
 import platform
 import time
+
+import numpy as np
 
 from siamese_utils import data, model
 from siamese_utils.profiles import get_profile
@@ -24,16 +27,47 @@ class Figure:
     baseline_value: float
     unit: str
     target: str
+    # 95% interval of the ratio where the benchmark timed it in repeated pairs
+    # (:func:`paired_ratio_interval`); ``None`` where it was measured once.
+    interval: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float:
         """``value / baseline_value``."""
         return self.value / self.baseline_value
 
+    @property
+    def ratio_text(self) -> str:
+        """The ratio to two decimals, with its 95% interval when it has one."""
+        if self.interval is None:
+            return f"{self.ratio:.2f}"
+        low, high = self.interval
+        return f"{self.ratio:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def processor() -> str | None:
+    """The processor's model name as Linux reports it (``"AMD EPYC"``), else ``None``.
+
+    Machines of one kind here differ in processor, and with it in speed and in the float32
+    rounding of training, so a row names the processor it was measured on.
+    """
+    try:
+        lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return " ".join(value.split())
+    return None
+
 
 def machine(system: bool = False) -> str:
-    """The machine a row was measured on: ``"x86_64, 2 CPUs"`` (``", Linux"`` with ``system``)."""
+    """The machine a row was measured on: ``"x86_64, 2 CPUs (AMD EPYC)"``, and the system
+    (``", Linux"``) with ``system``."""
     described = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    if processor():
+        described += f" ({processor()})"
     return f"{described}, {platform.system()}" if system else described
 
 
@@ -56,6 +90,32 @@ def choose(items, wanted, name_of, refusal):
     if unknown:
         raise ValueError(refusal(unknown, names))
     return [item for item in items if name_of(item) in wanted]
+
+
+def paired_ratio_interval(
+    seconds: list[float], baseline_seconds: list[float], resamples: int = 10_000
+) -> tuple[float, float]:
+    """95% interval of ``sum(baseline_seconds) / sum(seconds)`` over repeated timed pairs.
+
+    Pair ``i`` timed the same work measured (``seconds[i]``) and as the baseline
+    (``baseline_seconds[i]``), one right after the other, so a pair shares the machine's
+    mood of the moment. The interval resamples whole pairs with replacement (a percentile
+    bootstrap, with a fixed seed so the same times give the same interval): it says how far
+    the ratio of rates would move if the benchmark were timed on other pairs like these.
+    """
+    seconds = np.asarray(seconds, float)
+    baseline_seconds = np.asarray(baseline_seconds, float)
+    if seconds.shape != baseline_seconds.shape or seconds.size < 2:
+        raise ValueError(
+            "An interval needs at least two pairs of times, one of each side per pair; "
+            f"got {seconds.size} and {baseline_seconds.size}."
+        )
+    chosen = np.random.default_rng(0).integers(
+        0, seconds.size, (resamples, seconds.size)
+    )
+    ratios = baseline_seconds[chosen].sum(axis=1) / seconds[chosen].sum(axis=1)
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def best_of(repeats: int, function) -> float:

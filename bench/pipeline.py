@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from bench.common import Figure, best_of, setup
+from bench.common import Figure, best_of, paired_ratio_interval, setup
 from siamese_utils import pipeline, recipe, reproduce
 
 
@@ -27,16 +27,18 @@ def _in_memory(dataset, count: int, steps: int):
 
 def _compare(
     trainable, dataset, baseline, steps: int, repeats: int
-) -> tuple[float, float]:
-    """Steps per second of ``trainable`` fed from ``dataset`` and from ``baseline``, in turns.
+) -> tuple[float, float, tuple[float, float] | None]:
+    """Steps per second of ``trainable`` fed from ``dataset`` and from ``baseline``, in turns,
+    and the 95% interval of their ratio (``None`` for a single pair).
 
     The machine's speed drifts by several percent within minutes (other tenants, clock
     changes), more than the difference being measured. So the two are timed in adjacent
     pairs, the order alternating from pair to pair, and each rate is the total steps over
     the total time of all pairs: a slow moment costs both sides alike, and a slowdown that
-    one side causes is counted, however rarely it comes.
+    one side causes is counted, however rarely it comes. The interval resamples the pairs
+    (:func:`bench.common.paired_ratio_interval`).
     """
-    seconds = [0.0, 0.0]
+    seconds = ([], [])
     for repeat in range(repeats + 1):
         order = ((0, dataset), (1, baseline))
         for side, fed in order if repeat % 2 else order[::-1]:
@@ -53,8 +55,12 @@ def _compare(
             elapsed = best_of(1, one_epoch)
             # The first pair is not counted: Keras prepares a step for each new dataset.
             if repeat:
-                seconds[side] += elapsed
-    return steps * repeats / seconds[0], steps * repeats / seconds[1]
+                seconds[side].append(elapsed)
+    return (
+        steps * repeats / sum(seconds[0]),
+        steps * repeats / sum(seconds[1]),
+        paired_ratio_interval(*seconds) if repeats > 1 else None,
+    )
 
 
 def run(
@@ -78,7 +84,9 @@ def run(
         pool_seconds = time.perf_counter() - started
         real = pipeline.training_dataset(background, profile, chosen, seed=0)
         memory = _in_memory(real, 8, steps)
-        rate, memory_rate = _compare(trainable, real, memory, steps, repeats)
+        rate, memory_rate, interval = _compare(
+            trainable, real, memory, steps, repeats
+        )
         what = ("pairs" if chosen.sampler == "pairs" else "episodes") + (
             ", pooled distortions" if chosen.distortion_pool else ", warped"
         )
@@ -91,11 +99,12 @@ def run(
                 memory_rate,
                 "steps/s",
                 ">= 0.95",
+                interval,
             )
         )
         if name == "fast":
             # Why the pipelines switch tf.data's autotuner off (pipeline._finish).
-            off, on = _compare(
+            off, on, interval = _compare(
                 trainable,
                 real,
                 pipeline.with_autotuner(real, enabled=True),
@@ -111,6 +120,7 @@ def run(
                     on,
                     "steps/s",
                     "> 1 (why it is off)",
+                    interval,
                 )
             )
         if chosen.distortion_pool:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench import __main__ as bench_main
-from bench import compute, evaluation, pipeline
+from bench import common, compute, evaluation, pipeline
 
 
 def test_cached_and_per_pair_evaluation_agree_and_are_timed():
@@ -21,7 +21,7 @@ def test_cached_and_per_pair_evaluation_agree_and_are_timed():
 
 
 def test_pipeline_benchmark_times_both_pipelines():
-    figures = pipeline.run(steps=4, repeats=1, profile_name="smoke")
+    figures = pipeline.run(steps=4, repeats=2, profile_name="smoke")
     assert [f.measured.split(",")[0] for f in figures] == [
         "paper recipe's pipeline (pairs",
         "paper recipe's distortion pool",
@@ -32,6 +32,27 @@ def test_pipeline_benchmark_times_both_pipelines():
     assert "autotuner off" in figures[3].measured
     assert "autotuner on" in figures[3].baseline
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
+    # The rows timed in pairs carry their ratio's interval; the pool's one-off time does not.
+    assert figures[1].interval is None
+    for paired in (figures[0], figures[2], figures[3]):
+        low, high = paired.interval
+        assert low <= paired.ratio <= high
+        assert f"[{low:.2f}, {high:.2f}]" in paired.ratio_text
+
+
+def test_a_paired_ratio_interval_resamples_whole_pairs():
+    # Each pair: the measured side took twice the baseline's time, so every resample agrees.
+    assert common.paired_ratio_interval([2.0, 4.0, 6.0], [1.0, 2.0, 3.0]) == (
+        0.5,
+        0.5,
+    )
+    # Pairs that disagree give an interval that holds the ratio of the totals.
+    low, high = common.paired_ratio_interval(
+        [1.0, 1.0, 1.0, 1.0], [0.9, 1.0, 1.0, 1.1]
+    )
+    assert low < 1.0 < high
+    with pytest.raises(ValueError, match="at least two pairs"):
+        common.paired_ratio_interval([1.0], [1.0])
 
 
 def test_compute_benchmark_counts_the_step_and_the_machine():

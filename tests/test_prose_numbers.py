@@ -125,15 +125,36 @@ def test_every_accuracy_and_time_in_the_prose_has_a_source():
     )
 
 
+def _unheld(candidates, known: set) -> str:
+    """The first written number among ``candidates`` that no source rounds to.
+
+    The recorded results hold thousands of numbers (every fraction also counts as a
+    percentage), so any one fixed example may be held by chance after a new run; the
+    check looks for one that is not, instead of hoping.
+    """
+    for written in candidates:
+        if not matches(written, known):
+            return written
+    raise AssertionError("every candidate number is held by some source")
+
+
 @pytest.mark.parametrize(
-    "sentence",
+    "template, candidates",
     [
-        "The fast recipe reaches 97.3% on the official runs.",
-        "Training takes 4321 s on a laptop.",
+        (
+            "The fast recipe reaches {}% on the official runs.",
+            [f"{tenths / 10:.1f}" for tenths in range(999, 900, -1)],
+        ),
+        (
+            "Training takes {} s on a laptop.",
+            [str(s) for s in range(4321, 4400)],
+        ),
     ],
 )
-def test_a_number_nothing_produced_is_caught(sentence):
-    assert unsourced(sentence, sources())
+def test_a_number_nothing_produced_is_caught(template, candidates):
+    known = sources()
+    sentence = template.format(_unheld(candidates, known))
+    assert unsourced(sentence, known)
 
 
 def test_a_number_a_source_holds_passes_at_its_precision():
