@@ -33,8 +33,13 @@ VARIANTS = {
 TRAINING_PASSES = 3
 
 
-def matmul_flops(size: int = 2048, repeats: int = 5, dtype=tf.float32) -> float:
-    """FLOP/s of a ``size x size`` matrix product in ``dtype`` on the default device."""
+def matmul_flops(size: int = 2048, repeats: int = 20, dtype=tf.float32) -> float:
+    """FLOP/s of a ``size x size`` matrix product in ``dtype`` on the default device.
+
+    The best of ``repeats`` products (a few seconds in all): the machine's capacity is what
+    it reaches when nothing else disturbs it, and a single product swung by a third between
+    runs.
+    """
     a = tf.cast(tf.random.normal((size, size)), dtype)
     b = tf.cast(tf.random.normal((size, size)), dtype)
     product = tf.function(
