@@ -33,7 +33,9 @@ VARIANTS = {
 TRAINING_PASSES = 3
 
 
-def matmul_flops(size: int = 2048, repeats: int = 20, dtype=tf.float32) -> float:
+def matmul_flops(
+    size: int = 2048, repeats: int = 20, dtype=tf.float32
+) -> float:
     """FLOP/s of a ``size x size`` matrix product in ``dtype`` on the default device.
 
     The best of ``repeats`` products (a few seconds in all): the machine's capacity is what

@@ -7,6 +7,7 @@ evaluation benchmark's two methods agree.
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -38,6 +39,13 @@ def test_pipeline_benchmark_times_both_pipelines():
         low, high = paired.interval
         assert low <= paired.ratio <= high
         assert f"[{low:.2f}, {high:.2f}]" in paired.ratio_text
+
+
+def test_a_row_names_the_machine_and_its_processor():
+    described = common.machine(system=True)
+    assert f"{os.cpu_count()} CPUs" in described
+    if common.processor():  # Linux names it in /proc/cpuinfo
+        assert f"({common.processor()})" in described
 
 
 def test_a_paired_ratio_interval_resamples_whole_pairs():
