@@ -66,8 +66,9 @@ def machine(system: bool = False) -> str:
     """The machine a row was measured on: ``"x86_64, 2 CPUs (AMD EPYC)"``, and the system
     (``", Linux"``) with ``system``."""
     described = f"{platform.machine()}, {os.cpu_count()} CPUs"
-    if processor():
-        described += f" ({processor()})"
+    name = processor()
+    if name:
+        described += f" ({name})"
     return f"{described}, {platform.system()}" if system else described
 
 

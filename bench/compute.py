@@ -39,8 +39,8 @@ def matmul_flops(
     """FLOP/s of a ``size x size`` matrix product in ``dtype`` on the default device.
 
     The best of ``repeats`` products (a few seconds in all): the machine's capacity is what
-    it reaches when nothing else disturbs it, and a single product swung by a third between
-    runs.
+    it reaches when nothing else disturbs it, and the more products are timed, the less
+    likely a moment's disturbance is to set the baseline of every ratio.
     """
     a = tf.cast(tf.random.normal((size, size)), dtype)
     b = tf.cast(tf.random.normal((size, size)), dtype)

@@ -28,14 +28,20 @@ def test_pipeline_benchmark_times_both_pipelines():
         "paper recipe's distortion pool",
         "fast recipe's pipeline (episodes",
         "fast recipe's pipeline",
+        "fast recipe's batches in memory",
     ]
     assert "pooled" in figures[0].measured and "warped" in figures[2].measured
     assert "autotuner off" in figures[3].measured
     assert "autotuner on" in figures[3].baseline
+    # The in-memory baseline gives every timed step its own batch; the last row compares it
+    # with a few batches cycled, which the processor's cache holds.
+    assert "one per step" in figures[0].baseline
+    assert "4 distinct" in figures[4].measured
+    assert f"{pipeline.CYCLED_BATCHES} of them cycled" == figures[4].baseline
     assert all(f.value > 0 and f.baseline_value > 0 for f in figures)
     # The rows timed in pairs carry their ratio's interval; the pool's one-off time does not.
     assert figures[1].interval is None
-    for paired in (figures[0], figures[2], figures[3]):
+    for paired in (figures[0], figures[2], figures[3], figures[4]):
         low, high = paired.interval
         assert low <= paired.ratio <= high
         assert f"[{low:.2f}, {high:.2f}]" in paired.ratio_text
