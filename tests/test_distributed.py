@@ -6,6 +6,7 @@ through the training command in subprocesses, at the smoke profile's size.
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -342,6 +343,28 @@ def departure(weights):
     )
 print(departure(one_step("mirrored")[1]))
 """
+
+
+def test_logical_cpus_leave_the_replicas_a_thread_each_beyond_the_cores():
+    import subprocess
+    import sys
+
+    script = (
+        "import tensorflow as tf\n"
+        "from siamese_utils import distributed\n"
+        "distributed.use_logical_cpus(2)\n"
+        "print(len(tf.config.list_logical_devices('CPU')),"
+        " tf.config.threading.get_inter_op_parallelism_threads())\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    devices, threads = map(int, output.split()[-2:])
+    assert (devices, threads) == (2, os.cpu_count() + 2)
 
 
 def test_batch_normalisation_on_two_replicas_normalises_by_the_global_batch():
