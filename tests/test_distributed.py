@@ -7,6 +7,8 @@ through the training command in subprocesses, at the smoke profile's size.
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -345,10 +347,19 @@ print(departure(one_step("mirrored")[1]))
 """
 
 
-def test_logical_cpus_leave_the_replicas_a_thread_each_beyond_the_cores():
-    import subprocess
-    import sys
+def _python_output(script: str, *args: str, timeout: int) -> str:
+    """What ``python -c script args`` prints: a fresh process, so a fresh TensorFlow runtime
+    that can still be split into logical CPUs."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    ).stdout
 
+
+def test_logical_cpus_leave_the_replicas_a_thread_each_beyond_the_cores():
     script = (
         "import tensorflow as tf\n"
         "from siamese_utils import distributed\n"
@@ -356,29 +367,14 @@ def test_logical_cpus_leave_the_replicas_a_thread_each_beyond_the_cores():
         "print(len(tf.config.list_logical_devices('CPU')),"
         " tf.config.threading.get_inter_op_parallelism_threads())\n"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    output = _python_output(script, timeout=120)
     devices, threads = map(int, output.split()[-2:])
     assert (devices, threads) == (2, os.cpu_count() + 2)
 
 
 def test_batch_normalisation_on_two_replicas_normalises_by_the_global_batch():
-    import subprocess
-    import sys
-
     def departure(statistics):
-        output = subprocess.run(
-            [sys.executable, "-c", ONE_STEP_EACH_WAY, statistics],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        ).stdout
+        output = _python_output(ONE_STEP_EACH_WAY, statistics, timeout=300)
         return float(output.strip().splitlines()[-1])
 
     # Each replica holds one of the step's two episodes. Normalised by its own episode,
