@@ -134,4 +134,8 @@ def setup(profile_name: str | None = None, seed: int = 2015):
     profile = get_profile(profile_name)
     set_seed(seed)
     background = data.load_split("train", profile.image_size)
-    return profile, background, model.network_for(profile)
+    return (
+        profile,
+        background,
+        model.siamese_network(**profile.network_kwargs()),
+    )

@@ -10,7 +10,10 @@ flows:
 * :mod:`siamese_utils.distortions` - the paper's affine distortions;
 * :mod:`siamese_utils.pipeline` - every ``tf.data`` pipeline: sampled indices to image batches;
 * :mod:`siamese_utils.numpy_pipeline` - the same batches as NumPy arrays, for backends without TensorFlow;
-* :mod:`siamese_utils.model` - the network of Koch et al. (2015) from small named parts;
+* :mod:`siamese_utils.network` - the network of Koch et al. (2015), made from the chapters' ``# @save`` cells;
+* :mod:`siamese_utils.network_checks` - the network builders' argument checks;
+* :mod:`siamese_utils.model` - the network's builders, its score before the sigmoid, saving and loading;
+* :mod:`siamese_utils.learning` - the losses and the paper's schedule, made from the chapters' cells;
 * :mod:`siamese_utils.optimizers` - the paper's SGD with a rate and momentum per layer;
 * :mod:`siamese_utils.embeddings` - embedding images once, scoring pairs of embeddings;
 * :mod:`siamese_utils.train` - compiling and fitting the verification network, all-pairs training;

@@ -220,62 +220,6 @@ def activation_statistics(
     return stats
 
 
-@dataclasses.dataclass(frozen=True)
-class BranchGradients:
-    """Gradients of the loss for every twin weight, split by the branch they flow through.
-
-    ``left[i] + right[i]`` equals ``total[i]``: the shared weights receive the sum of what
-    both branches ask of them.
-    """
-
-    names: list[str]
-    total: list[np.ndarray]
-    left: list[np.ndarray]
-    right: list[np.ndarray]
-
-
-def branch_gradients(
-    network: keras.Model, left_images, right_images, labels
-) -> BranchGradients:
-    """Differentiate the binary cross-entropy once through both branches, and through each.
-
-    Blocking the gradient at one branch's embedding (``stop_gradient``) leaves exactly the
-    part of the gradient that flows through the other branch.
-    """
-    import tensorflow as tf  # GradientTape: this diagnostic runs on the TensorFlow backend
-
-    twin = twin_of(network)
-    distance = network.get_layer(DISTANCE_LAYER)
-    similarity = network.get_layer(SCORE_LAYER)
-    labels = tf.convert_to_tensor(labels, tf.float32)
-
-    def loss(left_embedding, right_embedding):
-        scores = similarity(distance([left_embedding, right_embedding]))
-        return tf.reduce_mean(
-            keras.losses.binary_crossentropy(labels, scores, from_logits=True)
-        )
-
-    weights = twin.trainable_weights
-    with tf.GradientTape(persistent=True) as tape:
-        left_embedding = twin(left_images, training=True)
-        right_embedding = twin(right_images, training=True)
-        total = loss(left_embedding, right_embedding)
-        through_left = loss(left_embedding, tf.stop_gradient(right_embedding))
-        through_right = loss(tf.stop_gradient(left_embedding), right_embedding)
-
-    def as_numpy(gradients):
-        return [gradient.numpy() for gradient in gradients]
-
-    result = BranchGradients(
-        names=[w.path for w in weights],
-        total=as_numpy(tape.gradient(total, weights)),
-        left=as_numpy(tape.gradient(through_left, weights)),
-        right=as_numpy(tape.gradient(through_right, weights)),
-    )
-    del tape
-    return result
-
-
 def receptive_fields(network: keras.Model) -> dict[str, int]:
     """Side of the input window that one output unit of each twin layer can see, in pixels.
 

@@ -34,6 +34,7 @@ from IPython.display import Markdown
 from siamese_utils import data, evaluate, model, records, train
 from siamese_utils.display import markdown_table
 from siamese_utils.embeddings import embed
+from siamese_utils.network_checks import chosen_groups, same_definition
 from siamese_utils.recipe import Recipe, recipe_for
 from siamese_utils.seeding import set_seed
 
@@ -187,6 +188,9 @@ class Experiment:
     # The trained networks of a live run with one seed, by arm label, for a chapter to look
     # inside (filters, feature maps); empty for recorded rows and for several seeds.
     networks: dict = dataclasses.field(default_factory=dict, compare=False)
+    # The groups a live run built from a chapter's edited code instead of the book's
+    # (:func:`edited_groups`); the records describe the book's code only.
+    edited: tuple = ()
 
     def arm(self, label: str) -> ArmResult:
         """The result of the arm called ``label``."""
@@ -392,6 +396,7 @@ def run_experiment(
     seeds=(2015,),
     *,
     recipe: Recipe | None = None,
+    groups=None,
     data_dir=None,
     verbose: bool = False,
 ) -> Experiment:
@@ -404,6 +409,9 @@ def run_experiment(
         seeds: one run of every arm per seed; each seed fixes the initial weights and the
             episodes, so two arms of one seed see the same data.
         recipe: the training of every arm (default ``recipe_for(profile, "experiment")``).
+        groups: a chapter's own group functions by name (``{"stem": stem}``), built into
+            every arm instead of the book's (:meth:`Recipe.build_network`). A group that
+            differs from the book's is listed in the result's ``edited``.
         verbose: print one line per trained network.
 
     Returns:
@@ -436,8 +444,8 @@ def run_experiment(
             if arm.training_key not in trained:
                 set_seed(seed)
                 try:
-                    network = model.siamese_network(
-                        **{**profile.network_kwargs(), **arm.network}
+                    network = recipe.build_network(
+                        profile, groups=groups, **arm.network
                     )
                 except TypeError as error:
                     raise ValueError(
@@ -481,6 +489,23 @@ def run_experiment(
         steps=recipe.max_steps,
         profile=profile.name,
         networks=networks,
+        edited=edited_groups(groups),
+    )
+
+
+def edited_groups(groups) -> tuple[str, ...]:
+    """The names of the groups in ``groups`` whose code differs from the book's own."""
+    book = {
+        "twin": model.twin,
+        "stem": model.stem,
+        "block": model.conv_block,
+        "encoder": model.encoder,
+        "classifier": model.classifier,
+    }
+    return tuple(
+        name
+        for name, function in chosen_groups(groups).items()
+        if not same_definition(function, book[name])
     )
 
 
@@ -528,6 +553,15 @@ def recorded_table(
             "No record of this experiment is here: `python -m "
             f"bench.experiments {live.name}` makes one."
         )
+    if live.edited:
+        # A reader's own group: the records are of the book's, so they neither check
+        # this run nor describe it, and the page says so above them.
+        note = Markdown(
+            f"This page's {' and '.join(live.edited)} differs from the book's, so "
+            "the recorded seeds below describe the book's network, not the one this "
+            "page trained.\n\n" + record.table().data
+        )
+        return record, note
     check_live(live, record)
     return record, record.table()
 

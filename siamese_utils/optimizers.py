@@ -7,7 +7,9 @@ epoch by epoch, to its ``mu_j``. Keras' optimisers have one learning rate for al
 variables, so :class:`LayerwiseSGD` looks up each variable's layer when it builds its
 slots, and computes that layer's rate and momentum for the current epoch from its own
 step counter, in ``keras.ops`` (so it runs on any backend, and a restored optimiser resumes
-the schedule where it stopped).
+the schedule where it stopped). The schedule and the momentum step themselves are chapter
+6's code (:func:`siamese_utils.learning.paper_schedule` and
+:func:`~siamese_utils.learning.momentum_step`).
 
 The paper found its per-layer values by Bayesian optimisation and did not publish them;
 the values the reproduction uses are in :mod:`siamese_utils.recipe`.
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+
+from siamese_utils.learning import momentum_step, paper_schedule
 
 
 def layer_of(variable) -> str:
@@ -120,14 +124,14 @@ class LayerwiseSGD(keras.optimizers.Optimizer):
 
     def rate_and_momentum(self, base_rate: float, final_momentum: float):
         """``(eta_j, mu_j)`` of a layer with these settings, at this epoch."""
-        epoch = self.epoch()
-        rate = base_rate * ops.power(self.decay, epoch)
-        progress = ops.minimum(epoch / float(self.momentum_epochs), 1.0)
-        momentum = (
-            self.initial_momentum
-            + (final_momentum - self.initial_momentum) * progress
+        return paper_schedule(
+            self.epoch(),
+            base_rate,
+            final_momentum,
+            decay=self.decay,
+            initial_momentum=self.initial_momentum,
+            momentum_epochs=self.momentum_epochs,
         )
-        return rate, momentum
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)
@@ -135,13 +139,15 @@ class LayerwiseSGD(keras.optimizers.Optimizer):
             self._rates[index], self._finals[index]
         )
         velocity = self.velocities[index]
-        gradient = ops.cast(gradient, variable.dtype)
-        self.assign(
+        weight, moved = momentum_step(
+            variable,
             velocity,
-            ops.cast(momentum, variable.dtype) * velocity
-            - ops.cast(rate, variable.dtype) * gradient,
+            ops.cast(gradient, variable.dtype),
+            ops.cast(rate, variable.dtype),
+            ops.cast(momentum, variable.dtype),
         )
-        self.assign_add(variable, velocity)
+        self.assign(velocity, moved)
+        self.assign(variable, weight)
 
     def get_config(self):
         config = super().get_config()

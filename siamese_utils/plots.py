@@ -311,19 +311,29 @@ def filter_grid(kernels_by_title: dict):
 
 
 def feature_map_grid(image, maps, title: str = ""):
-    """One input image and every channel of a layer's output for it."""
+    """One input image and every channel of a layer's output for it.
+
+    Every map shares one colour scale, from 0 (a ReLU's floor) to the largest response
+    of any channel, and a colour bar gives it, so maps compare with each other.
+    """
     maps = np.asarray(maps)
     count = maps.shape[-1]
     rows, columns = _square_grid(count)
-    fig = plt.figure(figsize=(columns * 0.8 + 2.2, rows * 0.8))
-    grid = fig.add_gridspec(rows, columns + 3)
+    fig = plt.figure(figsize=(columns * 0.8 + 3.0, rows * 0.8))
+    grid = fig.add_gridspec(
+        rows, columns + 4, width_ratios=[1] * (columns + 3) + [0.25]
+    )
     image_ax = fig.add_subplot(grid[: min(rows, 3), :3])
     _glyph(image_ax, image, "input")
+    scale = mpl.colors.Normalize(0.0, max(float(maps.max()), 1e-12))
     for channel in range(count):
         r, c = divmod(channel, columns)
         ax = fig.add_subplot(grid[r, c + 3])
-        ax.imshow(maps[:, :, channel], cmap="magma")
+        picture = ax.imshow(maps[:, :, channel], cmap="magma", norm=scale)
         ax.axis("off")
+    if count:
+        bar = fig.colorbar(picture, cax=fig.add_subplot(grid[:, -1]))
+        bar.set_label("response (after ReLU)")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -473,6 +483,37 @@ def training_curves(
     val_ax.set(ylabel="cross-entropy + L2", title="Validation pairs")
     acc_ax.set(ylabel="accuracy", ylim=(0, 1), title="Validation accuracy")
     acc_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def step_curves(log: dict, chance: float | None = None):
+    """A hand-written training loop's record: each loss on its own axis, then the accuracy.
+
+    ``log`` maps ``"step"`` to the steps recorded and every other key to one value per
+    step; keys ending in ``"one-shot"`` (accuracies in [0, 1]) share the last panel, the
+    others (losses) get a panel each, since they live on different scales. ``chance``
+    draws a dotted line in the accuracy panel.
+    """
+    steps = log["step"]
+    losses = [k for k in log if k != "step" and not k.endswith("one-shot")]
+    accuracies = [k for k in log if k.endswith("one-shot")]
+    fig, axes = plt.subplots(
+        1, len(losses) + 1, figsize=(3.4 * (len(losses) + 1), 3.2)
+    )
+    for ax, key in zip(axes, losses):
+        ax.plot(steps, log[key], "-o", markersize=3)
+        ax.set(title=key[:1].upper() + key[1:], ylabel=key)
+    accuracy_ax = axes[-1]
+    for key in accuracies:
+        accuracy_ax.plot(steps, log[key], "-s", markersize=3, label=key)
+    if chance is not None:
+        accuracy_ax.axhline(chance, color="grey", lw=0.8, ls=":")
+    accuracy_ax.set(
+        title="20-way one-shot, validation", ylabel="accuracy", ylim=(0, 1)
+    )
+    for ax in axes:
+        ax.set_xlabel("training step")
     fig.tight_layout()
     return fig
 
@@ -699,7 +740,7 @@ def network_diagram(
     ]
     side = max(float(shape[1]) for _, _, shape, _, _ in rows if len(shape) == 4)
 
-    fig, ax = plt.subplots(figsize=(9.5, 0.36 * len(rows) + 0.8))
+    fig, ax = plt.subplots(figsize=(9.5, 0.36 * len(rows) + 1.2))
     top = len(rows)
     # The boxes' centre line and the input's width, in axis units.
     centre, widest = (21, 24)
@@ -744,8 +785,42 @@ def network_diagram(
                 color=ink,
                 family="monospace",
             )
-    # Brackets naming the two halves: the twin runs once per image, the head once per pair.
+    # The second image takes the same path through the same twin, and the two embeddings
+    # meet at the distance, the first layer that sees the pair.
     parts = [part for part, *_ in rows]
+    meet = top - 1 - parts.index("classifier")
+    side_path = centre + widest / 2 + 1.5
+    ax.plot([side_path, side_path], [top - 1, meet], color="0.6", lw=1, ls="--")
+    ax.annotate(
+        "",
+        xy=(centre + 1.5, meet),
+        xytext=(side_path, meet),
+        arrowprops={"arrowstyle": "->", "color": "0.45", "lw": 1},
+    )
+    ax.text(
+        side_path + 0.3,
+        (top - 1 + meet) / 2,
+        "the other image, the same twin",
+        fontsize=SMALLEST_FONT,
+        color="0.4",
+        rotation=90,
+        ha="left",
+        va="center",
+    )
+    # What the colours mean: the parts, in the order an image meets them.
+    handles = [
+        mpl.patches.Patch(color=PART_COLOURS[part], label=part)
+        for part in PART_COLOURS
+        if chosen is None or part in chosen or part == "input"
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=len(handles),
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    # Brackets naming the two halves: the twin runs once per image, the head once per pair.
     for label, members in (
         ("twin\n(both images)", anatomy.TWIN_PARTS),
         ("classifier\n(the pair)", ("classifier",)),

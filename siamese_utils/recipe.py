@@ -212,14 +212,23 @@ class Recipe:
         this recipe trains at ``profile``'s sizes (its L2 penalty is the recipe's ``l2``)."""
         return {**profile.network_kwargs(), "batch_norm": self.batch_norm}
 
-    def build_network(self, profile) -> keras.Model:
+    def build_network(self, profile, *, groups=None, **changes) -> keras.Model:
         """A fresh, untrained network that this recipe trains at ``profile``'s sizes.
 
-        Its layers are :meth:`network_kwargs` (what a run records) and its L2 penalty is the
-        recipe's ``l2``: the reproduction, data-parallel training and the benchmarks all
-        build the network here, so they train the same one.
+        The one place a network is built for training: the reproduction, the chapters'
+        experiments, data-parallel training and the benchmarks all call it, so each trains
+        the network it draws. Its layers are :meth:`network_kwargs` (what a run records)
+        and its L2 penalty is the recipe's ``l2``.
+
+        Args:
+            groups: group functions to use instead of the book's, by name (``{"stem":
+                stem}``: a chapter's own definition; see
+                :func:`siamese_utils.network.twin`).
+            changes: keyword changes to the network (an experiment's arm, e.g.
+                ``kernel_sizes=...``), applied last.
         """
-        return siamese_network(l2=self.l2, **self.network_kwargs(profile))
+        arguments = {"l2": self.l2, **self.network_kwargs(profile), **changes}
+        return siamese_network(groups=groups, **arguments)
 
 
 RECIPES: dict[str, Recipe] = {

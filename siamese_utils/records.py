@@ -40,13 +40,17 @@ def same_network(recorded: dict, profile, recipe=None) -> bool:
 
     ``recipe`` defaults to the profile's own (:func:`siamese_utils.recipe.recipe_for`). A
     setting the row does not name was added to the model later; the row's run used the
-    setting's default, which :func:`siamese_utils.model.siamese_network` still declares.
+    setting's default, which :func:`siamese_utils.model.siamese_network` (or the twin it
+    passes its sizes to) still declares.
     """
     recipe = recipe or recipe_for(profile)
     current = as_json(recipe.network_kwargs(profile))
     if not set(recorded) <= set(current):
         return False
-    defaults = inspect.signature(model.siamese_network).parameters
+    defaults = {
+        **inspect.signature(model.twin).parameters,
+        **inspect.signature(model.siamese_network).parameters,
+    }
     return all(
         recorded.get(key, as_json(defaults[key].default)) == value
         for key, value in current.items()

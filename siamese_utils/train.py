@@ -21,6 +21,7 @@ from siamese_utils.data import (
     sample_episodes,
 )
 from siamese_utils.embeddings import embed
+from siamese_utils.learning import ranking_loss
 from siamese_utils.model import (
     DISTANCE_LAYER,
     SCORE_LAYER,
@@ -292,8 +293,12 @@ class AllPairsTrainer(keras.Model):
         return loss + ops.sum(self.losses) if self.losses else loss
 
     def ranking_loss(self, characters, logits):
-        """Mean over episodes of the mean over positive pairs (i, j) of
-        -log softmax of s_ij among s_ij and i's negatives."""
+        """Chapter 7's :func:`siamese_utils.learning.ranking_loss` of the batch's episodes.
+
+        ``logits`` are the scores of the upper triangle's pairs, episode by episode (what
+        calling the trainer gives); they are spread into each episode's full score matrix,
+        since every image anchors its own row.
+        """
         characters = self._by_episode(ops.reshape(characters, (-1,)))
         logits = self._by_episode(logits)
         padded = ops.concatenate(
@@ -302,14 +307,7 @@ class AllPairsTrainer(keras.Model):
         # (episodes, batch, batch)
         scores = ops.take(padded, self.matrix_index, axis=1)
         same = ops.equal(characters[:, :, None], characters[:, None, :])
-        positive = ops.cast(same, "float32") - ops.eye(self.batch_size)[None]
-        negative_scores = ops.where(same, -1e9, scores)
-        # -log(e^s / (e^s + sum_k e^n_k)) = softplus(logsumexp_k(n_k) - s)
-        against = ops.logsumexp(negative_scores, axis=2, keepdims=True)
-        per_episode = ops.sum(
-            ops.softplus(against - scores) * positive, axis=(1, 2)
-        ) / ops.maximum(ops.sum(positive, axis=(1, 2)), 1.0)
-        return ops.mean(per_episode)
+        return ranking_loss(scores, same)
 
     def get_config(self):
         raise NotImplementedError(

@@ -38,28 +38,9 @@ def test_formatted_table_ends_with_the_total(paper_rows):
     assert text.splitlines()[-1].split()[-1] == "38,951,745"
 
 
-def test_full_gradient_is_the_sum_of_both_branches_and_both_contribute(
-    background,
-):
-    set_seed(0)
-    network = model.network_for(SMOKE)
-    rng = np.random.default_rng(0)
-    left, right = background.images[:16], background.images[16:32]
-    labels = rng.integers(0, 2, (16, 1)).astype(np.float32)
-    grads = anatomy.branch_gradients(network, left, right, labels)
-    assert len(grads.names) == len(model.twin_of(network).trainable_weights)
-    for total, via_left, via_right in zip(grads.total, grads.left, grads.right):
-        np.testing.assert_allclose(
-            total, via_left + via_right, rtol=1e-5, atol=1e-8
-        )
-    assert (
-        np.linalg.norm(grads.left[0]) > 0 and np.linalg.norm(grads.right[0]) > 0
-    )
-
-
 def test_activation_statistics_cover_every_conv_and_dense_layer(background):
     set_seed(0)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     stats = anatomy.activation_statistics(network, background.images[:32])
     assert [s.name for s in stats] == [
         "stem_conv",
@@ -110,7 +91,7 @@ def test_receptive_fields_of_the_paper_network_grow_to_65_pixels():
 
 
 def test_feature_maps_have_the_layer_output_shape(background):
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     maps = anatomy.feature_maps(network, background.images[:3], "stem_conv")
     assert maps.shape == (3, 28, 28, SMOKE.filters[0])
     assert (maps >= 0).all()  # after the ReLU
@@ -118,7 +99,7 @@ def test_feature_maps_have_the_layer_output_shape(background):
 
 def test_strongest_responses_rank_images_by_each_channels_peak(background):
     set_seed(0)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     images = background.images[:40]
     found = anatomy.strongest_responses(
         network, images, "block_conv2", channels=3, per_channel=5
@@ -139,7 +120,7 @@ def test_strongest_responses_rank_images_by_each_channels_peak(background):
 
 
 def test_strongest_responses_refuse_impossible_requests(background):
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     with pytest.raises(ValueError, match="at least per_channel"):
         anatomy.strongest_responses(
             network, background.images[:3], "stem_conv", per_channel=8

@@ -21,7 +21,9 @@ def test_principal_components_find_the_direction_of_largest_variance():
 
 def test_neighbours_never_include_the_query_and_come_best_first(background):
     set_seed(0)
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     vectors = embeddings.embed(network, background.images[:30])
     scores = embeddings.pair_scores(network, vectors)
     assert np.allclose(

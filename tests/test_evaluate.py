@@ -101,7 +101,9 @@ def test_ties_are_broken_at_random_so_a_constant_scores_chance():
 
 def test_a_model_with_constant_output_gets_chance_accuracy(runs):
     set_seed(0)
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     network.get_layer(model.SCORE_LAYER).kernel.assign(
         np.zeros((128, 1), np.float32)
     )
@@ -112,7 +114,9 @@ def test_a_model_with_constant_output_gets_chance_accuracy(runs):
 
 def test_cached_embedding_scores_equal_the_full_model_on_every_pair(runs):
     set_seed(0)
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     fast = evaluate.siamese_scores(network, runs)
     trial = np.arange(40)
     left = runs.images[np.repeat(runs.queries[trial], 20)]
@@ -137,7 +141,9 @@ def test_candidates_are_ranked_by_score_where_probabilities_saturate(runs):
     assert p[0, 0] == p[0, 1] == 1.0
     assert evaluate.pick_candidates(scores)[0] == 1
     set_seed(0)
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     head = network.get_layer(model.SCORE_LAYER)
     head.kernel.assign(head.kernel * 100.0)  # spread the untrained scores apart
     head.bias.assign(

@@ -105,7 +105,7 @@ def test_l1_distance_is_the_absolute_difference():
 def test_output_is_a_probability_per_pair():
     set_seed(1)
     smoke = profiles.get_profile("smoke")
-    network = model.network_for(smoke)
+    network = model.siamese_network(**smoke.network_kwargs())
     images = np.random.default_rng(0).random(
         (5, *smoke.input_shape), dtype=np.float32
     )
@@ -120,7 +120,7 @@ def test_output_is_a_probability_per_pair():
 def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
     set_seed(2)
     smoke = profiles.get_profile("smoke")
-    network = model.network_for(smoke)
+    network = model.siamese_network(**smoke.network_kwargs())
     images = np.random.default_rng(1).random(
         (4, *smoke.input_shape), dtype=np.float32
     )
@@ -138,7 +138,7 @@ def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
 
 def test_saving_never_overwrites_silently(tmp_path):
     smoke = profiles.get_profile("smoke")
-    network = model.network_for(smoke)
+    network = model.siamese_network(**smoke.network_kwargs())
     path = tmp_path / "siamese.keras"
     path.write_bytes(b"an earlier checkpoint")
     with pytest.raises(FileExistsError, match="overwrite=True"):
@@ -228,7 +228,7 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
 
     set_seed(3)
     smoke = profiles.get_profile("smoke")
-    network = model.network_for(smoke)
+    network = model.siamese_network(**smoke.network_kwargs())
     images = np.random.default_rng(2).random(
         (6, *smoke.input_shape), dtype=np.float32
     )
@@ -280,7 +280,9 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
 def test_images_of_the_wrong_dtype_range_or_channels_are_explained(
     images, error, message
 ):
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     with pytest.raises(error, match=message):
         model.check_images(network, images)
 

@@ -185,3 +185,98 @@ def test_the_quick_tour_scores_validation_tasks_and_only_describes_the_test():
     assert 'recipe_for(profile, "experiment")' in code
     assert not re.search(r"paper_protocol_trials\(\s*evaluation", code)
     assert "TEST_ALPHABETS" not in code
+
+
+def _glossary_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "glossary_links", BOOK.parent / "tools" / "glossary_links.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_each_chapter_links_a_glossary_term_where_it_first_uses_it():
+    # The glossary's promise to the reader (book/glossary.md, first paragraph).
+    assert _glossary_tool().main([]) == 0, (
+        "python tools/glossary_links.py --fix"
+    )
+
+
+def test_a_first_use_that_is_not_a_link_is_found_and_code_and_maths_are_not():
+    tool = _glossary_tool()
+    terms = ["receptive field", "twin"]
+    text = (
+        "# The twin\n\nThe `twin` and $twin$ are not prose. A receptive field "
+        "grows; the {term}`receptive field` link comes too late. The "
+        "{term}`Twins <twin>` are linked at their first use."
+    )
+    found = tool.first_unlinked_uses(text, terms)
+    assert [term for term, *_ in found] == ["receptive field"]
+    assert text[found[0][1] : found[0][2]] == "receptive field"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_solutions_open_under_the_same_label_as_text_solutions(path):
+    # Text solutions are dropdowns titled "Solution"; code solutions are folded cells
+    # whose toggle myst-nb labels from the cell's own prompt.
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# Solution"):
+            assert "hide-cell" in cell.metadata.get("tags", [])
+            prompt = cell.metadata.get("mystnb", {}).get("code_prompt_show")
+            assert prompt == "Solution", cell.source[:40]
+        if (
+            cell.cell_type == "markdown"
+            and "{admonition} Solution" in cell.source
+        ):
+            assert ":class: dropdown" in cell.source
+
+
+def _code_counts_tool():
+    import importlib.util
+
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "code_counts", BOOK.parent / "tools" / "code_counts.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = tool  # its dataclass looks its module up there
+    spec.loader.exec_module(tool)
+    return tool
+
+
+# Chapter 6 still renders its reproduction report (headline, seeds, GPU run, drawer gap,
+# ablation) in hidden cells; moving that bookkeeping out of the page is open work, and
+# this mark turns into a failure the day the page meets the targets.
+STILL_BOOKKEEPING = {"06-classifier.ipynb"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(
+                p.name in STILL_BOOKKEEPING,
+                reason="its report tables are still hidden cells",
+                strict=True,
+            ),
+        )
+        for p in NOTEBOOKS
+        if p.stem[:2].isdigit()
+    ],
+    ids=lambda p: p.name,
+)
+def test_a_chapters_code_is_mostly_the_lesson_and_no_hidden_cell_is_long(path):
+    counts = _code_counts_tool().chapter_counts(path)
+    assert not counts.misses, f"{path.name}: {'; '.join(counts.misses)}"
+
+
+def test_code_lines_leave_out_imports_and_blank_lines():
+    tool = _code_counts_tool()
+    source = "import numpy as np\nfrom a import (\n    b,\n    c,\n)\n\nx = 1\ny = 2\n"
+    assert tool.code_lines(source) == 2

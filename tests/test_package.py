@@ -132,7 +132,9 @@ def test_keras_loads_a_saved_network_after_importing_the_package_alone(
     tmp_path,
 ):
     set_seed(4)
-    network = model.network_for(profiles.get_profile("smoke"))
+    network = model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
     model.save_model(network, tmp_path / "best.keras")
     finished = _python(
         "import siamese_utils, keras\n"

@@ -16,7 +16,9 @@ SMOKE = profiles.get_profile("smoke")
 
 @pytest.fixture(scope="module")
 def networks():
-    return model.network_for(SMOKE), model.siamese_network()
+    return model.siamese_network(
+        **SMOKE.network_kwargs()
+    ), model.siamese_network()
 
 
 def _texts(fig):

@@ -31,7 +31,7 @@ TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(s|seconds|min|minutes)\b")
 SETTINGS = {
     1.0: "the learning rate's decay per epoch (optimizers.LayerwiseSGD, the paper's 0.99) and "
     "Keras' default batch-normalisation momentum (0.99, a 1% step)",
-    10.0: "the batch-normalisation momentum of model._conv (0.9, a 10% step)",
+    10.0: "the batch-normalisation momentum of network.conv_norm_relu (0.9, a 10% step)",
     5.0: "chance in a 20-way trial",
 }
 

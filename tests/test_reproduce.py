@@ -405,7 +405,7 @@ def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
 
     from siamese_utils import model
 
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     optimizer = keras.optimizers.Adam()
     optimizer.build(network.trainable_variables)
     checkpoints.save_checkpoint(
@@ -426,7 +426,7 @@ def test_a_kill_during_a_save_leaves_the_previous_checkpoint_whole(tmp_path):
         )
     state = checkpoints.read_state(tmp_path)
     assert state["epoch"] == 1
-    restored = model.network_for(SMOKE)
+    restored = model.siamese_network(**SMOKE.network_kwargs())
     checkpoints.restore_checkpoint(
         tmp_path,
         state,

@@ -22,11 +22,11 @@ def test_same_seed_gives_same_initial_weights():
 
     smoke = profiles.get_profile("smoke")
     set_seed(3)
-    first = model.network_for(smoke).get_weights()
+    first = model.siamese_network(**smoke.network_kwargs()).get_weights()
     set_seed(3)
-    second = model.network_for(smoke).get_weights()
+    second = model.siamese_network(**smoke.network_kwargs()).get_weights()
     set_seed(4)
-    other = model.network_for(smoke).get_weights()
+    other = model.siamese_network(**smoke.network_kwargs()).get_weights()
     for x, y in zip(first, second):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(first[0], other[0])

@@ -16,7 +16,7 @@ SWEEP = recipe_for(SMOKE, "sweep")  # its all-pairs run
 
 def _train(background, evaluation, seed, recipe=CHAPTER):
     set_seed(seed)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     return train.train_verification(
         network,
@@ -57,7 +57,9 @@ def test_training_lowers_the_loss(background, evaluation):
 
 def test_non_positive_learning_rate_is_refused():
     with pytest.raises(ValueError, match="learning_rate"):
-        train.compile_for_verification(model.network_for(SMOKE), 0.0)
+        train.compile_for_verification(
+            model.siamese_network(**SMOKE.network_kwargs()), 0.0
+        )
 
 
 def test_batch_norm_statistics_catch_up_with_the_papers_tiny_activations(
@@ -94,7 +96,7 @@ def test_all_pairs_trainer_scores_every_pair_once_with_the_networks_own_head(
     background,
 ):
     set_seed(4)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     images = background.images[:6]
     trainer = train.AllPairsTrainer(network, batch_size=6)
     logits = np.asarray(trainer(images))
@@ -107,14 +109,16 @@ def test_all_pairs_trainer_scores_every_pair_once_with_the_networks_own_head(
 
 
 def test_all_pairs_labels_mark_pairs_of_one_character():
-    trainer = train.AllPairsTrainer(model.network_for(SMOKE), batch_size=4)
+    trainer = train.AllPairsTrainer(
+        model.siamese_network(**SMOKE.network_kwargs()), batch_size=4
+    )
     labels = np.asarray(trainer.pair_labels(np.array([7, 7, 9, 7])))
     # Pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
     np.testing.assert_array_equal(labels, [1, 0, 1, 0, 1, 0])
 
 
 def test_all_pairs_loss_weighs_positives_and_negatives_equally():
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     trainer = train.AllPairsTrainer(network, batch_size=4)
     characters = np.array([7, 7, 9, 7])  # three positive pairs, three negative
     confident_wrong_on_negatives = np.full(
@@ -131,7 +135,9 @@ def test_all_pairs_loss_weighs_positives_and_negatives_equally():
 
 def test_the_ranking_loss_is_the_softmax_of_each_positive_against_its_anchors_negatives():
     trainer = train.AllPairsTrainer(
-        model.network_for(SMOKE), batch_size=4, loss="ranking"
+        model.siamese_network(**SMOKE.network_kwargs()),
+        batch_size=4,
+        loss="ranking",
     )
     characters = np.array([7, 7, 9, 7])
     # Pairs in order (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
@@ -168,7 +174,7 @@ def test_the_ranking_loss_never_moves_the_threshold(background):
     import tensorflow as tf
 
     set_seed(5)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     trainer = train.AllPairsTrainer(network, batch_size=6, loss="ranking")
     first, second = np.unique(background.characters)[:2]
     chosen = np.concatenate(
@@ -193,7 +199,7 @@ def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart
     background,
 ):
     set_seed(8)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     (left, right), same = data.pair_arrays(background, 64, seed=8)
     bias = network.get_layer(model.SCORE_LAYER).bias
     bias.assign(
@@ -227,7 +233,9 @@ def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart
 def test_an_unknown_all_pairs_loss_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="balanced-bce"):
         train.AllPairsTrainer(
-            model.network_for(SMOKE), batch_size=4, loss="triplet"
+            model.siamese_network(**SMOKE.network_kwargs()),
+            batch_size=4,
+            loss="triplet",
         )
 
 
@@ -235,7 +243,7 @@ def test_all_pairs_training_records_the_same_history_as_pair_training(
     background, evaluation
 ):
     set_seed(6)
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     run = train.train_all_pairs(
         network, background, validation, SMOKE, seed=6, verbose=False
@@ -261,7 +269,7 @@ def test_all_pairs_training_learns_and_repeats_itself(background, evaluation):
     runs = []
     for _ in range(2):
         set_seed(7)
-        network = model.network_for(SMOKE)
+        network = model.siamese_network(**SMOKE.network_kwargs())
         validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
         runs.append(
             train.train_all_pairs(
@@ -299,7 +307,7 @@ def test_the_fast_profiles_network_gives_the_same_metrics_twice(
     outcomes = []
     for _ in range(2):
         set_seed(11)
-        network = model.network_for(fast)
+        network = model.siamese_network(**fast.network_kwargs())
         run = train.train_all_pairs(
             network,
             background,
@@ -319,7 +327,7 @@ def test_the_fast_profiles_network_gives_the_same_metrics_twice(
 def test_a_chapter_run_refuses_a_recipe_it_cannot_follow(
     background, evaluation
 ):
-    network = model.network_for(SMOKE)
+    network = model.siamese_network(**SMOKE.network_kwargs())
     with pytest.raises(ValueError, match="use train_all_pairs"):
         train.train_verification(
             network, background, evaluation, SMOKE, seed=0, recipe=SWEEP

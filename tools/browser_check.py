@@ -13,7 +13,10 @@ browser is downloaded), and reports, per page:
 * text that should never reach a reader (tracebacks, raw object reprs);
 * equations MathJax left as raw LaTeX, or typeset as an error (the book serves MathJax
   itself, so this holds offline);
-* code blocks wider than the content column, which the reader would have to scroll;
+* code blocks wider than the content column, which the reader would have to scroll, and
+  outputs (printed text, tables) cut off or scrolling for the same reason;
+* colour-mapped figures (cells tagged ``true-colours``) inverted in dark mode, where their
+  colour scale would read backwards;
 * figures without alt text (or with a file name for it), and raster figures of fewer
   than 1.5 image pixels per displayed pixel (the book draws SVG).
 
@@ -67,6 +70,8 @@ class PageReport:
     forbidden_text: list[str] = dataclasses.field(default_factory=list)
     untypeset_math: list[str] = dataclasses.field(default_factory=list)
     clipped_code: list[str] = dataclasses.field(default_factory=list)
+    clipped_outputs: list[str] = dataclasses.field(default_factory=list)
+    inverted_colour_maps: list[str] = dataclasses.field(default_factory=list)
     poor_figures: list[str] = dataclasses.field(default_factory=list)
     # File names the page offers for download (Sphinx's _downloads folder).
     downloads: list[str] = dataclasses.field(default_factory=list)
@@ -89,6 +94,14 @@ class PageReport:
             + [
                 f"code block wider than the column: {c}"
                 for c in self.clipped_code
+            ]
+            + [
+                f"output wider than the column: {c}"
+                for c in self.clipped_outputs
+            ]
+            + [
+                f"colour-mapped figure inverted in dark mode: {c}"
+                for c in self.inverted_colour_maps
             ]
         )
 
@@ -157,6 +170,27 @@ const blocks = Array.from(document.querySelectorAll("div.highlight pre"))
   .filter((pre) => !pre.closest(".cell_output"));
 return [blocks.length, blocks.filter((pre) => pre.scrollWidth > pre.clientWidth + 1).map(
   (pre) => pre.textContent.split(String.fromCharCode(10)).reduce((a, b) => (b.length > a.length ? b : a)).slice(0, 100))];
+"""
+
+# An output (printed text or a table) wider than the column is cut off or scrolls: a table
+# wider than its output box, a block of text whose lines run past its own box.
+_CLIPPED_OUTPUTS = """
+const wide = (el) => {
+  if (el.tagName === "TABLE") {
+    const box = el.closest(".cell_output") || el.parentElement;
+    return el.getBoundingClientRect().width > box.getBoundingClientRect().width + 1;
+  }
+  return el.scrollWidth > el.clientWidth + 1;
+};
+return Array.from(document.querySelectorAll(".cell_output pre, .cell_output table"))
+  .filter(wide)
+  .map((el) => el.textContent.trim().replace(/\\s+/g, " ").slice(0, 100));
+"""
+# In dark mode, the figures of cells tagged true-colours keep their colours (book.css).
+_INVERTED_COLOUR_MAPS = """
+return Array.from(document.querySelectorAll(".tag_true-colours img"))
+  .filter((img) => getComputedStyle(img).filter !== "none")
+  .map((img) => (img.getAttribute("alt") || img.src).slice(0, 80));
 """
 
 # A figure is a notebook output's image; its alt text should be words (the caption), and a
@@ -248,11 +282,13 @@ def check_page(
     report.code_blocks, report.clipped_code = driver.execute_script(
         _CLIPPED_CODE
     )
+    report.clipped_outputs = driver.execute_script(_CLIPPED_OUTPUTS)
 
     name = page.replace("/", "_").removesuffix(".html")
     report.screenshot = _screenshot(driver, screenshots / f"{name}.png")
     # The theme's own switch: the same attribute its light/dark button sets.
     driver.execute_script("document.documentElement.dataset.theme = 'dark'")
+    report.inverted_colour_maps = driver.execute_script(_INVERTED_COLOUR_MAPS)
     report.dark_screenshot = _screenshot(
         driver, screenshots / f"{name}-dark.png"
     )
