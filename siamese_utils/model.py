@@ -43,6 +43,7 @@ from siamese_utils.network import (  # noqa: F401
     conv_norm_relu,
     conv_relu,
     conv_weights,
+    convolution,
     dense_weights,
     encoder,
     l2_penalty,

@@ -152,18 +152,32 @@ def l2_penalty(l2, layer_name):
     return keras.regularizers.L2(layer_l2(l2, layer_name))
 
 
-def conv_relu(x, *, filters, kernel_size, l2, initialisation, name):
-    """A "valid" convolution with stride 1, then a ReLU, as in the paper."""
-    convolution = keras.layers.Conv2D(
+def convolution(filters, kernel_size, *, l2, initialisation, name, **options):
+    """A Conv2D as the paper builds every convolution: "valid" padding and
+    stride 1 (Keras' defaults), normal initialisers and an L2 penalty on the
+    kernel. ``options`` go to Conv2D (an activation, ``use_bias``)."""
+    return keras.layers.Conv2D(
         filters,
         kernel_size,
-        activation="relu",
         kernel_initializer=conv_weights(initialisation),
         bias_initializer=biases(initialisation),
         kernel_regularizer=l2_penalty(l2, name),
         name=name,
+        **options,
     )
-    return convolution(x)
+
+
+def conv_relu(x, *, filters, kernel_size, l2, initialisation, name):
+    """A convolution, then a ReLU, as in the paper."""
+    layer = convolution(
+        filters,
+        kernel_size,
+        l2=l2,
+        initialisation=initialisation,
+        name=name,
+        activation="relu",
+    )
+    return layer(x)
 
 
 def stem(
@@ -204,9 +218,9 @@ def conv_block(
     """The convolutional block: convolutions, each but the last followed by
     2x2 max pooling (48x48x64 -> 6x6x256 in the paper's network)."""
     check_block_sizes(filters, kernel_sizes)
-    convolution = conv_norm_relu if batch_norm else conv_relu
+    convolve = conv_norm_relu if batch_norm else conv_relu
     for position, (count, size) in enumerate(zip(filters, kernel_sizes), 1):
-        x = convolution(
+        x = convolve(
             x,
             filters=count,
             kernel_size=size,
@@ -222,21 +236,20 @@ def conv_block(
 def conv_norm_relu(x, *, filters, kernel_size, l2, initialisation, name):
     """Convolution, batch normalisation, ReLU (batch normalisation is not in
     the paper). Its shift does the bias's work, so the convolution has none."""
-    x = keras.layers.Conv2D(
+    layer = convolution(
         filters,
         kernel_size,
-        use_bias=False,
-        kernel_initializer=conv_weights(initialisation),
-        bias_initializer=biases(initialisation),  # unused; kept for the seeds
-        kernel_regularizer=l2_penalty(l2, name),
+        l2=l2,
+        initialisation=initialisation,
         name=name,
-    )(x)
+        use_bias=False,
+    )
     # Momentum 0.9, not Keras' 0.99: the running variance starts at 1, the
     # convolutions' outputs start near 1e-5, and at 0.99 the estimate would
     # take thousands of steps to get there.
     x = keras.layers.BatchNormalization(
         momentum=0.9, name=name.replace("conv", "norm")
-    )(x)
+    )(layer(x))
     return keras.layers.Activation("relu", name=name.replace("conv", "relu"))(x)
 
 

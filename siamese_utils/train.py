@@ -65,18 +65,39 @@ def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Prints one short line per epoch instead of Keras' progress bars."""
+    """Prints one short line per epoch instead of Keras' progress bars.
+
+    ``epoch  3/24  loss 4.12 | val loss 2.9, acc 0.831, 1-shot 0.672 | 61 s``: the
+    training figures, the validation figures, and the seconds since training began (the
+    validation after each epoch included), within the book's 80 columns.
+    """
+
+    SHORT_NAMES = {"accuracy": "acc", "one_shot": "1-shot"}
 
     def __init__(self, epochs: int):
         super().__init__()
         self.epochs = epochs
         self.started = time.perf_counter()
 
+    def _shown(self, logs: dict) -> str:
+        return ", ".join(
+            f"{self.SHORT_NAMES.get(key, key)} {value:.3g}"
+            for key, value in logs.items()
+        )
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        shown = "  ".join(f"{key} {value:.3f}" for key, value in logs.items())
+        training = {k: v for k, v in logs.items() if not k.startswith("val_")}
+        validation = {
+            k.removeprefix("val_"): v
+            for k, v in logs.items()
+            if k.startswith("val_")
+        }
         elapsed = time.perf_counter() - self.started
-        print(f"epoch {epoch + 1:>3}/{self.epochs}  {shown}  ({elapsed:.0f} s)")
+        line = f"epoch {epoch + 1:>2}/{self.epochs}  {self._shown(training)}"
+        if validation:
+            line += f" | val {self._shown(validation)}"
+        print(f"{line} | {elapsed:.0f} s")
 
 
 @dataclasses.dataclass(frozen=True)

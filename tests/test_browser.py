@@ -128,3 +128,23 @@ def test_every_figure_has_words_for_alt_text_and_enough_pixels(reports):
     assert {
         page: r.poor_figures for page, r in reports.items() if r.poor_figures
     } == {}
+
+
+def test_no_output_is_cut_off_by_the_text_column(reports):
+    # Printed tables and logs, and Markdown tables, fit the column at 1280 pixels.
+    assert {
+        page: r.clipped_outputs
+        for page, r in reports.items()
+        if r.clipped_outputs
+    } == {}
+
+
+def test_colour_mapped_figures_keep_their_colours_in_dark_mode(reports):
+    # Filters, feature maps and score matrices: inverted, "white: zero" would read black.
+    assert {
+        page: r.inverted_colour_maps
+        for page, r in reports.items()
+        if r.inverted_colour_maps
+    } == {}
+    html = (browser_check.HTML / "book" / "03-stem.html").read_text()
+    assert "tag_true-colours" in html

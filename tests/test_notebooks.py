@@ -237,7 +237,6 @@ def test_code_solutions_open_under_the_same_label_as_text_solutions(path):
 
 def _code_counts_tool():
     import importlib.util
-
     import sys
 
     spec = importlib.util.spec_from_file_location(

@@ -103,6 +103,7 @@ class PageReport:
                 f"colour-mapped figure inverted in dark mode: {c}"
                 for c in self.inverted_colour_maps
             ]
+            + [f"figure: {f}" for f in self.poor_figures]
         )
 
 
@@ -283,6 +284,7 @@ def check_page(
         _CLIPPED_CODE
     )
     report.clipped_outputs = driver.execute_script(_CLIPPED_OUTPUTS)
+    report.poor_figures = driver.execute_script(_POOR_FIGURES)
 
     name = page.replace("/", "_").removesuffix(".html")
     report.screenshot = _screenshot(driver, screenshots / f"{name}.png")
