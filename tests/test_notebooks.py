@@ -4,11 +4,17 @@ import importlib
 import inspect
 import pathlib
 import re
+import sys
 
 import nbformat
 import pytest
 
 BOOK = pathlib.Path(__file__).resolve().parent.parent / "book"
+sys.path.insert(0, str(BOOK.parent / "tools"))
+
+import code_counts  # noqa: E402
+import glossary_links  # noqa: E402
+
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 TAG = (
     "nbval-check-output"  # nbval's cell tag: compare this cell's stored output
@@ -187,33 +193,19 @@ def test_the_quick_tour_scores_validation_tasks_and_only_describes_the_test():
     assert "TEST_ALPHABETS" not in code
 
 
-def _glossary_tool():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "glossary_links", BOOK.parent / "tools" / "glossary_links.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_each_chapter_links_a_glossary_term_where_it_first_uses_it():
     # The glossary's promise to the reader (book/glossary.md, first paragraph).
-    assert _glossary_tool().main([]) == 0, (
-        "python tools/glossary_links.py --fix"
-    )
+    assert glossary_links.main([]) == 0, "python tools/glossary_links.py --fix"
 
 
 def test_a_first_use_that_is_not_a_link_is_found_and_code_and_maths_are_not():
-    tool = _glossary_tool()
     terms = ["receptive field", "twin"]
     text = (
         "# The twin\n\nThe `twin` and $twin$ are not prose. A receptive field "
         "grows; the {term}`receptive field` link comes too late. The "
         "{term}`Twins <twin>` are linked at their first use."
     )
-    found = tool.first_unlinked_uses(text, terms)
+    found = glossary_links.first_unlinked_uses(text, terms)
     assert [term for term, *_ in found] == ["receptive field"]
     assert text[found[0][1] : found[0][2]] == "receptive field"
 
@@ -233,19 +225,6 @@ def test_code_solutions_open_under_the_same_label_as_text_solutions(path):
             and "{admonition} Solution" in cell.source
         ):
             assert ":class: dropdown" in cell.source
-
-
-def _code_counts_tool():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location(
-        "code_counts", BOOK.parent / "tools" / "code_counts.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = tool  # its dataclass looks its module up there
-    spec.loader.exec_module(tool)
-    return tool
 
 
 # Chapter 6 still renders its reproduction report (headline, seeds, GPU run, drawer gap,
@@ -271,11 +250,10 @@ STILL_BOOKKEEPING = {"06-classifier.ipynb"}
     ids=lambda p: p.name,
 )
 def test_a_chapters_code_is_mostly_the_lesson_and_no_hidden_cell_is_long(path):
-    counts = _code_counts_tool().chapter_counts(path)
+    counts = code_counts.chapter_counts(path)
     assert not counts.misses, f"{path.name}: {'; '.join(counts.misses)}"
 
 
 def test_code_lines_leave_out_imports_and_blank_lines():
-    tool = _code_counts_tool()
     source = "import numpy as np\nfrom a import (\n    b,\n    c,\n)\n\nx = 1\ny = 2\n"
-    assert tool.code_lines(source) == 2
+    assert code_counts.code_lines(source) == 2

@@ -5,9 +5,9 @@
 one network builder (``Recipe.build_network(profile, groups=...)``).
 """
 
-import importlib.util
 import pathlib
 import shutil
+import sys
 
 import nbformat
 import numpy as np
@@ -18,25 +18,19 @@ from siamese_utils.recipe import recipe_for
 from siamese_utils.seeding import set_seed
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import save_cells  # noqa: E402
+
 SMOKE = profiles.get_profile("smoke")
 RECORDS = ROOT / "bench" / "results" / "experiments.jsonl"
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "save_cells", ROOT / "tools" / "save_cells.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_the_package_network_is_exactly_the_chapters_saved_cells():
-    assert _tool().main(["--check"]) == 0, "run python tools/save_cells.py"
+    assert save_cells.main(["--check"]) == 0, "run python tools/save_cells.py"
 
 
 def test_an_edited_saved_cell_makes_the_check_fail(tmp_path):
-    tool = _tool()
     book = tmp_path / "book"
     shutil.copytree(ROOT / "book", book)
     path = book / "03-stem.ipynb"
@@ -46,8 +40,8 @@ def test_an_edited_saved_cell_makes_the_check_fail(tmp_path):
     )
     cell.source = cell.source.replace("kernel_size=10", "kernel_size=7")
     nbformat.write(notebook, path)
-    assert tool.module_text(book) != tool.module_text(ROOT / "book")
-    assert "kernel_size=7" in tool.module_text(book)
+    assert save_cells.module_text(book) != save_cells.module_text(ROOT / "book")
+    assert "kernel_size=7" in save_cells.module_text(book)
 
 
 # Which chapter writes which part of the network, and a Keras layer its page must show.
