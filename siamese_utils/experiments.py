@@ -37,71 +37,18 @@ from siamese_utils.embeddings import embed
 from siamese_utils.network_checks import chosen_groups, same_definition
 from siamese_utils.recipe import Recipe, recipe_for
 from siamese_utils.seeding import set_seed
+from siamese_utils.statistics import (
+    Difference,
+    Estimate,
+    difference,
+    t_quantile,
+)
 
 # How a trained network compares two images: its own head (the weighted L1 distance and a
 # logit), or two fixed similarities of the embeddings that learn nothing.
 SCORINGS = ("head", "l1", "cosine")
 # The paper's early stopping used 320 validation tasks.
 VALIDATION_TASKS = 320
-# Two-sided 95% quantiles of Student's t distribution by degrees of freedom (statistical
-# tables); beyond 10 degrees of freedom the normal 1.96 is within 12% of them.
-T_QUANTILES_95 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228,
-}
-
-
-def t_quantile(degrees_of_freedom: int) -> float:
-    """The two-sided 95% Student t quantile for ``degrees_of_freedom`` (>= 1)."""
-    if degrees_of_freedom < 1:
-        raise ValueError("An interval needs at least two seeds.")
-    return T_QUANTILES_95.get(degrees_of_freedom, 1.96)
-
-
-def paired_difference(ours: dict, theirs: dict):
-    """Mean and 95% interval of ``ours - theirs`` over the seeds both have (seed -> value).
-
-    Returns:
-        ``(mean, (low, high))``; the interval is ``None`` with fewer than two shared seeds.
-
-    Raises:
-        ValueError: when the two share no seed.
-    """
-    seeds = sorted(set(ours) & set(theirs))
-    if not seeds:
-        raise ValueError(
-            f"No seed in common to pair: {sorted(ours)} and {sorted(theirs)}."
-        )
-    differences = np.array([ours[s] - theirs[s] for s in seeds])
-    mean = float(differences.mean())
-    if len(differences) < 2:
-        return mean, None
-    half = (
-        t_quantile(len(differences) - 1)
-        * differences.std(ddof=1)
-        / math.sqrt(len(differences))
-    )
-    return mean, (mean - half, mean + half)
-
-
-def beyond_uncertainty(interval) -> bool:
-    """Whether a difference's 95% interval (fractions) leaves out zero as printed (in %, 0.1).
-
-    The book claims a difference only then, so that no sentence calls real a difference
-    whose printed interval reaches zero.
-    """
-    low, high = (round(100 * v, 1) for v in interval)
-    return low > 0 or high < 0
-
-
 @dataclasses.dataclass(frozen=True)
 class Arm:
     """One configuration of an experiment.
@@ -252,10 +199,11 @@ class Experiment:
         )
         return markdown_table(headers, self.table_rows(), caption)
 
-    def difference(self, label: str, reference: str):
-        """Mean and 95% interval of ``label`` minus ``reference``, paired by seed."""
-        return paired_difference(
-            self.arm(label).accuracies, self.arm(reference).accuracies
+    def difference(self, label: str, reference: str) -> Difference:
+        """``label`` minus ``reference``, paired by seed (:func:`statistics.difference`)."""
+        return difference(
+            Estimate.over(self.arm(label).accuracies, "seed"),
+            Estimate.over(self.arm(reference).accuracies, "seed"),
         )
 
     def verdict(self, reference: str | None = None) -> str:
@@ -264,28 +212,11 @@ class Experiment:
         ``reference`` defaults to the first arm, which is where every chapter puts its own.
         """
         reference = self.arms[0].label if reference is None else reference
-        clauses = []
-        for arm in self.arms:
-            if arm.label == reference:
-                continue
-            mean, interval = self.difference(arm.label, reference)
-            if interval is None:
-                clauses.append(
-                    f"{arm.label} differs by {100 * mean:+.1f} points on one "
-                    "seed, which cannot say whether the difference is real"
-                )
-                continue
-            low, high = (round(100 * v, 1) for v in interval)
-            real = beyond_uncertainty(interval)
-            clauses.append(
-                f"{arm.label} differs by {100 * mean:+.1f} points (95% interval "
-                f"{low:+.1f} to {high:+.1f}), "
-                + (
-                    "a difference beyond its uncertainty"
-                    if real
-                    else "within its uncertainty"
-                )
-            )
+        clauses = [
+            f"{arm.label} differs by {self.difference(arm.label, reference).describe()}"
+            for arm in self.arms
+            if arm.label != reference
+        ]
         return (
             f"Against {reference}, over {len(self.seeds)} seeds paired by seed: "
             + "; ".join(clauses)

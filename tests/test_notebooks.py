@@ -227,27 +227,8 @@ def test_code_solutions_open_under_the_same_label_as_text_solutions(path):
             assert ":class: dropdown" in cell.source
 
 
-# Chapter 6 still renders its reproduction report (headline, seeds, GPU run, drawer gap,
-# ablation) in hidden cells; moving that bookkeeping out of the page is open work, and
-# this mark turns into a failure the day the page meets the targets.
-STILL_BOOKKEEPING = {"06-classifier.ipynb"}
-
-
 @pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                p.name in STILL_BOOKKEEPING,
-                reason="its report tables are still hidden cells",
-                strict=True,
-            ),
-        )
-        for p in NOTEBOOKS
-        if p.stem[:2].isdigit()
-    ],
-    ids=lambda p: p.name,
+    "path", [p for p in NOTEBOOKS if p.stem[:2].isdigit()], ids=lambda p: p.name
 )
 def test_a_chapters_code_is_mostly_the_lesson_and_no_hidden_cell_is_long(path):
     counts = code_counts.chapter_counts(path)

@@ -1,0 +1,572 @@
+"""Chapter 6's tables and verdict sentences, rendered from a run's results and the records.
+
+The chapter trains and looks inside; what it reports about recorded runs (the seeds of each
+recipe, the paper-scale GPU run, the drawer gap, the ablation) is bookkeeping, and lives here
+so that the page shows one call per table. Every function reads ``bench/results`` (through
+:mod:`siamese_utils.records`) and returns what a notebook displays: a Markdown table
+(:func:`siamese_utils.display.markdown_table`) or a Markdown sentence. Every "is it real"
+verdict goes through the book's one rule, :func:`siamese_utils.statistics.difference`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from IPython.display import Markdown
+
+from siamese_utils import checkpoints, evaluate, records
+from siamese_utils.display import accuracy_table, markdown_table
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import RECIPES
+from siamese_utils.statistics import Estimate, difference
+
+# The figures a reproduction records, in the order the seed table shows them.
+SEED_FIGURES = {
+    "validation_one_shot": "validation one-shot (%)",
+    "one_shot_official_runs": "official runs (%)",
+    "one_shot_paper_protocol": "paper protocol (%)",
+    "verification_accuracy": "verification (%)",
+}
+TEST_COLUMNS = {
+    "one_shot_official_runs": "official runs (400 trials)",
+    "one_shot_paper_protocol": "paper protocol, test drawers (400 trials)",
+}
+
+
+def percent(row: dict, key: str) -> str:
+    """A recorded fraction as a percentage to 0.1, or ``-`` when the row lacks it."""
+    return f"{100 * row[key]:.1f}" if key in row else "-"
+
+
+def spread(rows: list[dict], key: str) -> str:
+    """Mean ± standard deviation (%) of a figure over recorded seeds."""
+    values = np.array([r[key] for r in rows])
+    if len(values) < 2:
+        return "-"
+    return f"{100 * values.mean():.1f} ± {100 * values.std(ddof=1):.1f}"
+
+
+def verification_table(results: dict, profile_name: str) -> Markdown:
+    """The paper's Table 1 beside this run's verification accuracy on test pairs."""
+    episode = (
+        "episodes" if results["recipe"]["sampler"] == "all-pairs" else "batches"
+    )
+    ours = [
+        f"this book, {profile_name} profile ({results['hardware']['description']})",
+        f"{results['pairs_trained']:,} scored ({results['steps_trained']:,} {episode})",
+        f"{100 * results['verification_accuracy']:.2f}",
+    ]
+    paper = [
+        [
+            f"paper, {n:,} pairs / {n:,} x 8 affine",
+            f"a set of {n:,} / {9 * n:,}",
+            f"{a:.2f} / {b:.2f}",
+        ]
+        for n, (a, b) in evaluate.PAPER_TABLE_1.items()
+    ]
+    return markdown_table(
+        ["model", "pairs in training", "verification accuracy (%)"],
+        [*paper, ours],
+        caption="Verification on test pairs (negatives drawn across the test "
+        "alphabets, as in the paper): the paper's Table 1 and this run",
+    )
+
+
+def headline_table(
+    profile, seed: int, results: dict, page_official: float, pixels: dict
+) -> Markdown:
+    """20-way one-shot accuracy: the recorded seeds of each CPU profile, this page's run,
+    pixel nearest neighbours (``pixels``: column key -> accuracy) and the paper's Table 2.
+    """
+    rows = {}
+    for name in dict.fromkeys([profile.name, "fast", "laptop"]):
+        recorded = records.seed_rows(get_profile(name))
+        if len(recorded) >= 3:
+            seeds = ", ".join(str(r["seed"]) for r in recorded)
+            label = f"this book, {name} profile, seeds {seeds} (mean ± sd)"
+            rows[label] = [spread(recorded, key) for key in TEST_COLUMNS]
+    rows[f"this page's run, {profile.name} profile, seed {seed}"] = [
+        page_official,
+        results["one_shot_paper_protocol"],
+    ]
+    rows[f"1-nearest neighbour in pixels at {profile.image_size} px"] = [
+        pixels[key] for key in TEST_COLUMNS
+    ]
+    return accuracy_table(
+        rows,
+        columns=list(TEST_COLUMNS.values()),
+        reference=evaluate.PAPER_TABLE_2,
+        caption="20-way one-shot accuracy (%): the recorded seeds, this page's "
+        "run, and the paper's Table 2",
+    )
+
+
+def run_summary(profile, results: dict, pixels_official: float) -> Markdown:
+    """What this page's run did, and the recipe's recorded mean beside the paper's 92.0."""
+    seeds = records.seed_rows(profile)
+    text = (
+        f"The {profile.name} recipe trained for {results['epochs_trained']} epochs "
+        f"({results['steps_trained']} steps; {results['train_seconds']:.0f} s of "
+        f"training steps on {results['hardware']['description']}, and "
+        f"{results['evaluation_seconds']:.0f} s more for the validation after every "
+        "epoch and the final test scoring) and kept epoch "
+        f"{results['best_epoch']} (validation one-shot "
+        f"{100 * results['validation_one_shot']:.1f}%). This one run scores "
+        f"{100 * results['one_shot_paper_protocol']:.1f}% on the paper's protocol and "
+        f"{100 * results['one_shot_official_runs']:.1f}% on the official runs "
+        f"(pixel nearest neighbours: {100 * pixels_official:.1f}%)."
+    )
+    if len(seeds) >= 2:
+        text += (
+            f" Over its {len(seeds)} recorded seeds the recipe scores "
+            f"{spread(seeds, 'one_shot_paper_protocol')}% on the paper's protocol, "
+            "the only evaluation on which the paper reported its "
+            f"{evaluate.PAPER_TABLE_2['Convolutional Siamese Net']:.1f}%, and "
+            f"{spread(seeds, 'one_shot_official_runs')}% on the official runs."
+        )
+    return Markdown(
+        text + f" Its verification accuracy on test pairs is "
+        f"{100 * results['verification_accuracy']:.1f}%, against the paper's 90.6 "
+        "to 93.4%."
+    )
+
+
+def seed_table(profile) -> Markdown:
+    """Every recorded seed of ``profile``'s recipe, with their mean ± sd."""
+    rows = records.seed_rows(profile)
+    if not rows:
+        return Markdown(
+            f"No seed runs of the {profile.name} recipe are recorded yet "
+            f"(`python -m bench.seeds --profile {profile.name}` records them)."
+        )
+    seconds = f"{np.mean([r['train_seconds'] for r in rows]):.0f}"
+    return markdown_table(
+        ["seed", *SEED_FIGURES.values(), "training (s)"],
+        [
+            [
+                r["seed"],
+                *(percent(r, k) for k in SEED_FIGURES),
+                f"{r['train_seconds']:.0f}",
+            ]
+            for r in rows
+        ]
+        + [["mean ± sd", *(spread(rows, k) for k in SEED_FIGURES), seconds]],
+        caption=f"The {profile.name} recipe over seeds, recorded by `python -m "
+        f"bench.seeds --profile {profile.name}` on {rows[0]['machine']}",
+    )
+
+
+def seed_check(profile, seed: int, results: dict) -> Markdown:
+    """Whether this page's run repeated the recorded run of its seed, and if not why."""
+    recorded = {r["seed"]: r for r in records.seed_rows(profile)}.get(seed)
+    key = "one_shot_official_runs"
+    if recorded is None:
+        return Markdown(
+            f"No run of seed {seed} is recorded to compare this page's run with."
+        )
+    if abs(recorded[key] - results[key]) < 1e-9:
+        return Markdown(
+            f"This page's run repeats the recorded seed-{seed} run exactly "
+            f"({100 * results[key]:.1f}% on the official runs), as a seeded run on "
+            "one machine does."
+        )
+    return Markdown(
+        f"This page's run ({results['hardware']['description']}) gave "
+        f"{100 * results[key]:.1f}% on the official runs where the recorded "
+        f"seed-{seed} run ({recorded['machine']}) gave {100 * recorded[key]:.1f}%: "
+        "a seeded run repeats exactly on one machine and thread count, not across "
+        "processors, whose floating-point kernels round differently (README, "
+        "Determinism)."
+    )
+
+
+def paper_gpu_run() -> tuple[dict, dict]:
+    """The recorded paper-scale GPU run: its ``results.json`` and its history."""
+    folder = records.RESULTS_FOLDER / "paper-gpu"
+    results = json.loads((folder / "results.json").read_text())
+    return results, checkpoints.read_history(folder / "history.csv")
+
+
+def paper_gpu_table(profile) -> Markdown:
+    """The paper-scale GPU run beside the CPU recipe's seeds and the paper's figures."""
+    gpu, _ = paper_gpu_run()
+    keys = list(SEED_FIGURES)[1:]
+    seeds = records.seed_rows(profile)
+    rows = [
+        [
+            f"paper profile, seed {gpu['seed']}, {gpu['epochs_trained']} epochs "
+            f"({gpu['hardware']['description']})",
+            *(percent(gpu, k) for k in keys),
+        ]
+    ]
+    if seeds:
+        rows.append(
+            [
+                f"{profile.name} profile, mean of {len(seeds)} seeds (above)",
+                *(f"{100 * np.mean([r[k] for r in seeds]):.1f}" for k in keys),
+            ]
+        )
+    rows.append(
+        [
+            evaluate.PAPER_TABLE_2_COLUMN + " and Table 1",
+            "-",
+            f"{evaluate.PAPER_TABLE_2['Convolutional Siamese Net']:.1f}",
+            f"{max(evaluate.PAPER_TABLE_1[max(evaluate.PAPER_TABLE_1)]):.1f}",
+        ]
+    )
+    return markdown_table(
+        ["run", "official runs (%)", "paper protocol (%)", "verification (%)"],
+        rows,
+        caption="The paper's recipe at its scale (the paper's verification: its "
+        "best, 150,000 pairs x 8 distortions), recorded by `KERAS_BACKEND=jax "
+        f"{gpu['command']}`",
+    )
+
+
+def paper_gpu_course() -> Markdown:
+    """How the GPU run's validation accuracy moved, and whether its budget cut it short."""
+    gpu, history = paper_gpu_run()
+    one_shot = history["val_one_shot"]
+    after_best = gpu["epochs_trained"] - gpu["best_epoch"]
+    cut_short = (
+        gpu["stopped_by"] == "time budget"
+        and after_best < gpu["recipe"]["patience"]
+    )
+    text = (
+        f"In {gpu['train_seconds'] / 60:.1f} minutes of training steps "
+        f"({gpu['pairs_trained']:,} pairs, "
+        f"{gpu['pairs_trained'] / gpu['train_seconds']:,.0f} a second) the "
+        f"validation one-shot accuracy rose from {100 * one_shot[0]:.1f}% after "
+        f"the first epoch to {100 * gpu['validation_one_shot']:.1f}% at epoch "
+        f"{gpu['best_epoch']}"
+    )
+    if not cut_short:
+        return Markdown(text + ".")
+    return Markdown(
+        text
+        + f", and it had not stopped rising: the run ended {after_best} epochs "
+        f"after its best, where the paper's early stopping waits "
+        f"{gpu['recipe']['patience']}. Its test figures are those of a run cut short "
+        "by its budget, not the recipe's final ones."
+    )
+
+
+def read_gap() -> dict:
+    """``bench/results/gap.json``: one network scored on trials of different drawers."""
+    return json.loads((records.RESULTS_FOLDER / "gap.json").read_text())
+
+
+def _gap_estimate(figure: dict) -> Estimate:
+    return Estimate.from_interval(
+        figure["accuracy"], figure["low"], figure["high"], figure["tasks"]
+    )
+
+
+def gap_table() -> Markdown:
+    """The drawer gap: one network's accuracy on four sets of trials, with intervals."""
+    gap = read_gap()
+
+    def row(label, figure):
+        return [
+            label,
+            f"{figure['trials']:,}",
+            f"{100 * figure['accuracy']:.1f}",
+            f"{100 * figure['low']:.1f} to {100 * figure['high']:.1f}",
+        ]
+
+    return markdown_table(
+        ["trials", "count", "20-way accuracy (%)", "95% interval"],
+        [row("official runs (drawers 1-8)", gap["official_runs"])]
+        + [
+            row(f"paper protocol, {name}", figure)
+            for name, figure in gap["paper_protocol"].items()
+        ]
+        + [
+            row(
+                "official runs' alphabets and drawer pairs, fresh characters",
+                gap["official_drawers_fresh_characters"],
+            )
+        ],
+        caption=f"One network ({gap['profile']} recipe, seed {gap['seed']}) on trials "
+        f"drawn by different drawers: recorded by `{gap['command']}`",
+    )
+
+
+def gap_steps() -> Markdown:
+    """The gap from the protocol to the official runs in three steps, each with its verdict."""
+    gap = read_gap()
+    late = gap["paper_protocol"]["test drawers 17-20 (the split's)"]
+    early = gap["paper_protocol"]["drawers 1-8 (the official runs')"]
+    copied = gap["official_drawers_fresh_characters"]
+    official = gap["official_runs"]
+    chain = [late, early, copied, official]
+    steps = [
+        difference(_gap_estimate(b), _gap_estimate(a))
+        for a, b in zip(chain, chain[1:])
+    ]
+    real = sum(s.mean for s in steps if s.beyond_uncertainty)
+    return Markdown(
+        "From the paper's protocol on the test drawers "
+        f"({100 * late['accuracy']:.1f}%) to the official runs "
+        f"({100 * official['accuracy']:.1f}%), in three steps: taking the trials' "
+        f"drawers from 1-8 instead of 17-20 changes the accuracy by "
+        f"{steps[0].describe()}; taking exactly the official runs' pairs of drawers "
+        f"instead of random pairs of 1-8 by {steps[1].describe()}; and the official "
+        f"runs' own characters instead of fresh ones by {steps[2].describe()}. Of the "
+        f"{100 * sum(s.mean for s in steps):.1f}-point gap, the steps beyond their "
+        f"uncertainty account for {100 * real:.1f} points."
+    )
+
+
+def gap_by_alphabet() -> Markdown:
+    """The drawer gap alphabet by alphabet."""
+    gap = read_gap()
+    groups = {
+        "official runs": gap["official_runs"]["by_alphabet"],
+        "protocol, drawers 1-8": gap["paper_protocol"][
+            "drawers 1-8 (the official runs')"
+        ]["by_alphabet"],
+        "protocol, drawers 17-20": gap["paper_protocol"][
+            "test drawers 17-20 (the split's)"
+        ]["by_alphabet"],
+    }
+    return markdown_table(
+        ["alphabet", *groups],
+        [
+            [
+                name.replace("_", " "),
+                *(f"{100 * g[name]:.1f}" for g in groups.values()),
+            ]
+            for name in sorted(gap["official_runs"]["by_alphabet"])
+        ],
+        caption="20-way accuracy (%) by test alphabet",
+    )
+
+
+def ablation_rows() -> list[dict]:
+    """``bench/results/ablation.jsonl``, the fixed-step rows first, then the recipe rows."""
+    rows = records.read_rows(records.RESULTS_FOLDER / "ablation.jsonl")
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["name"].startswith("recipe"),
+            r["name"].startswith("position-split"),
+            r["steps"],
+            r["one_shot_official_runs"],
+        ),
+    )
+
+
+def _ablation_arguments(command: str) -> str:
+    """What follows ``python -m bench.ablation`` in a row's command, as code."""
+    args, _, note = command.removeprefix("python -m bench.ablation ").partition(
+        " ("
+    )
+    return f"`{args}`" + (f" ({note}" if note else "")
+
+
+def ablation_table() -> Markdown:
+    """Every recorded ablation row with the arguments that repeat it."""
+    return markdown_table(
+        [
+            "change",
+            "steps",
+            "training (s)",
+            "validation one-shot (%)",
+            "official 20-way (%)",
+        ],
+        [
+            [
+                f"{r['description']}: {_ablation_arguments(r['command'])}",
+                r["steps"],
+                f"{r['train_seconds']:.0f}",
+                percent(r, "validation_one_shot"),
+                percent(r, "one_shot_official_runs"),
+            ]
+            for r in ablation_rows()
+        ],
+        caption="Ablation of the fast profile (2 CPU cores; seed 2015 unless the "
+        "arguments name another). Each change is followed by the arguments of "
+        "`python -m bench.ablation` that recorded it",
+    )
+
+
+# (run without the change, run with it, the change): each pair of recorded ablation rows
+# differs in one setting of the fast recipe as it was before batch normalisation.
+ABLATION_STEPS = (
+    (
+        "recipe-constant-rate",
+        "recipe",
+        "the cosine schedule over 30 epochs instead of a constant rate for up to 12",
+    ),
+    (
+        "recipe-constant-rate-balanced-bce",
+        "recipe-constant-rate",
+        "the ranking loss instead of the paper's cross-entropy",
+    ),
+    (
+        "recipe-two-episodes",
+        "recipe",
+        "one episode of 4 x 8 x 4 images a step instead of two of 4 x 8 x 2",
+    ),
+    (
+        "recipe-paper",
+        "recipe",
+        "the fast recipe instead of the paper's (pairs, cross-entropy, per-layer SGD) "
+        "for the same number of steps",
+    ),
+    (
+        "recipe",
+        "recipe-batch-norm",
+        "batch normalisation before the block's ReLUs (not in the paper)",
+    ),
+    (
+        "recipe-paper-fresh-distortions",
+        "recipe-paper",
+        "in the paper's recipe, eight fixed distortions per image instead of a fresh "
+        "one every step",
+    ),
+)
+# The recipe the ablation's recipe rows change, whose recorded seeds give their spread.
+ABLATION_BASE_RECIPE = "fast-no-batch-norm"
+
+
+def ablation_verdicts(seed: int) -> Markdown:
+    """One clause per ablation step on the validation tasks, each with its verdict.
+
+    Each row is one seed, so each difference gets the seed-to-seed spread that the base
+    recipe's recorded seeds show (:meth:`Estimate.single_run`).
+    """
+    latest = {r["name"]: r for r in ablation_rows() if r["seed"] == seed}
+    seeds = records.seed_rows(
+        get_profile("fast"), recipe=RECIPES[ABLATION_BASE_RECIPE]
+    )
+    key = "validation_one_shot"
+    if len(seeds) < 2:
+        return Markdown(
+            f"Fewer than two seeds of the {ABLATION_BASE_RECIPE} recipe are recorded, "
+            "so the ablation's one-seed differences have no interval "
+            f"(`python -m bench.seeds --recipe {ABLATION_BASE_RECIPE}`)."
+        )
+    sd = float(np.std([r[key] for r in seeds], ddof=1))
+
+    def one_run(row):
+        return Estimate.single_run(row[key], sd, len(seeds) - 1)
+
+    clauses = [
+        f"{what} moves it from {100 * latest[without][key]:.1f}% to "
+        f"{100 * latest[with_][key]:.1f}%, "
+        + difference(
+            one_run(latest[with_]), one_run(latest[without])
+        ).describe()
+        for without, with_, what in ABLATION_STEPS
+        if without in latest
+        and with_ in latest
+        and key in latest[with_]
+        and key in latest[without]
+    ]
+    if not clauses:
+        return Markdown(
+            "No recipe variants are recorded yet; `python -m bench.ablation recipe "
+            "recipe-constant-rate` adds them."
+        )
+    return Markdown(
+        f"On the validation tasks, one seed ({seed}) per row, with the "
+        f"{100 * sd:.1f}-point standard deviation between the {len(seeds)} recorded "
+        f"seeds of the {ABLATION_BASE_RECIPE} recipe as each run's uncertainty: "
+        + "; ".join(clauses)
+        + "."
+    )
+
+
+def split_change(seed: int) -> Markdown:
+    """The constant-rate recipe on the old position split against the drawer split."""
+    latest = {r["name"]: r for r in ablation_rows() if r["seed"] == seed}
+    before, after = (
+        latest.get("position-split-recipe"),
+        latest.get("recipe-constant-rate"),
+    )
+    if not (before and after):
+        return Markdown("")
+    key = "one_shot_official_runs"
+    return Markdown(
+        "On the book's earlier split by stored position, which let every drawer's "
+        "handwriting into training, the constant-rate recipe and seed scored "
+        f"{100 * before[key]:.1f}% on the official runs; on the real drawer split "
+        f"{100 * after[key]:.1f}% ({100 * (after[key] - before[key]):+.1f} points, one "
+        "seed each)."
+    )
+
+
+def batch_norm_candidates() -> dict[str, list[dict]]:
+    """The recorded seeds of the recipe the fast one replaced and of its two successors."""
+    fast = get_profile("fast")
+    return {
+        "no batch normalisation, 30 epochs (before)": records.seed_rows(
+            fast, recipe=RECIPES["fast-no-batch-norm"]
+        ),
+        "batch normalisation, 30 epochs (laptop)": records.seed_rows(
+            get_profile("laptop")
+        ),
+        "batch normalisation, 24 epochs (fast)": records.seed_rows(fast),
+    }
+
+
+def batch_norm_table() -> Markdown:
+    """Validation accuracy of each batch-normalisation candidate, seed by seed."""
+    candidates = batch_norm_candidates()
+    seeds = sorted({r["seed"] for rows in candidates.values() for r in rows})
+
+    def cells(rows):
+        by_seed = {r["seed"]: r for r in rows}
+        return [
+            percent(by_seed[s], "validation_one_shot") if s in by_seed else "-"
+            for s in seeds
+        ]
+
+    return markdown_table(
+        ["recipe", *(f"seed {s} (%)" for s in seeds), "training (s, mean)"],
+        [
+            [
+                label,
+                *cells(rows),
+                f"{np.mean([r['train_seconds'] for r in rows]):.0f}"
+                if rows
+                else "-",
+            ]
+            for label, rows in candidates.items()
+        ],
+        caption="Validation one-shot accuracy (320 tasks) of three recipes, "
+        "recorded by `python -m bench.seeds`",
+    )
+
+
+def batch_norm_verdicts() -> Markdown:
+    """Each batch-normalised recipe against the one before, paired by seed."""
+    (before_label, before), *others = batch_norm_candidates().items()
+    key = "validation_one_shot"
+
+    def clause(label, rows):
+        base = {r["seed"]: r for r in before}
+        paired = {r["seed"]: r for r in rows if r["seed"] in base}
+        if len(paired) < 2:
+            return f"{label}: fewer than two seeds recorded beside the recipe before"
+        change = difference(
+            Estimate.over({s: r[key] for s, r in paired.items()}, "seed"),
+            Estimate.over({s: base[s][key] for s in paired}, "seed"),
+        )
+        higher = sum(r[key] > base[s][key] for s, r in paired.items())
+        slower = np.mean(
+            [r["train_seconds"] for r in paired.values()]
+        ) / np.mean([base[s]["train_seconds"] for s in paired])
+        return (
+            f"{label}: {change.describe()}, higher on {higher} of {len(paired)} "
+            f"seeds, in {slower:.2f} times the training time"
+        )
+
+    return Markdown(
+        "Paired by seed against the recipe before, on the validation tasks: "
+        + "; ".join(clause(label, rows) for label, rows in others)
+        + "."
+    )

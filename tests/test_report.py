@@ -1,0 +1,104 @@
+"""Chapter 6's report: tables and verdicts rendered from the recorded runs (bench/results).
+
+These read the real records the book ships, the way chapter 6 does, from the book's folder.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from siamese_utils import records, report
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import RECIPES
+from siamese_utils.statistics import t_quantile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def from_the_book(monkeypatch):
+    monkeypatch.chdir(ROOT / "book")
+
+
+def test_one_seed_ablation_rows_carry_the_spread_of_their_base_recipes_seeds():
+    seeds = records.seed_rows(
+        get_profile("fast"), recipe=RECIPES[report.ABLATION_BASE_RECIPE]
+    )
+    sd = np.std([r["validation_one_shot"] for r in seeds], ddof=1)
+    half = 100 * t_quantile(len(seeds) - 1) * np.hypot(sd, sd)
+    sentence = report.ablation_verdicts(2015).data
+    assert f"{100 * sd:.1f}-point standard deviation" in sentence
+    # Every clause's interval is the difference plus or minus that same half-width.
+    clauses = sentence.split("; ")
+    assert len(clauses) == len(report.ABLATION_STEPS)
+    for clause in clauses:
+        mean = float(clause.split(" points (95% interval ")[0].split()[-1])
+        low, high = (
+            float(v)
+            for v in clause.split("95% interval ")[1]
+            .split(",")[0]
+            .split(" to ")
+        )
+        assert low == pytest.approx(mean - half, abs=0.11)
+        assert high == pytest.approx(mean + half, abs=0.11)
+
+
+def test_the_ablation_claims_only_what_exceeds_a_reseeding():
+    clauses = {
+        c.split(" moves it")[0].removeprefix("On the validation tasks, "): c
+        for c in report.ablation_verdicts(2015).data.split("; ")
+    }
+    ranking = next(
+        c for k, c in clauses.items() if k.startswith("the ranking loss")
+    )
+    schedule = next(c for k, c in clauses.items() if "cosine schedule" in k)
+    assert "beyond its uncertainty" in ranking
+    assert "within its uncertainty" in schedule  # +6.2 points on one seed each
+
+
+def test_the_gap_steps_add_up_to_the_whole_gap():
+    gap = json.loads((records.RESULTS_FOLDER / "gap.json").read_text())
+    late = gap["paper_protocol"]["test drawers 17-20 (the split's)"]["accuracy"]
+    whole = 100 * (gap["official_runs"]["accuracy"] - late)
+    assert f"Of the {whole:.1f}-point gap" in report.gap_steps().data
+
+
+def test_the_batch_norm_verdict_pairs_the_recorded_seeds():
+    sentence = report.batch_norm_verdicts().data
+    assert sentence.count("of 3 seeds") == 2 and "95% interval" in sentence
+
+
+def _page_results(official: float) -> dict:
+    """The figures of a page's run that the report reads (a reproduction's results)."""
+    return {
+        "epochs_trained": 24,
+        "steps_trained": 2400,
+        "train_seconds": 400.0,
+        "evaluation_seconds": 60.0,
+        "hardware": {"description": "2 CPU cores (tensorflow)"},
+        "best_epoch": 20,
+        "validation_one_shot": 0.85,
+        "one_shot_paper_protocol": 0.99,
+        "one_shot_official_runs": official,
+        "verification_accuracy": 0.9,
+    }
+
+
+def test_the_summary_sets_the_recorded_mean_not_one_run_beside_the_papers_figure():
+    fast = get_profile("fast")
+    summary = report.run_summary(fast, _page_results(0.95), 0.2).data
+    mean = report.spread(records.seed_rows(fast), "one_shot_paper_protocol")
+    assert "This one run scores 99.0% on the paper's protocol" in summary
+    assert f"{mean}% on the paper's protocol" in summary and "92.0%" in summary
+
+
+def test_a_page_run_is_checked_against_the_recorded_run_of_its_seed():
+    fast = get_profile("fast")
+    recorded = {r["seed"]: r for r in records.seed_rows(fast)}[2015]
+    same = _page_results(recorded["one_shot_official_runs"])
+    assert "repeats the recorded" in report.seed_check(fast, 2015, same).data
+    other = _page_results(0.5)
+    assert "round differently" in report.seed_check(fast, 2015, other).data
+    assert "No run of seed 1" in report.seed_check(fast, 1, same).data
