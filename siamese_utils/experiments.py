@@ -49,6 +49,8 @@ from siamese_utils.statistics import (
 SCORINGS = ("head", "l1", "cosine")
 # The paper's early stopping used 320 validation tasks.
 VALIDATION_TASKS = 320
+
+
 @dataclasses.dataclass(frozen=True)
 class Arm:
     """One configuration of an experiment.

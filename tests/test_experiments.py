@@ -273,5 +273,3 @@ def test_a_chapter_is_shown_the_record_only_after_its_live_run_agrees(tmp_path):
     )  # the first arm is the reference
     with pytest.raises(AssertionError, match="outside"):
         experiments.recorded_table(_recorded({"a": [0.05]}), record)
-
-
