@@ -4,11 +4,13 @@ GENERATED from the cells marked ``# @save learning`` in book/ by ``python
 tools/save_cells.py``: edit the chapter, then run that script. The pair loss (chapter 2) is
 what the paper's pair training minimises, the schedule (chapter 6) is the rate and momentum
 :class:`siamese_utils.optimizers.LayerwiseSGD` gives each layer, and the ranking loss
-(chapter 7) is what :class:`siamese_utils.train.AllPairsTrainer` minimises. All of it is in
-``keras.ops``, so it runs on any Keras backend.
+(chapter 7) is what :class:`siamese_utils.train.AllPairsTrainer` minimises, on the score
+matrix it builds with chapter 7's ``episode_pairs`` and ``score_matrix``. The losses are in
+``keras.ops``, so they run on any Keras backend; NumPy only lays out index arrays.
 """
 
 import keras
+import numpy as np
 
 
 # From book/02-twin.ipynb
@@ -73,3 +75,23 @@ def ranking_loss(scores, same):
         keras.ops.sum(positive, axis=(1, 2)), 1.0
     )
     return keras.ops.mean(per_episode)
+
+
+def episode_pairs(size):
+    """The pairs i < j of an episode of ``size`` images, as two index arrays
+    (left, right), and the (size, size) array that says which pair fills
+    each entry of the score matrix: pair k fills (i, j) and (j, i), and the
+    diagonal reads index len(left), one past the last pair."""
+    left, right = np.triu_indices(size, k=1)
+    matrix = np.full((size, size), len(left), np.int32)
+    matrix[left, right] = matrix[right, left] = np.arange(len(left))
+    return left.astype("int32"), right.astype("int32"), matrix
+
+
+def score_matrix(pair_scores, matrix):
+    """Each episode's (size, size) score matrix from the scores of its pairs,
+    shaped (episodes, pairs); the diagonal holds 0, which the loss masks."""
+    padded = keras.ops.concatenate(
+        [pair_scores, keras.ops.zeros_like(pair_scores[:, :1])], axis=1
+    )
+    return keras.ops.take(padded, matrix, axis=1)

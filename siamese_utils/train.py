@@ -21,7 +21,7 @@ from siamese_utils.data import (
     sample_episodes,
 )
 from siamese_utils.embeddings import embed
-from siamese_utils.learning import ranking_loss
+from siamese_utils.learning import episode_pairs, ranking_loss, score_matrix
 from siamese_utils.model import (
     DISTANCE_LAYER,
     SCORE_LAYER,
@@ -265,19 +265,11 @@ class AllPairsTrainer(keras.Model):
             # Its gradient is zero in exact arithmetic; freezing it keeps the optimiser's
             # rounding from moving it, and leaves the threshold to calibrate_threshold.
             network.get_layer(SCORE_LAYER).bias.trainable = False
-        left, right = np.triu_indices(self.batch_size, k=1)
-        self.left_index, self.right_index = (
-            left.astype("int32"),
-            right.astype("int32"),
+        # Chapter 7's layout: the pairs i < j, and which pair fills each entry of an
+        # episode's score matrix.
+        self.left_index, self.right_index, self.matrix_index = episode_pairs(
+            self.batch_size
         )
-        # Where each entry of an episode's (batch, batch) score matrix comes from: pair k for
-        # both (i, j) and (j, i), because every image anchors its own row; the diagonal reads
-        # one slot past the last pair, which holds 0 and is masked out.
-        matrix = np.full(
-            (self.batch_size, self.batch_size), len(left), np.int32
-        )
-        matrix[left, right] = matrix[right, left] = np.arange(len(left))
-        self.matrix_index = matrix
 
     def _by_episode(self, values):
         """``values`` of the whole batch, one row per episode."""
@@ -321,12 +313,7 @@ class AllPairsTrainer(keras.Model):
         since every image anchors its own row.
         """
         characters = self._by_episode(ops.reshape(characters, (-1,)))
-        logits = self._by_episode(logits)
-        padded = ops.concatenate(
-            [logits, ops.zeros_like(logits[:, :1])], axis=1
-        )
-        # (episodes, batch, batch)
-        scores = ops.take(padded, self.matrix_index, axis=1)
+        scores = score_matrix(self._by_episode(logits), self.matrix_index)
         same = ops.equal(characters[:, :, None], characters[:, None, :])
         return ranking_loss(scores, same)
 

@@ -54,11 +54,13 @@ GENERATED from the cells marked ``# @save learning`` in book/ by ``python
 tools/save_cells.py``: edit the chapter, then run that script. The pair loss (chapter 2) is
 what the paper's pair training minimises, the schedule (chapter 6) is the rate and momentum
 :class:`siamese_utils.optimizers.LayerwiseSGD` gives each layer, and the ranking loss
-(chapter 7) is what :class:`siamese_utils.train.AllPairsTrainer` minimises. All of it is in
-``keras.ops``, so it runs on any Keras backend.
+(chapter 7) is what :class:`siamese_utils.train.AllPairsTrainer` minimises, on the score
+matrix it builds with chapter 7's ``episode_pairs`` and ``score_matrix``. The losses are in
+``keras.ops``, so they run on any Keras backend; NumPy only lays out index arrays.
 """
 
 import keras
+import numpy as np
 '''
 
 # Marker word -> (module written, its header).
