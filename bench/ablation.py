@@ -97,7 +97,7 @@ RECIPE_VARIANTS = {
         {"cosine_decay": False, "max_epochs": 12, "patience": 3},
     ),
     "recipe-constant-rate-balanced-bce": (
-        "the earlier fast recipe with the paper's balanced cross-entropy instead of the ranking loss",
+        "the earlier fast recipe with a class-balanced form of the paper's cross-entropy instead of the ranking loss",
         {},
         {
             "cosine_decay": False,
@@ -107,7 +107,7 @@ RECIPE_VARIANTS = {
         },
     ),
     "recipe-balanced-bce": (
-        "fast recipe with the paper's balanced cross-entropy instead of the ranking loss",
+        "fast recipe with a class-balanced form of the paper's cross-entropy instead of the ranking loss",
         {},
         {"loss": "balanced-bce"},
     ),
@@ -276,19 +276,8 @@ def run(name: str, steps: int | None = None, seed: int = DEFAULT_SEED) -> dict:
     network = model.siamese_network(
         **{**profile.network_kwargs(), **network_changes}
     )
-    fit = (
-        train.train_verification
-        if recipe.sampler == "pairs"
-        else train.train_all_pairs
-    )
-    training = fit(
-        network,
-        background,
-        validation,
-        profile,
-        seed=seed,
-        recipe=recipe,
-        verbose=True,
+    training = train.train_chapter_run(
+        network, background, validation, profile, seed, recipe, verbose=True
     )
     official = evaluate.one_shot(
         network, evaluate.official_runs(image_size=profile.image_size)

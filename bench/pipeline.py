@@ -20,7 +20,7 @@ import dataclasses
 import time
 
 from bench.common import Figure, best_of, paired_ratio_interval, setup
-from siamese_utils import pipeline, recipe, reproduce
+from siamese_utils import pipeline, recipe
 
 # Batches a cycled in-memory baseline repeats (the benchmark's earlier baseline; its row
 # shows what a baseline small enough to stay in the processor's cache adds).
@@ -82,8 +82,8 @@ def run(
         )
         # The network the recipe trains (the fast one has batch normalisation).
         network = chosen.build_network(profile)
-        trainable = reproduce._compiled_for_fit(
-            network, recipe.make_optimizer(chosen), chosen, profile
+        trainable = chosen.sampling.compiled(
+            network, recipe.make_optimizer(chosen), chosen
         )
         started = time.perf_counter()
         if chosen.distortion_pool:
@@ -95,7 +95,7 @@ def run(
         rate, memory_rate, interval = _compare(
             trainable, real, memory, steps, repeats
         )
-        what = ("pairs" if chosen.sampler == "pairs" else "episodes") + (
+        what = chosen.sampling.example_name + (
             ", pooled distortions" if chosen.distortion_pool else ", warped"
         )
         figures.append(

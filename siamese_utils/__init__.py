@@ -16,13 +16,17 @@ flows:
 * :mod:`siamese_utils.learning` - the losses and the paper's schedule, made from the chapters' cells;
 * :mod:`siamese_utils.optimizers` - the paper's SGD with a rate and momentum per layer;
 * :mod:`siamese_utils.embeddings` - embedding images once, scoring pairs of embeddings;
-* :mod:`siamese_utils.train` - compiling and fitting the verification network, all-pairs training;
+* :mod:`siamese_utils.trainers` - what Keras fits (the score network, the all-pairs trainer) and the losses;
+* :mod:`siamese_utils.samplers` - what a training step is made of, pairs or episodes, as objects;
+* :mod:`siamese_utils.train` - the chapters' training runs, their callbacks and the threshold's calibration;
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
 * :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
 * :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;
+* :mod:`siamese_utils.statistics` - the book's one rule for whether a difference exceeds its uncertainty;
 * :mod:`siamese_utils.experiments` - a chapter's arms trained alike over seeds, scored on validation;
 * :mod:`siamese_utils.records` - reading back the rows that ``python -m bench`` recorded;
+* :mod:`siamese_utils.report` - chapter 6's tables and verdicts, rendered from those records;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;

@@ -697,3 +697,12 @@ def validation_split(
     return evaluation.select_alphabets(VALIDATION_ALPHABETS).select_drawers(
         VALIDATION_DRAWERS
     )
+
+
+# Alphabet names as tfds stores them, where an underscore stands for something else.
+ALPHABET_NAMES = {"Ge_ez": "Ge'ez"}
+
+
+def alphabet_name(stored: str) -> str:
+    """An alphabet's name for a reader: ``Ge_ez`` is Ge'ez, other underscores spaces."""
+    return ALPHABET_NAMES.get(stored, stored.replace("_", " "))

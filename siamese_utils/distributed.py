@@ -38,7 +38,6 @@ import time
 
 import keras
 import tensorflow as tf
-from keras import ops
 
 from siamese_utils import data, model
 from siamese_utils.pipeline import training_dataset
@@ -49,7 +48,6 @@ from siamese_utils.recipe import (
     pairs_per_step,
 )
 from siamese_utils.seeding import set_seed
-from siamese_utils.train import AllPairsTrainer
 
 
 def use_logical_cpus(count: int) -> None:
@@ -221,48 +219,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def pair_loss(scores_of):
-    """The loss of a batch of pairs: the paper's binary cross-entropy, averaged, plus L2.
-
-    ``scores_of`` is the network up to its similarity score
-    (:func:`siamese_utils.model.logit_network`); the cross-entropy is computed from the score.
-    """
-
-    def loss_of(batch):
-        (left, right), same = batch
-        scores = scores_of([left, right], training=True)
-        loss = ops.mean(
-            keras.losses.binary_crossentropy(same, scores, from_logits=True)
-        )
-        return loss + ops.sum(scores_of.losses) if scores_of.losses else loss
-
-    return loss_of
-
-
-def episode_loss(trainer: AllPairsTrainer):
-    """The loss of a batch of whole episodes: ``trainer``'s all-pairs loss, averaged over
-    its episodes, plus L2 (:class:`siamese_utils.train.AllPairsTrainer`)."""
-
-    def loss_of(batch):
-        images, characters = batch
-        return trainer.compute_loss(
-            y=characters, y_pred=trainer(images, training=True)
-        )
-
-    return loss_of
-
-
 def replica_step(loss_of, variables, optimizer, batch, replicas: int):
     """One step on one replica's slice of the global batch; returns its share.
 
-    ``loss_of(batch)`` is the loss of a slice: a mean over its pairs
-    (:func:`pair_loss`) or its episodes (:func:`episode_loss`), plus the
-    network's L2 penalties. Every replica's slice holds as many pairs or whole
-    episodes as the others, so the global batch's loss is the mean of the
-    slices' losses, and this replica contributes ``1 / replicas`` of it. The
-    optimiser then adds the replicas' gradients up (an all-reduce) before it
-    updates, so the update equals one device's on the whole batch. This is the
-    same scaling Keras' ``fit`` applies under a strategy.
+    ``loss_of(batch)`` is the loss of a slice (the recipe's sampler makes it,
+    ``recipe.sampling.batch_loss``): a mean over its pairs or its episodes,
+    plus the network's L2 penalties. Every replica's slice holds as many
+    pairs or whole episodes as the others, so the global batch's loss is the
+    mean of the slices' losses, and this replica contributes ``1 / replicas``
+    of it. The optimiser then adds the replicas' gradients up (an all-reduce)
+    before it updates, so the update equals one device's on the whole batch.
+    This is the same scaling Keras' ``fit`` applies under a strategy.
     """
     with tf.GradientTape() as tape:
         share = loss_of(batch) / replicas
@@ -299,20 +266,13 @@ class DistributedTrainer:
         self.replicas = strategy.num_replicas_in_sync
         check_distributable(recipe, self.replicas)
         with strategy.scope():
-            if recipe.sampler == "all-pairs":
-                trainer = AllPairsTrainer(
-                    network,
-                    recipe.episode_size,
-                    recipe.loss,
-                    episodes=recipe.episodes_per_step // self.replicas,
-                )
-                self.loss_of = episode_loss(trainer)
-                self.variables = trainer.trainable_variables
-            else:
-                # The same weights, ending at the score.
-                scores_of = model.logit_network(network)
-                self.loss_of = pair_loss(scores_of)
-                self.variables = scores_of.trainable_variables
+            # What one replica trains on its slice: the network up to its score
+            # (pairs) or its all-pairs trainer over whole episodes.
+            fitted = recipe.sampling.model_to_fit(
+                network, recipe, self.replicas
+            )
+            self.loss_of = recipe.sampling.batch_loss(fitted)
+            self.variables = fitted.trainable_variables
             # Create the optimiser's slots now, mirrored, not lazily inside the
             # first step; the ranking loss's frozen bias is not among the
             # variables, as in Keras' fit.

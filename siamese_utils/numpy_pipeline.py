@@ -47,12 +47,4 @@ def training_batches(
         arrays = epoch_batches(split, profile, recipe, seed, epoch)
         for step in range(recipe.steps_per_epoch):
             batch = [array[step] for array in arrays]
-            if recipe.sampler == "pairs":
-                left, right, same, left_transform, right_transform = batch
-                yield (
-                    (take(left, left_transform), take(right, right_transform)),
-                    same[:, None].astype(np.float32),
-                )
-            else:
-                positions, characters, transform = batch
-                yield take(positions, transform), characters
+            yield recipe.sampling.example(batch, take)

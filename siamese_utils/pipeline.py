@@ -137,6 +137,25 @@ def episode_dataset(split: OmniglotSplit, episodes: Episodes):
     return _finish(dataset, gather_episodes)
 
 
+def chapter_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int):
+    """A chapter run's ``recipe.max_steps`` steps, undistorted, drawn from ``seed`` up front.
+
+    One element a step: a batch of pairs (as :func:`pair_dataset` gives) or the step's
+    episodes side by side (as :func:`episode_dataset` gives), whichever the recipe's sampler
+    draws (:meth:`siamese_utils.samplers.Sampler.draw`).
+    """
+    arrays = recipe.sampling.draw(
+        split, profile, recipe, recipe.max_steps, seed
+    )
+    gather_pairs, gather_episodes = _gathering(
+        split, arrays[0].shape[1], warp=False
+    )
+    return _finish(
+        tf.data.Dataset.from_tensor_slices(tuple(arrays)),
+        recipe.sampling.pick(gather_pairs, gather_episodes),
+    )
+
+
 def _check_replicas(
     recipe: Recipe, batch: int, first: int, count: int, total: int
 ) -> None:
@@ -199,18 +218,11 @@ def training_dataset(
     gather_pairs, gather_episodes = _gathering(
         split, batch, warp=recipe.distortions is not None, pool=pool
     )
-    if recipe.sampler == "pairs":
-        signature = (
-            index,
-            index,
-            tf.TensorSpec((batch,), tf.float32),
-            transform,
-            transform,
-        )
-        gather = gather_pairs
-    else:
-        signature = (index, index, transform)
-        gather = gather_episodes
+    label = tf.TensorSpec((batch,), tf.float32)
+    signature = recipe.sampling.pick(
+        (index, index, label, transform, transform), (index, index, transform)
+    )
+    gather = recipe.sampling.pick(gather_pairs, gather_episodes)
     return _finish(
         tf.data.Dataset.from_generator(steps, output_signature=signature),
         gather,

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from siamese_utils import anatomy
+from siamese_utils.data import alphabet_name
+from siamese_utils.samplers import loss_named
 
 BOOK_STYLE = {
     "figure.facecolor": "white",
@@ -91,7 +93,7 @@ def character_grid(
                 character, rng.integers(index.image_counts[character])
             ]
             _glyph(axes[row, column], split.images[image])
-        _row_label(axes[row, 0], name.replace("_", " "))
+        _row_label(axes[row, 0], alphabet_name(name))
     fig.tight_layout()
     return fig
 
@@ -179,7 +181,7 @@ def compare_runs(histories: dict, steps_per_epoch: int):
 
 def activation_profile(stats_by_label: dict, embeddings_by_label: dict):
     """Per-layer output spread and dead share, and the embedding histogram, per initialisation."""
-    fig, (spread_ax, dead_ax, hist_ax) = plt.subplots(1, 3, figsize=(11, 3.2))
+    fig, (spread_ax, dead_ax, hist_ax) = plt.subplots(1, 3, figsize=(9.6, 3.3))
     for label, stats in stats_by_label.items():
         names = [s.name for s in stats]
         spread_ax.plot(
@@ -410,7 +412,7 @@ def schedule_plot(epochs, rates: dict, momenta: dict):
     Layers whose schedules are equal share one line, labelled with every layer it stands
     for, so that no layer hides behind another.
     """
-    fig, (rate_ax, momentum_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, (rate_ax, momentum_ax) = plt.subplots(1, 2, figsize=(9, 3.3))
     for ax, curves in ((rate_ax, rates), (momentum_ax, momenta)):
         for label, values in _merge_equal_curves(curves).items():
             ax.plot(epochs, values, label=label, lw=1.8)
@@ -429,33 +431,50 @@ def schedule_plot(epochs, rates: dict, momenta: dict):
     return fig
 
 
-TRAINING_LOSS_LABELS = {
-    "balanced-bce": "balanced cross-entropy + L2",
-    "binary-cross-entropy": "cross-entropy + L2",
-    "ranking": "ranking loss + L2",
-}
-
-
 def training_curves(
     history: dict,
     steps_per_epoch: int,
     training_loss: str,
     best_epoch: int | None = None,
 ):
-    """The training loss, the validation cross-entropy and the validation accuracies.
+    """The training loss, the validation cross-entropy, the L2 penalty and the accuracies.
 
-    Each loss gets its own panel and axis: the training loss (``training_loss`` names it:
-    a key of :data:`TRAINING_LOSS_LABELS`) and the cross-entropy of the fixed validation
-    pairs measure different things on different scales. The accuracy panel shows
-    verification on the validation pairs, and 20-way one-shot accuracy where the history
-    has it (``val_one_shot``). A dotted line marks ``best_epoch``, when given.
+    Each loss gets its own panel and axis, since they measure different things on different
+    scales: the training loss (``training_loss`` names it: a key of
+    :data:`siamese_utils.samplers.LOSSES`; it includes the penalty), the cross-entropy of the
+    fixed validation pairs and the L2 penalty summed over the layers. Histories recorded
+    before the book logged those two apart (no ``val_cross_entropy``) show their sum in one
+    panel instead. The accuracy panel shows verification on the validation pairs, and
+    20-way one-shot accuracy where the history has it (``val_one_shot``). A dotted line
+    marks ``best_epoch``, when given.
     """
-    fig, (train_ax, val_ax, acc_ax) = plt.subplots(1, 3, figsize=(10, 3.2))
     steps = np.arange(1, len(history["loss"]) + 1) * steps_per_epoch
+    apart = "val_cross_entropy" in history and "l2_penalty" in history
+    if apart:
+        fig, grid = plt.subplots(2, 2, figsize=(7.6, 5.6))
+        train_ax, penalty_ax, val_ax, acc_ax = grid.ravel()
+        penalty_ax.plot(
+            steps, history["l2_penalty"], "-o", markersize=3, color="tab:green"
+        )
+        penalty_ax.set(ylabel="sum of the layers' L2 terms", title="L2 penalty")
+        val_ax.plot(
+            steps,
+            history["val_cross_entropy"],
+            "--s",
+            markersize=3,
+            color="tab:orange",
+        )
+        val_ax.set(ylabel="cross-entropy", title="Validation pairs")
+        axes = (train_ax, penalty_ax, val_ax, acc_ax)
+    else:
+        fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
+        train_ax, val_ax, acc_ax = axes
+        val_ax.plot(
+            steps, history["val_loss"], "--s", markersize=3, color="tab:orange"
+        )
+        val_ax.set(ylabel="cross-entropy + L2", title="Validation pairs")
     train_ax.plot(steps, history["loss"], "-o", markersize=3, color="tab:blue")
-    val_ax.plot(
-        steps, history["val_loss"], "--s", markersize=3, color="tab:orange"
-    )
+    train_ax.set(ylabel=loss_named(training_loss).label, title="Training loss")
     acc_ax.plot(
         steps,
         history["val_accuracy"],
@@ -471,16 +490,12 @@ def training_curves(
             markersize=3,
             label="20-way one-shot",
         )
-    for ax in (train_ax, val_ax, acc_ax):
+    for ax in axes:
         if best_epoch is not None:
             ax.axvline(
                 best_epoch * steps_per_epoch, color="grey", lw=0.8, ls=":"
             )
         ax.set_xlabel("training step")
-    train_ax.set(
-        ylabel=TRAINING_LOSS_LABELS[training_loss], title="Training loss"
-    )
-    val_ax.set(ylabel="cross-entropy + L2", title="Validation pairs")
     acc_ax.set(ylabel="accuracy", ylim=(0, 1), title="Validation accuracy")
     acc_ax.legend(frameon=False)
     fig.tight_layout()
@@ -499,7 +514,7 @@ def step_curves(log: dict, chance: float | None = None):
     losses = [k for k in log if k != "step" and not k.endswith("one-shot")]
     accuracies = [k for k in log if k.endswith("one-shot")]
     fig, axes = plt.subplots(
-        1, len(losses) + 1, figsize=(3.4 * (len(losses) + 1), 3.2)
+        1, len(losses) + 1, figsize=(3.0 * (len(losses) + 1), 3.2)
     )
     for ax, key in zip(axes, losses):
         ax.plot(steps, log[key], "-o", markersize=3)
@@ -880,28 +895,36 @@ def negative_weights(weights, same_alphabet, top: int = 20):
     """How an anchor's loss divides its push among its negatives, largest share first.
 
     ``weights`` ``(anchors, negatives)`` are each row's softmax shares (rows sum to at most
-    one); ``same_alphabet`` marks the negatives drawn from the anchor's own alphabet. The
-    bars are the mean share of the k-th largest negative over the anchors, coloured by how
-    often that negative came from the anchor's own alphabet.
+    one); ``same_alphabet`` marks the negatives drawn from the anchor's own alphabet. Bar
+    k is the mean share of each anchor's k-th largest negative, for the ``top`` largest,
+    split into what negatives from the anchor's own alphabet took and what the others took.
     """
     weights = np.asarray(weights, dtype=float)
     order = np.argsort(-weights, axis=1)[:, :top]
-    shares = np.take_along_axis(weights, order, axis=1).mean(axis=0)
-    own = np.take_along_axis(np.asarray(same_alphabet), order, axis=1).mean(
-        axis=0
+    ranked = np.take_along_axis(weights, order, axis=1)
+    own = np.take_along_axis(
+        np.asarray(same_alphabet, dtype=float), order, axis=1
     )
+    from_own = (ranked * own).mean(axis=0)
+    from_others = (ranked * (1.0 - own)).mean(axis=0)
+    ranks = np.arange(1, len(from_own) + 1)
     fig, ax = plt.subplots(figsize=(6.4, 3.0))
     ax.bar(
-        np.arange(1, len(shares) + 1),
-        shares,
-        color=plt.get_cmap("viridis")(own),
+        ranks, from_own, color="tab:purple", label="from the anchor's alphabet"
     )
-    ax.set_xticks([1, *range(5, len(shares) + 1, 5)])
-    ax.set_xlabel("negative, ranked by its share (1 = highest-scoring)")
+    ax.bar(
+        ranks,
+        from_others,
+        bottom=from_own,
+        color="tab:olive",
+        label="from another alphabet",
+    )
+    ax.set_xticks([1, *range(5, len(ranks) + 1, 5)])
+    ax.set_xlabel(
+        f"the {len(ranks)} highest-scoring of each anchor's {weights.shape[1]} "
+        "negatives, by rank"
+    )
     ax.set_ylabel("mean share of the push")
-    colour = plt.cm.ScalarMappable(
-        cmap="viridis", norm=mpl.colors.Normalize(0, 1)
-    )
-    fig.colorbar(colour, ax=ax, label="from the anchor's\nown alphabet (share)")
+    ax.legend(frameon=False)
     fig.tight_layout()
     return fig

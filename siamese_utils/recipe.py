@@ -32,12 +32,7 @@ import hashlib
 import keras
 import numpy as np
 
-from siamese_utils.data import (
-    OmniglotSplit,
-    require_positive_integers,
-    sample_episodes,
-    sample_pairs,
-)
+from siamese_utils.data import OmniglotSplit, require_positive_integers
 from siamese_utils.distortions import (
     PAPER_RANGES,
     AffineRanges,
@@ -47,11 +42,14 @@ from siamese_utils.distortions import (
 from siamese_utils.distortions import distortion_pool as pool_images
 from siamese_utils.model import SCORE_LAYER, siamese_network
 from siamese_utils.optimizers import LayerwiseSGD
+from siamese_utils.samplers import (
+    SAMPLERS,
+    Sampler,
+    TrainingLoss,
+    sampler_named,
+)
 
-SAMPLERS = ("pairs", "all-pairs")
 OPTIMIZERS = ("layerwise-sgd", "adam")
-# Losses of all-pairs training (see siamese_utils.train.AllPairsTrainer).
-ALL_PAIRS_LOSSES = ("balanced-bce", "ranking")
 # The random stream of a run's distortion pool (numpy's spawn key), apart from its epochs'.
 POOL_STREAM = 1
 
@@ -121,19 +119,19 @@ class Recipe:
     verification_pairs: int = 10_000
 
     def __post_init__(self):
-        if self.sampler not in SAMPLERS:
-            raise ValueError(
-                f"Unknown sampler {self.sampler!r}; choose one of {SAMPLERS}."
-            )
+        sampling = sampler_named(self.sampler)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"Unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}."
             )
-        if self.loss not in ALL_PAIRS_LOSSES:
-            raise ValueError(
-                f"Unknown loss {self.loss!r}; choose one of {ALL_PAIRS_LOSSES}."
+        if self.loss not in sampling.losses():
+            known = sorted(
+                {name for s in SAMPLERS.values() for name in s.losses()}
             )
-        if self.sampler == "pairs" and self.loss != "balanced-bce":
+            if self.loss not in known:
+                raise ValueError(
+                    f"Unknown loss {self.loss!r}; choose one of {known}."
+                )
             raise ValueError(
                 f"The {self.loss!r} loss compares pairs that share an image, which only "
                 "all-pairs training has; use sampler='all-pairs' or loss='balanced-bce'."
@@ -170,9 +168,19 @@ class Recipe:
         )
 
     @property
+    def sampling(self) -> Sampler:
+        """The sampler object this recipe's ``sampler`` names."""
+        return sampler_named(self.sampler)
+
+    @property
+    def objective(self) -> TrainingLoss:
+        """The loss a training step minimises (for pairs, the plain cross-entropy)."""
+        return self.sampling.training_loss(self)
+
+    @property
     def training_loss(self) -> str:
-        """What the training loss is: ``"binary-cross-entropy"`` (pairs) or the all-pairs loss."""
-        return "binary-cross-entropy" if self.sampler == "pairs" else self.loss
+        """The name of :attr:`objective`."""
+        return self.objective.name
 
     @property
     def episode_size(self) -> int:
@@ -182,11 +190,7 @@ class Recipe:
     @property
     def images_per_step(self) -> int | None:
         """Images of one ``all-pairs`` step (``None`` for pairs, whose batch the profile sizes)."""
-        return (
-            self.episode_size * self.episodes_per_step
-            if self.sampler == "all-pairs"
-            else None
-        )
+        return self.sampling.images_per_step(self)
 
     @property
     def max_steps(self) -> int:
@@ -410,14 +414,7 @@ def recipe_for(profile, purpose: str = "reproduction") -> Recipe:
 
 def pairs_per_step(profile, recipe: Recipe) -> int:
     """Image pairs one training step learns from: the batch (pairs), or every pair of an episode."""
-    if recipe.sampler == "pairs":
-        return int(profile.batch_size)
-    return (
-        recipe.episodes_per_step
-        * recipe.episode_size
-        * (recipe.episode_size - 1)
-        // 2
-    )
+    return recipe.sampling.pairs_per_step(profile, recipe)
 
 
 def make_optimizer(recipe: Recipe):
@@ -455,32 +452,9 @@ def epoch_batches(
     """
     rng = np.random.default_rng([seed, epoch])
     steps = recipe.steps_per_epoch
-    if recipe.sampler == "pairs":
-        pairs = sample_pairs(
-            split,
-            steps * profile.batch_size,
-            rng,
-            profile.same_alphabet_negatives,
-        )
-        shape = (steps, profile.batch_size)
-        arrays = [
-            pairs.left.reshape(shape),
-            pairs.right.reshape(shape),
-            pairs.same.reshape(shape),
-        ]
-        images_per_step = 2
-    else:
-        episodes = sample_episodes(
-            split, steps * recipe.episodes_per_step, rng, *recipe.episode
-        )
-        # A step's episodes side by side: (steps, episodes_per_step x episode size).
-        arrays = [
-            episodes.images.reshape(steps, -1),
-            episodes.characters.reshape(steps, -1),
-        ]
-        images_per_step = 1
+    arrays = recipe.sampling.draw(split, profile, recipe, steps, rng)
     width = arrays[0].shape[1]
-    for _ in range(images_per_step):
+    for _ in range(recipe.sampling.images_per_example):
         if recipe.distortion_pool:
             versions = rng.integers(
                 0, recipe.distortion_pool + 1, steps * width
@@ -547,9 +521,4 @@ def check_distributable(recipe: Recipe, replicas: int) -> None:
         ValueError: for an ``all-pairs`` recipe whose ``episodes_per_step`` is not a multiple
             of ``replicas``.
     """
-    if recipe.sampler == "all-pairs" and recipe.episodes_per_step % replicas:
-        raise ValueError(
-            f"A step of {recipe.episodes_per_step} episode(s) cannot be split by whole episodes "
-            f"across {replicas} replicas; train with episodes_per_step a multiple of {replicas} "
-            "(the command line's --episodes-per-step), or on one device with the default strategy."
-        )
+    recipe.sampling.check_replicas(recipe, replicas)

@@ -16,6 +16,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import checkpoints, evaluate, records
+from siamese_utils.data import alphabet_name
 from siamese_utils.display import accuracy_table, markdown_table
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES
@@ -335,7 +336,7 @@ def gap_by_alphabet() -> Markdown:
         ["alphabet", *groups],
         [
             [
-                name.replace("_", " "),
+                alphabet_name(name),
                 *(f"{100 * g[name]:.1f}" for g in groups.values()),
             ]
             for name in sorted(gap["official_runs"]["by_alphabet"])
@@ -403,7 +404,7 @@ ABLATION_STEPS = (
     (
         "recipe-constant-rate-balanced-bce",
         "recipe-constant-rate",
-        "the ranking loss instead of the paper's cross-entropy",
+        "the ranking loss instead of a class-balanced form of the paper's cross-entropy",
     ),
     (
         "recipe-two-episodes",

@@ -375,7 +375,7 @@ def reproduce(
     if strategy is None:
         network = recipe.build_network(profile)
         optimizer = make_optimizer(recipe)
-        trainable = _compiled_for_fit(network, optimizer, recipe, profile)
+        trainable = recipe.sampling.compiled(network, optimizer, recipe)
         if start_epoch:
             checkpoints.restore_checkpoint(
                 folder,
@@ -420,7 +420,7 @@ def reproduce(
         stopping,
     ]
     # The loss leaves the threshold free; set it first.
-    if recipe.training_loss == "ranking":
+    if recipe.objective.sets_threshold:
         callbacks.insert(
             1, train.ThresholdCalibration(network, *splits.calibration_pairs)
         )
@@ -560,20 +560,6 @@ def _training_batches(
     return numpy_pipeline.training_batches(
         split, profile, recipe, seed, start_epoch, pool=pool
     )
-
-
-def _compiled_for_fit(network, optimizer, recipe: Recipe, profile):
-    """What ``fit`` trains: the network up to its score (pairs) or its all-pairs wrapper."""
-    if recipe.sampler == "all-pairs":
-        trainer = train.AllPairsTrainer(
-            network,
-            recipe.episode_size,
-            loss=recipe.loss,
-            episodes=recipe.episodes_per_step,
-        )
-        trainer.compile(optimizer=optimizer)
-        return trainer
-    return train.compile_for_verification(network, optimizer)
 
 
 def _train_distributed(

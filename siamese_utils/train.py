@@ -1,6 +1,10 @@
-"""Compiling and fitting the verification network (same / different character).
+"""The chapters' training runs: one path for pairs and episodes, and what runs between epochs.
 
-The chapters' short runs use Adam; the paper's own recipe (per-layer SGD with momentum,
+:func:`train_chapter_run` fits what the recipe's sampler says
+(:mod:`siamese_utils.samplers`, :mod:`siamese_utils.trainers`) on the seeded steps of
+:func:`siamese_utils.pipeline.chapter_dataset`, with the callbacks every run shares: the
+validation check after each epoch, the threshold's calibration for the ranking loss, the
+clock that times the training steps alone, and a one-line log. The chapters' short runs use Adam; the paper's own recipe (per-layer SGD with momentum,
 learning-rate decay, early stopping on one-shot accuracy) lives with the reproduction in
 :mod:`siamese_utils.reproduce` (``python -m siamese_utils train``, :mod:`siamese_utils.cli`).
 """
@@ -14,54 +18,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from siamese_utils.data import (
-    Episodes,
-    OmniglotSplit,
-    pair_arrays,
-    sample_episodes,
-)
+from siamese_utils.data import OmniglotSplit, pair_arrays
 from siamese_utils.embeddings import embed
-from siamese_utils.learning import episode_pairs, ranking_loss, score_matrix
-from siamese_utils.model import (
-    DISTANCE_LAYER,
-    SCORE_LAYER,
-    logit_network,
-    score_embeddings,
-    similarity_logits,
-    twin_of,
+from siamese_utils.model import SCORE_LAYER, logit_network, score_embeddings
+from siamese_utils.recipe import Recipe, make_optimizer, recipe_for
+from siamese_utils.trainers import (  # noqa: F401  (re-exported: train.AllPairsTrainer)
+    AllPairsTrainer,
+    balanced_cross_entropy,
+    compile_for_verification,
 )
-from siamese_utils.recipe import (
-    ALL_PAIRS_LOSSES,
-    Recipe,
-    make_optimizer,
-    recipe_for,
-)
-
-
-def compile_for_verification(network: keras.Model, optimizer) -> keras.Model:
-    """The model that pair training fits: ``network`` up to its score, compiled.
-
-    The paper's binary cross-entropy is computed from the score before the sigmoid
-    (:func:`siamese_utils.model.logit_network`, weights shared with ``network``), which is
-    exact where a saturated probability would be clipped. The accuracy counts a pair as
-    "same" when its score is above 0, that is p(same) > 0.5.
-
-    Args:
-        optimizer: a Keras optimiser, or a learning rate for Adam.
-    """
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        if not (isinstance(optimizer, (int, float)) and optimizer > 0):
-            raise ValueError(
-                f"learning_rate must be positive, got {optimizer!r}."
-            )
-        optimizer = keras.optimizers.Adam(optimizer)
-    scores = logit_network(network)
-    scores.compile(
-        optimizer=optimizer,
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
-    )
-    return scores
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -73,6 +38,9 @@ class EpochLog(keras.callbacks.Callback):
     """
 
     SHORT_NAMES = {"accuracy": "acc", "one_shot": "1-shot"}
+    # The parts of the validation loss, recorded in the history for the plots; the line
+    # keeps their sum.
+    LEFT_OUT = {"l2_penalty", "val_cross_entropy"}
 
     def __init__(self, epochs: int):
         super().__init__()
@@ -86,7 +54,7 @@ class EpochLog(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        logs = {k: v for k, v in (logs or {}).items() if k not in self.LEFT_OUT}
         training = {k: v for k, v in logs.items() if not k.startswith("val_")}
         validation = {
             k.removeprefix("val_"): v
@@ -151,17 +119,29 @@ def train_verification(
             profile's chapter run (``recipe_for(profile, "chapter")``).
     """
     recipe = _chapter_recipe(profile, recipe, "pairs")
-    trainable = compile_for_verification(network, make_optimizer(recipe))
-    steps = recipe.max_steps
-    # tf.data: TensorFlow only, so imported where a chapter's run needs it.
-    from siamese_utils.pipeline import pair_dataset
+    return train_chapter_run(
+        network, train_split, validation_split, profile, seed, recipe, verbose
+    )
 
-    training = pair_dataset(
-        train_split,
-        profile.batch_size,
-        steps,
-        seed,
-        profile.same_alphabet_negatives,
+
+def train_chapter_run(
+    network: keras.Model,
+    train_split: OmniglotSplit,
+    validation_split: OmniglotSplit,
+    profile,
+    seed: int,
+    recipe: Recipe,
+    verbose: bool = True,
+) -> TrainingRun:
+    """The one training path of the chapters' runs, for either sampler.
+
+    The recipe's sampler (``recipe.sampling``) builds what ``fit`` trains and the seeded
+    steps it trains on (:meth:`~siamese_utils.samplers.Sampler.compiled`,
+    :func:`siamese_utils.pipeline.chapter_dataset`); its loss (``recipe.objective``) says whether the threshold is
+    calibrated after every epoch. Validation is the same for both, so their histories compare.
+    """
+    trainable = recipe.sampling.compiled(
+        network, make_optimizer(recipe), recipe
     )
     validation = pair_arrays(
         validation_split,
@@ -170,15 +150,35 @@ def train_verification(
         profile.same_alphabet_negatives,
     )
     callbacks = [VerificationCheck(network, *validation)]
+    if recipe.objective.sets_threshold:
+        calibration = pair_arrays(
+            train_split,
+            profile.validation_pairs,
+            seed + 2,
+            profile.same_alphabet_negatives,
+        )
+        callbacks.insert(0, ThresholdCalibration(network, *calibration))
     if verbose:
         callbacks.append(EpochLog(recipe.max_epochs))
-    history, seconds = _timed_fit(trainable, training, recipe, callbacks)
+    # tf.data: TensorFlow only, so imported where a chapter's run needs it.
+    from siamese_utils.pipeline import chapter_dataset
+
+    history, seconds = _timed_fit(
+        trainable,
+        chapter_dataset(train_split, profile, recipe, seed),
+        recipe,
+        callbacks,
+    )
+    steps = recipe.max_steps
+    images = recipe.images_per_step or 2 * profile.batch_size
     return TrainingRun(
         history=history,
         seconds=seconds,
         steps=steps,
-        pairs_per_second=steps * profile.batch_size / seconds,
-        images_per_second=2 * steps * profile.batch_size / seconds,
+        pairs_per_second=steps
+        * recipe.sampling.pairs_per_step(profile, recipe)
+        / seconds,
+        images_per_second=steps * images / seconds,
     )
 
 
@@ -199,145 +199,6 @@ def _timed_fit(model: keras.Model, dataset, recipe: Recipe, callbacks):
         key: [float(v) for v in values]
         for key, values in history.history.items()
     }, clock.seconds
-
-
-class AllPairsTrainer(keras.Model):
-    """Trains a Siamese network on every pair of images inside each episode of a batch.
-
-    The usual step embeds two images per pair. Here the twin embeds each image of the batch
-    once and the network's own head (L1 distance, then the classifier) scores all
-    ``b (b - 1) / 2`` pairs of the ``b`` images of each episode: the expensive part, the
-    convolutions, runs once per image, and each image takes part in ``b - 1`` pairs. A batch
-    holds ``episodes`` episodes one after the other; pairs never cross from one episode to
-    another, so a batch can be cut into whole episodes for several replicas
-    (:mod:`siamese_utils.distributed`). Calling the trainer gives the pairs' scores before the
-    sigmoid, episode by episode (:func:`siamese_utils.model.similarity_logits`). Training the
-    trainer trains the wrapped network's weights; the network itself stays a plain two-input
-    Siamese model.
-
-    Two losses, each the mean over the batch's episodes of the episode's loss, plus the
-    network's L2 penalties:
-
-    ``"balanced-bce"``
-        The paper's binary cross-entropy on every pair, positives and negatives weighted
-        equally (an episode has far more negatives).
-    ``"ranking"``
-        What a one-shot trial asks: for every pair of two drawings of one character, the
-        softmax cross-entropy of that pair's score against the scores of the first image
-        with every other character of the episode. Only differences between scores enter it,
-        so it cannot move the classifier's bias, the threshold between "same" and
-        "different": the trainer makes the bias non-trainable (it stays so on the network)
-        and :class:`ThresholdCalibration` sets it after every epoch.
-
-    Args:
-        batch_size: images in one episode.
-        episodes: episodes in one batch.
-    """
-
-    def __init__(
-        self,
-        network: keras.Model,
-        batch_size: int,
-        loss: str = "balanced-bce",
-        episodes: int = 1,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if batch_size < 2:
-            raise ValueError(
-                f"All-pairs training needs at least 2 images an episode, got {batch_size}."
-            )
-        if episodes < 1:
-            raise ValueError(
-                f"A batch holds at least one episode, got {episodes}."
-            )
-        if loss not in ALL_PAIRS_LOSSES:
-            raise ValueError(
-                f"Unknown all-pairs loss {loss!r}; choose one of {ALL_PAIRS_LOSSES}."
-            )
-        self.network = network
-        self.batch_size = int(batch_size)
-        self.episodes = int(episodes)
-        self.loss_name = loss
-        self.twin = twin_of(network)
-        self.distance = network.get_layer(DISTANCE_LAYER)
-        if loss == "ranking":
-            # Its gradient is zero in exact arithmetic; freezing it keeps the optimiser's
-            # rounding from moving it, and leaves the threshold to calibrate_threshold.
-            network.get_layer(SCORE_LAYER).bias.trainable = False
-        # Chapter 7's layout: the pairs i < j, and which pair fills each entry of an
-        # episode's score matrix.
-        self.left_index, self.right_index, self.matrix_index = episode_pairs(
-            self.batch_size
-        )
-
-    def _by_episode(self, values):
-        """``values`` of the whole batch, one row per episode."""
-        return ops.reshape(values, (self.episodes, -1, *values.shape[1:]))
-
-    def call(self, images, training=False):
-        embeddings = self._by_episode(self.twin(images, training=training))
-        left = ops.reshape(
-            ops.take(embeddings, self.left_index, axis=1),
-            (-1, embeddings.shape[-1]),
-        )
-        right = ops.reshape(
-            ops.take(embeddings, self.right_index, axis=1),
-            (-1, embeddings.shape[-1]),
-        )
-        return similarity_logits(self.network, self.distance([left, right]))
-
-    def pair_labels(self, characters):
-        """1 for each pair of an episode whose two images show one character, else 0."""
-        characters = self._by_episode(ops.reshape(characters, (-1,)))
-        left = ops.take(characters, self.left_index, axis=1)
-        right = ops.take(characters, self.right_index, axis=1)
-        return ops.reshape(ops.cast(ops.equal(left, right), "float32"), (-1,))
-
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        if self.loss_name == "ranking":
-            loss = self.ranking_loss(y, y_pred)
-        else:
-            loss = balanced_cross_entropy(
-                self._by_episode(y_pred), self._by_episode(self.pair_labels(y))
-            )
-        return loss + ops.sum(self.losses) if self.losses else loss
-
-    def ranking_loss(self, characters, logits):
-        """Chapter 7's :func:`siamese_utils.learning.ranking_loss` of the batch's episodes.
-
-        ``logits`` are the scores of the upper triangle's pairs, episode by episode (what
-        calling the trainer gives); they are spread into each episode's full score matrix,
-        since every image anchors its own row.
-        """
-        characters = self._by_episode(ops.reshape(characters, (-1,)))
-        scores = score_matrix(self._by_episode(logits), self.matrix_index)
-        same = ops.equal(characters[:, :, None], characters[:, None, :])
-        return ranking_loss(scores, same)
-
-    def get_config(self):
-        raise NotImplementedError(
-            "AllPairsTrainer is a training wrapper and is not saved; save its network instead."
-        )
-
-
-def balanced_cross_entropy(logits, same):
-    """Mean binary cross-entropy of the positive pairs plus that of the negatives, halved.
-
-    ``logits`` are scores before the sigmoid and ``same`` is 1 for pairs of one character.
-    With a leading episode axis, the loss of each episode (its last axis), averaged.
-    """
-    # -log sigmoid(z) = softplus(-z) and -log(1 - sigmoid(z)) = softplus(z), without the
-    # overflow of taking the log of a saturated probability.
-    positives = ops.sum(ops.softplus(-logits) * same, axis=-1) / ops.maximum(
-        ops.sum(same, axis=-1), 1.0
-    )
-    negatives = ops.sum(
-        ops.softplus(logits) * (1.0 - same), axis=-1
-    ) / ops.maximum(ops.sum(1.0 - same, axis=-1), 1.0)
-    return ops.mean(0.5 * (positives + negatives))
 
 
 def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
@@ -425,7 +286,9 @@ class VerificationCheck(keras.callbacks.Callback):
     """After every epoch, scores fixed validation pairs with the wrapped two-input network.
 
     Adds ``val_loss`` and ``val_accuracy`` to the epoch's logs (so they land in the
-    history), the same quantities :func:`train_verification` records.
+    history), the same quantities :func:`train_verification` records, and the two parts of
+    ``val_loss`` apart: ``val_cross_entropy`` and ``l2_penalty`` (the sum of the layers' L2
+    terms, which in the paper's recipe is most of the loss).
     """
 
     def __init__(self, network: keras.Model, pairs, labels):
@@ -456,6 +319,8 @@ class VerificationCheck(keras.callbacks.Callback):
         )
         if logs is not None:
             logs["val_loss"] = float(entropy) + penalty
+            logs["val_cross_entropy"] = float(entropy)
+            logs["l2_penalty"] = penalty
             logs["val_accuracy"] = float(np.mean((scores > 0.0) == (y > 0.5)))
 
 
@@ -481,50 +346,6 @@ def train_all_pairs(
             the profile's sweep arm (``recipe_for(profile, "sweep")``).
     """
     recipe = _chapter_recipe(profile, recipe, "all-pairs")
-    steps = recipe.max_steps
-    drawn = sample_episodes(
-        train_split, steps * recipe.episodes_per_step, seed, *recipe.episode
-    )
-    # Each step's episodes side by side, one pipeline element a step.
-    episodes = Episodes(
-        images=drawn.images.reshape(steps, -1),
-        characters=drawn.characters.reshape(steps, -1),
-    )
-    trainer = AllPairsTrainer(
-        network,
-        drawn.batch_size,
-        recipe.loss,
-        episodes=recipe.episodes_per_step,
-    )
-    trainer.compile(optimizer=make_optimizer(recipe))
-    validation = pair_arrays(
-        validation_split,
-        profile.validation_pairs,
-        seed + 1,
-        profile.same_alphabet_negatives,
-    )
-    callbacks = [VerificationCheck(network, *validation)]
-    if recipe.loss == "ranking":
-        calibration = pair_arrays(
-            train_split,
-            profile.validation_pairs,
-            seed + 2,
-            profile.same_alphabet_negatives,
-        )
-        callbacks.insert(0, ThresholdCalibration(network, *calibration))
-    if verbose:
-        callbacks.append(EpochLog(recipe.max_epochs))
-    # tf.data: TensorFlow only, so imported where a chapter's run needs it.
-    from siamese_utils.pipeline import episode_dataset
-
-    history, seconds = _timed_fit(
-        trainer, episode_dataset(train_split, episodes), recipe, callbacks
-    )
-    pairs = len(trainer.left_index) * recipe.episodes_per_step
-    return TrainingRun(
-        history=history,
-        seconds=seconds,
-        steps=steps,
-        pairs_per_second=steps * pairs / seconds,
-        images_per_second=steps * episodes.batch_size / seconds,
+    return train_chapter_run(
+        network, train_split, validation_split, profile, seed, recipe, verbose
     )

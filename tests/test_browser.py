@@ -124,7 +124,17 @@ def test_each_page_is_also_screenshot_in_dark_mode(reports):
         assert report.dark_screenshot.stat().st_size > 10_000, report.page
 
 
-def test_every_figure_has_words_for_alt_text_and_enough_pixels(reports):
+def test_the_figure_check_reads_text_sizes_as_the_plots_draw_them():
+    # Not a browser test: the check's idea of the figures' smallest text and resolution.
+    from siamese_utils import plots
+
+    assert browser_check.SMALLEST_FONT_PT == plots.SMALLEST_FONT
+    assert browser_check.FIGURE_DPI == plots.BOOK_STYLE["figure.dpi"]
+
+
+def test_every_figure_has_words_for_alt_text_enough_pixels_and_readable_text(
+    reports,
+):
     assert {
         page: r.poor_figures for page, r in reports.items() if r.poor_figures
     } == {}

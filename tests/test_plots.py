@@ -154,9 +154,15 @@ def test_an_episodes_score_matrix_marks_its_alphabets_and_blanks_the_diagonal():
     assert len(ax.lines) == 2
 
 
-def test_the_push_figure_ranks_shares_and_colours_them_by_own_alphabet():
+def test_the_push_figure_ranks_shares_and_splits_them_by_alphabet():
     shares = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2]])
     own = np.array([[True, False, False], [True, True, False]])
     fig = plots.negative_weights(shares, own, top=3)
-    heights = [bar.get_height() for bar in fig.axes[0].patches]
-    np.testing.assert_allclose(heights, [0.6, 0.25, 0.15])
+    bars = fig.axes[0].patches
+    from_own = [bar.get_height() for bar in bars[:3]]
+    from_others = [bar.get_height() for bar in bars[3:]]
+    np.testing.assert_allclose(from_own, [0.6, 0.15, 0.0])
+    np.testing.assert_allclose(from_others, [0.0, 0.1, 0.15])
+    # Each bar stacks to the mean share of that rank.
+    np.testing.assert_allclose(np.add(from_own, from_others), [0.6, 0.25, 0.15])
+    assert "3 highest-scoring of each anchor's 3" in fig.axes[0].get_xlabel()

@@ -196,7 +196,18 @@ return Array.from(document.querySelectorAll(".tag_true-colours img"))
 
 # A figure is a notebook output's image; its alt text should be words (the caption), and a
 # raster one should carry at least 1.5 pixels per displayed pixel (about 150 dpi).
-_POOR_FIGURES = """
+# How siamese_utils.plots draws (its SMALLEST_FONT and figure.dpi; a test keeps them
+# equal), and the smallest text a reader should have to read in a figure, in CSS pixels.
+SMALLEST_FONT_PT = 9
+FIGURE_DPI = 150
+SMALLEST_TEXT_PX = 8
+
+_POOR_FIGURES = (
+    f"""
+const SMALLEST_FONT = {SMALLEST_FONT_PT}, FIGURE_DPI = {FIGURE_DPI};
+const SMALLEST_TEXT_PX = {SMALLEST_TEXT_PX};
+"""
+    + """
 const hashed = /^[0-9a-f]{16,}(\\.\\w+)?$/;
 return Array.from(document.querySelectorAll(".cell_output img")).flatMap((img) => {
   const name = img.src.split("/").pop();
@@ -206,9 +217,15 @@ return Array.from(document.querySelectorAll(".cell_output img")).flatMap((img) =
   const shown = img.getBoundingClientRect().width;
   if (!name.endsWith(".svg") && shown > 0 && img.naturalWidth < 1.5 * shown)
     problems.push(`${name}: ${img.naturalWidth} pixels shown ${Math.round(shown)} wide`);
+  // The figures are drawn at FIGURE_DPI with no text under SMALLEST_FONT points; a figure
+  // drawn too wide is shrunk until that text is too small to read.
+  const smallest = (SMALLEST_FONT / 72) * FIGURE_DPI * (shown / img.naturalWidth);
+  if (!name.endsWith(".svg") && shown > 0 && smallest < SMALLEST_TEXT_PX)
+    problems.push(`${name}: its smallest text is ${smallest.toFixed(1)} px at page width`);
   return problems;
 });
 """
+)
 
 _ID = re.compile(r"""\bid=["']([^"']+)["']""")
 
