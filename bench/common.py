@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import pathlib
 import platform
 import time
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from siamese_utils import data, model
 from siamese_utils.profiles import get_profile
+from siamese_utils.records import processor
 from siamese_utils.seeding import set_seed
 
 
@@ -43,23 +43,6 @@ class Figure:
             return f"{self.ratio:.2f}"
         low, high = self.interval
         return f"{self.ratio:.2f} [{low:.2f}, {high:.2f}]"
-
-
-def processor() -> str | None:
-    """The processor's model name as Linux reports it (``"AMD EPYC"``), else ``None``.
-
-    Machines of one kind here differ in processor, and with it in speed and in the float32
-    rounding of training, so a row names the processor it was measured on.
-    """
-    try:
-        lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and value.strip():
-            return " ".join(value.split())
-    return None
 
 
 def machine(system: bool = False) -> str:

@@ -95,11 +95,12 @@ def running_cost(
         )
     cost = measured[chapter]
     return Markdown(
-        f"*Time and memory:* executing this page in the "
-        f"`{cost['profile']}` profile took "
-        f"{cost['seconds'] / 60:.1f} min and at most "
-        f"{cost['peak_bytes'] / 2**30:.1f} GiB of memory on "
-        f"{cost['machine']} (`{cost['command']}`, {cost['date'][:10]})."
+        f"*Time and memory:* the book benchmark (`{cost['command']}`, "
+        f"{cost['date'][:10]}) executed this page in the `{cost['profile']}` profile "
+        f"in {cost['seconds'] / 60:.1f} min, with at most "
+        f"{cost['peak_bytes'] / 2**30:.1f} GiB of memory, on {cost['machine']}. "
+        "Times the page prints below come from this build's own run, on its own "
+        "machine."
     )
 
 

@@ -37,16 +37,13 @@ import sys
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from siamese_utils import data, model
 from siamese_utils.pipeline import training_dataset
-from siamese_utils.recipe import (
-    STRATEGIES,
-    check_distributable,
-    make_optimizer,
-    pairs_per_step,
-)
+from siamese_utils.recipe import STRATEGIES, check_distributable, make_optimizer
 from siamese_utils.seeding import set_seed
 
 
@@ -357,14 +354,25 @@ def mirrored_network(strategy, profile, recipe) -> keras.Model:
     return network
 
 
+# The timed steps are split into this many chunks, each timed on its own, so that a rate
+# comes with the spread between chunks of one run.
+TIMED_CHUNKS = 4
+
+
 def throughput(
     profile, recipe, strategy, steps: int, seed: int, data_dir=None
 ) -> dict:
     """Train ``steps`` steps of ``recipe`` under ``strategy`` and time them (after a warm-up step).
 
+    The ``steps - 1`` timed steps run in :data:`TIMED_CHUNKS` chunks, each timed alone.
+
     Returns:
-        ``replicas``, ``steps``, ``seconds``, ``steps_per_second``, ``pairs_per_second`` and
-        ``weights`` (the trained network's weights, as NumPy arrays, to compare runs).
+        ``replicas``, ``steps``, ``seconds``, ``steps_per_second`` (all timed steps),
+        ``chunk_steps_per_second`` (each chunk's), ``images_per_second`` (images through
+        the twin: two per pair, one per episode image, comparable across recipes),
+        ``pairs_per_second`` (pairs scored: a batch's, or every pair of each episode) and
+        ``weights`` (the trained network's trainable weights as NumPy arrays, to compare
+        runs; batch normalisation's moving statistics are not trained and left out).
     """
     set_seed(seed)
     train = data.load_split(
@@ -377,16 +385,32 @@ def throughput(
         strategy, network, optimizer, train, profile, recipe, seed
     )
     trainer.train(1)  # traces the step and fills the pipeline; not timed
-    started = time.perf_counter()
-    trainer.train(steps - 1)
-    seconds = time.perf_counter() - started
+    chunks = [
+        len(part)
+        for part in np.array_split(np.arange(steps - 1), TIMED_CHUNKS)
+        if len(part)
+    ]
+    chunk_seconds = []
+    for count in chunks:
+        started = time.perf_counter()
+        trainer.train(count)
+        chunk_seconds.append(time.perf_counter() - started)
+    seconds = sum(chunk_seconds)
+    images = recipe.images_per_step or 2 * profile.batch_size
     return {
         "replicas": trainer.replicas,
         "steps": steps,
         "seconds": seconds,
         "steps_per_second": (steps - 1) / seconds,
+        "chunk_steps_per_second": [
+            count / taken for count, taken in zip(chunks, chunk_seconds)
+        ],
+        "images_per_second": (steps - 1) * images / seconds,
         "pairs_per_second": (steps - 1)
-        * pairs_per_step(profile, recipe)
+        * recipe.sampling.pairs_per_step(profile, recipe)
         / seconds,
-        "weights": network.get_weights(),
+        "weights": [
+            ops.convert_to_numpy(variable)
+            for variable in network.trainable_variables
+        ],
     }

@@ -77,3 +77,20 @@ def seed_rows(
         ):
             latest[row["seed"]] = row
     return [latest[seed] for seed in sorted(latest)]
+
+
+def processor() -> str | None:
+    """The processor's model name as Linux reports it (``"AMD EPYC"``), else ``None``.
+
+    Machines of one kind here differ in processor, and with it in speed and in the float32
+    rounding of training, so a row names the processor it was measured on.
+    """
+    try:
+        lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return " ".join(value.split())
+    return None

@@ -45,6 +45,7 @@ from siamese_utils.recipe import (
     pairs_per_step,
     recipe_for,
 )
+from siamese_utils.records import processor
 from siamese_utils.seeding import set_seed
 
 RESULT_KEYS = (
@@ -77,16 +78,24 @@ def hardware() -> dict:
             for d in jax.devices()
         ]
     accelerators = sorted({d for d in devices if d.upper() not in ("CPU",)})
+    # A seeded run repeats exactly on one processor model and thread count; on another,
+    # the float32 kernels round differently. 0 threads: TensorFlow's choice, one a core.
+    threads = 0
+    if keras.backend.backend() == "tensorflow":
+        threads = tf.config.threading.get_intra_op_parallelism_threads()
+    name = processor() or platform.machine()
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "processor": name,
         "cpus": os.cpu_count(),
+        "intra_op_threads": threads,
         "backend": keras.backend.backend(),
         "accelerators": accelerators,
         "description": (
             f"{', '.join(accelerators)} ({keras.backend.backend()})"
             if accelerators
-            else f"{os.cpu_count()} CPU cores ({keras.backend.backend()})"
+            else f"{os.cpu_count()} CPU cores, {name} ({keras.backend.backend()})"
         ),
     }
 
