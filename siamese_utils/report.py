@@ -603,3 +603,28 @@ def batch_norm_verdicts() -> Markdown:
         + "; ".join(clause(label, rows) for label, rows in others)
         + "."
     )
+
+
+def drawer_identity() -> Markdown:
+    """Whether a drawer number names one person across alphabets (``bench.drawers``)."""
+    path = records.RESULTS_FOLDER / "drawers.json"
+    if not path.exists():
+        return Markdown(
+            "Whether a drawer number names one person in every alphabet is not "
+            "measured here yet (`python -m bench.drawers` measures it)."
+        )
+    figures = json.loads(path.read_text())
+    return Markdown(
+        "Is drawer 3 of a test alphabet the person who drew drawer 3 of the training "
+        "alphabets? Each person draws with their own amount of ink, so `"
+        f"{figures['command']}` correlated, for each of the {figures['characters']:,} "
+        "characters, the ink of its 20 drawings drawer by drawer with every other "
+        "character's. Two characters of one alphabet correlate at "
+        f"{figures['same_alphabet']:.2f} on average, two characters of different "
+        f"alphabets at {figures['different_alphabets']:.3f}, where numbers shuffled "
+        f"within each character give at most {figures['permuted_largest']:.3f}. "
+        "Within an alphabet a drawer number is one person; across alphabets the "
+        "numbers are all but unrelated. So the official runs' drawers 1 to 8 are "
+        "not the people whose drawings 1 to 8 of the background alphabets trained "
+        "the network, and the gap below is not one of handwriting seen in training."
+    )

@@ -102,3 +102,10 @@ def test_a_page_run_is_checked_against_the_recorded_run_of_its_seed():
     other = _page_results(0.5)
     assert "round differently" in report.seed_check(fast, 2015, other).data
     assert "No run of seed 1" in report.seed_check(fast, 1, same).data
+
+
+def test_the_drawer_sentence_reads_the_recorded_correlations():
+    figures = json.loads((records.RESULTS_FOLDER / "drawers.json").read_text())
+    sentence = report.drawer_identity().data
+    assert f"{figures['same_alphabet']:.2f} on average" in sentence
+    assert "python -m bench.drawers" in sentence
