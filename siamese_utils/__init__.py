@@ -20,6 +20,7 @@ flows:
 * :mod:`siamese_utils.samplers` - what a training step is made of, pairs or episodes, as objects;
 * :mod:`siamese_utils.train` - the chapters' training runs, their callbacks and the threshold's calibration;
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
+* :mod:`siamese_utils.mnist` - the paper's Table 3: 10-way one-shot trials on MNIST digits;
 * :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
 * :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;

@@ -198,7 +198,6 @@ def paper_protocol_trials(
 
 
 def _sha256(path: str) -> str:
-
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -206,15 +205,24 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
-    """Path of ``all_runs.zip``, downloaded once with ``keras.utils.get_file``.
+def verified_download(
+    filename: str,
+    origin: str,
+    sha256: str,
+    what: str,
+    cache_subdir: str = "datasets",
+    cache_dir: str | os.PathLike | None = None,
+) -> str:
+    """Path of ``filename``, downloaded once with ``keras.utils.get_file`` and checked.
 
-    The file is checked against its sha256; a copy already in the cache
-    (``$KERAS_HOME/datasets/all_runs.zip``, or ``cache_dir/datasets/``) is used offline.
+    A copy already in the cache (``$KERAS_HOME/<cache_subdir>/filename``, or under
+    ``cache_dir``) is used offline when its sha256 matches; one that does not match is set
+    aside as ``.corrupt`` (Keras would delete it when the new download fails).
 
     Raises:
         FileNotFoundError: when no valid copy is cached and the download fails; the message
-            says where to put the file, and whether a cached copy failed its checksum.
+            names ``what``, where to put the file, and whether a cached copy failed its
+            checksum.
     """
     home = (
         os.fspath(cache_dir)
@@ -223,20 +231,17 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
             "KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras")
         )
     )
-    cached = os.path.join(
-        home, OFFICIAL_RUNS_CACHE_SUBDIR, OFFICIAL_RUNS_FILENAME
-    )
+    cached = os.path.join(home, cache_subdir, filename)
     set_aside = None
-    if os.path.exists(cached) and _sha256(cached) != OFFICIAL_RUNS_SHA256:
-        # Keras would delete a bad copy when the new download fails; keep it for the user.
+    if os.path.exists(cached) and _sha256(cached) != sha256:
         set_aside = cached + ".corrupt"
         os.replace(cached, set_aside)
     try:
         return keras.utils.get_file(
-            OFFICIAL_RUNS_FILENAME,
-            origin=OFFICIAL_RUNS_URL,
-            file_hash=OFFICIAL_RUNS_SHA256,
-            cache_subdir=OFFICIAL_RUNS_CACHE_SUBDIR,
+            filename,
+            origin=origin,
+            file_hash=sha256,
+            cache_subdir=cache_subdir,
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
         )
     except Exception as error:
@@ -248,11 +253,27 @@ def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
             else ""
         )
         raise FileNotFoundError(
-            "Could not obtain the official one-shot runs (all_runs.zip, sha256 "
-            f"{OFFICIAL_RUNS_SHA256[:12]}...) from {OFFICIAL_RUNS_URL}.{found} Without "
-            "internet, place a copy at $KERAS_HOME/datasets/all_runs.zip (KERAS_HOME defaults "
-            f"to ~/.keras). The attempt failed with {type(error).__name__}: {error}"
+            f"Could not obtain {what} ({filename}, sha256 {sha256[:12]}...) from "
+            f"{origin}.{found} Without internet, place a copy at "
+            f"$KERAS_HOME/{cache_subdir}/{filename} (KERAS_HOME defaults to ~/.keras). "
+            f"The attempt failed with {type(error).__name__}: {error}"
         ) from error
+
+
+def official_runs_path(cache_dir: str | os.PathLike | None = None) -> str:
+    """Path of ``all_runs.zip``, downloaded once and checked (:func:`verified_download`).
+
+    Raises:
+        FileNotFoundError: when no valid copy is cached and the download fails.
+    """
+    return verified_download(
+        OFFICIAL_RUNS_FILENAME,
+        OFFICIAL_RUNS_URL,
+        OFFICIAL_RUNS_SHA256,
+        "the official one-shot runs",
+        OFFICIAL_RUNS_CACHE_SUBDIR,
+        cache_dir,
+    )
 
 
 def _decode_png(data: bytes, image_size: int) -> np.ndarray:

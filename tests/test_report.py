@@ -109,3 +109,21 @@ def test_the_drawer_sentence_reads_the_recorded_correlations():
     sentence = report.drawer_identity().data
     assert f"{figures['same_alphabet']:.2f} on average" in sentence
     assert "python -m bench.drawers" in sentence
+
+
+class _Result:
+    """What the MNIST rows read of an evaluate.OneShotResult."""
+
+    def __init__(self, correct):
+        self.correct = np.asarray(correct, bool)
+        self.accuracy = float(self.correct.mean())
+
+
+def test_the_mnist_rows_stand_beside_the_papers_table_3_with_intervals():
+    network = _Result([True] * 300 + [False] * 100)
+    pixels = _Result([True] * 200 + [False] * 200)
+    table = report.mnist_table({"net": network, "pixels": pixels}).data
+    assert "| net | 75.0 |" in table and "| pixels | 50.0 |" in table
+    assert "70.3" in table and "26.5" in table and "400 MNIST trials" in table
+    gain = report.mnist_gain(network, pixels).data
+    assert "+25.0 points" in gain and "beyond its uncertainty" in gain
