@@ -127,3 +127,21 @@ def test_the_mnist_rows_stand_beside_the_papers_table_3_with_intervals():
     assert "70.3" in table and "26.5" in table and "400 MNIST trials" in table
     gain = report.mnist_gain(network, pixels).data
     assert "+25.0 points" in gain and "beyond its uncertainty" in gain
+
+
+def test_the_headline_puts_each_paper_row_under_the_trials_it_was_measured_on():
+    fast = get_profile("fast")
+    results = _page_results(0.93)
+    table = report.headline_table(
+        fast, 2015, results, 0.93, {k: 0.2 for k in report.TEST_COLUMNS}
+    ).data
+    header = next(
+        line for line in table.splitlines() if line.startswith("| model")
+    )
+    assert header.index("paper protocol") < header.index("official runs")
+    assert (
+        "| Convolutional Siamese Net (Koch et al., its protocol) | 92.0 | - |"
+        in table
+    )
+    assert "| Humans (Lake et al., quoted by Koch et al.) | - | 95.5 |" in table
+    assert "| this page's run, fast profile, seed 2015 | 99.0 | 93.0 |" in table
