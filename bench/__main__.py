@@ -11,10 +11,10 @@ import argparse
 import dataclasses
 import json
 import os
-import pathlib
 
 from bench import common
 from bench.common import Figure
+from siamese_utils.paths import RECORDS
 from siamese_utils.profiles import get_profile
 
 BENCHMARKS = ("pipeline", "evaluation", "compute", "book")
@@ -25,7 +25,7 @@ BENCHMARK_TITLES = {
     "compute": "compute efficiency",
     "book": "whole book",
 }
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+RESULTS = RECORDS
 
 
 def table(figures) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import pathlib
 import sys
 
 from bench import common
@@ -27,11 +26,12 @@ from siamese_utils import (
     reproduce,
     train,
 )
+from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, recipe_for
 from siamese_utils.seeding import set_seed
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ablation.jsonl"
+RESULTS = RECORDS / "ablation.jsonl"
 DEFAULT_SEED = 2015
 
 # name -> (description, changes to the fast profile, changes to the network, changes to the
@@ -177,9 +177,6 @@ def recipe_variant(name: str):
     if recipe_changes.get("distortions") == "paper":
         recipe_changes["distortions"] = distortions.PAPER_RANGES
     return profile, dataclasses.replace(base, **recipe_changes)
-
-
-RUNS = pathlib.Path(__file__).resolve().parents[1] / "results"
 
 
 def run_recipe(name: str, seed: int = DEFAULT_SEED) -> dict:

@@ -16,10 +16,10 @@ import time
 
 from bench import common
 from bench.common import Figure, choose
+from siamese_utils.paths import RECORDS, ROOT
 from siamese_utils.profiles import get_profile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-CHAPTER_COSTS = ROOT / "bench" / "results" / "book.json"
+CHAPTER_COSTS = RECORDS / "book.json"
 # The kernel's own peak, or a process it started if that was larger (the appendix trains in
 # subprocesses); ru_maxrss is in KiB on Linux and in bytes on macOS.
 PEAK_MEMORY_PROBE = (

@@ -19,16 +19,15 @@ alone would give. The figures go to ``bench/results/drawers.json``, which chapte
 from __future__ import annotations
 
 import json
-import pathlib
 import sys
 
 import numpy as np
 
 from bench import common
 from siamese_utils import data
+from siamese_utils.paths import RECORDS, ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "drawers.json"
+RESULTS = RECORDS / "drawers.json"
 FULL_SIZE = 105  # Omniglot's own resolution: no resizing blurs the ink
 PERMUTATIONS = 20
 SEED = 2015

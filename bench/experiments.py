@@ -21,9 +21,7 @@ from siamese_utils import experiments, records
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import recipe_for
 
-RESULTS = (
-    pathlib.Path(__file__).resolve().parent / "results" / "experiments.jsonl"
-)
+RESULTS = experiments.RECORDED_ROWS  # bench/results/experiments.jsonl
 DEFAULT_SEEDS = (2015, 2016, 2017)
 
 

@@ -27,11 +27,11 @@ import numpy as np
 
 from bench import common
 from siamese_utils import data, drawers, evaluate, model
+from siamese_utils.paths import RECORDS, ROOT, run_folder
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "gap.json"
+RESULTS = RECORDS / "gap.json"
 # The headline recipe, seed 2015 (bench.seeds)
-DEFAULT_RUN = ROOT / "results" / "seeds-fast-seed2015"
+DEFAULT_RUN = run_folder("seeds-fast-seed2015")
 TASKS_PER_ALPHABET = (
     20  # 10 alphabets x 20 tasks x 20 queries = 4,000 trials a group
 )

@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import sys
 
 import numpy as np
 
 from bench import common
 from siamese_utils import records, reproduce
+from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import PROFILES, get_profile
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "seeds.jsonl"
+RESULTS = RECORDS / "seeds.jsonl"
 # Profile -> summary(), what the book and README quote.
 SUMMARY = RESULTS.with_name("seeds.json")
-RUNS = pathlib.Path(__file__).resolve().parents[1] / "results"
 DEFAULT_SEEDS = (2015, 2016, 2017)
 # The figures of a row, as results.json names them.
 FIGURES = (

@@ -3,6 +3,7 @@
 Every chapter imports its building blocks from here. The modules, in the order the data
 flows:
 
+* :mod:`siamese_utils.paths` - where the records and the runs live, anchored at the repository's root;
 * :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
 * :mod:`siamese_utils.seeding` - the one seeding helper;
 * :mod:`siamese_utils.drawers` - who drew each image, restored from a shipped table;

@@ -33,6 +33,7 @@ import sys
 import numpy as np
 
 from siamese_utils import checkpoints, data
+from siamese_utils.paths import run_folder
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import RECIPES, STRATEGIES, recipe_for
 from siamese_utils.reproduce import RESULT_KEYS, reproduce
@@ -179,9 +180,7 @@ def _train(args, parser, argv) -> int:
     if args.strategy == "default":
         strategy = None
     profile = get_profile(args.profile)
-    output = args.output or os.path.join(
-        "results", f"{profile.name}-seed{args.seed}"
-    )
+    output = args.output or run_folder(f"{profile.name}-seed{args.seed}")
     try:
         recipe = _recipe(
             args,

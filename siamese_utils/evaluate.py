@@ -248,7 +248,7 @@ def verified_download(
             origin=origin,
             file_hash=sha256,
             cache_subdir=cache_subdir,
-            cache_dir=None if cache_dir is None else os.fspath(cache_dir),
+            cache_dir=home,  # where it was looked for above, read now from KERAS_HOME
         )
     except Exception as error:
         found = (

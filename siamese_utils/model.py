@@ -173,6 +173,28 @@ def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
     network.save(path)
 
 
+# The layers every evaluator and trainer of the book looks up in a loaded network.
+REQUIRED_LAYERS = ("twin", DISTANCE_LAYER, SCORE_LAYER)
+
+
 def load_model(path) -> keras.Model:
-    """Load a ``.keras`` Siamese network in safe mode (no arbitrary code runs)."""
-    return keras.saving.load_model(path, safe_mode=True)
+    """Load a ``.keras`` Siamese network in safe mode (no arbitrary code runs).
+
+    Raises:
+        ValueError: when the file holds a Keras model that is not one of the book's
+            Siamese networks (two image inputs, a ``twin`` and the classifier's layers),
+            so that a wrong file is named here, not deep inside an evaluation.
+    """
+    network = keras.saving.load_model(path, safe_mode=True)
+    names = {layer.name for layer in network.layers}
+    missing = [name for name in REQUIRED_LAYERS if name not in names]
+    if len(network.inputs) != 2 or missing:
+        raise ValueError(
+            f"{path} holds a Keras model ({network.name!r}, {len(network.inputs)} "
+            f"input(s)) that is not a Siamese network of this book: it needs two image "
+            f"inputs and the layers {', '.join(REQUIRED_LAYERS)}"
+            + (f", and lacks {', '.join(missing)}" if missing else "")
+            + ". Load a best.keras written by a reproduction (python -m siamese_utils "
+            "train) or by model.save_model."
+        )
+    return network

@@ -14,10 +14,11 @@ import json
 import pathlib
 
 from siamese_utils import model
+from siamese_utils.paths import RECORDS
 from siamese_utils.recipe import recipe_for
 
 # bench/results seen from a chapter: the notebooks run in book/.
-RESULTS_FOLDER = pathlib.Path("..", "bench", "results")
+RESULTS_FOLDER = RECORDS  # bench/results, from any folder (siamese_utils.paths)
 # Where ``python -m bench.seeds`` records the reproduction over seeds.
 SEED_ROWS = RESULTS_FOLDER / "seeds.jsonl"
 

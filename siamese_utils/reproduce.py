@@ -379,6 +379,9 @@ def reproduce(
         )
     start_epoch = int(state.get("epoch", 0))
 
+    # Everything the final evaluation reads is fetched before the first step, so a run
+    # that cannot be scored (offline, no all_runs.zip cached) fails now, not hours later.
+    evaluate.official_runs_path()
     set_seed(seed)
     splits = load_splits(profile, recipe, seed, data_dir)
     if strategy is None:

@@ -352,3 +352,14 @@ def test_the_embedding_can_drop_its_sigmoid_and_refuses_unknown_activations():
     assert dense.activation.__name__ == "linear"
     with pytest.raises(ValueError, match="sigmoid, linear"):
         model.siamese_network(embedding_activation="tanh")
+
+
+def test_loading_a_keras_file_that_is_not_a_siamese_network_names_the_problem(
+    tmp_path,
+):
+    inputs = keras.Input((4,))
+    other = keras.Model(inputs, keras.layers.Dense(1)(inputs), name="regressor")
+    path = tmp_path / "other.keras"
+    other.save(path)
+    with pytest.raises(ValueError, match="not a Siamese network of this book"):
+        model.load_model(path)

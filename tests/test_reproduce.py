@@ -629,3 +629,17 @@ def test_the_command_line_refuses_zero_epochs_or_minutes_with_a_message(
 def test_impossible_recipes_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(RECIPE, **changes)
+
+
+def test_a_run_that_could_not_be_scored_fails_before_its_first_step(
+    tmp_path, monkeypatch
+):
+    # Offline with an empty Keras cache, all_runs.zip cannot be had: no step is trained.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    folder = tmp_path / "run"
+    with pytest.raises(FileNotFoundError, match="official one-shot runs"):
+        reproduce.reproduce(SMOKE, 1, folder, verbose=False)
+    assert (
+        not any(folder.glob("**/*.keras"))
+        and not (folder / "history.csv").exists()
+    )
