@@ -29,6 +29,7 @@ flows:
 * :mod:`siamese_utils.experiments` - a chapter's arms trained alike over seeds, scored on validation;
 * :mod:`siamese_utils.records` - reading back the rows that ``python -m bench`` recorded;
 * :mod:`siamese_utils.report` - chapter 6's tables and verdicts, rendered from those records;
+* :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;

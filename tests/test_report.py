@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from siamese_utils import records, report
+from siamese_utils import choices, records, report
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES
 from siamese_utils.statistics import t_quantile
@@ -24,15 +24,15 @@ def from_the_book(monkeypatch):
 
 def test_one_seed_ablation_rows_carry_the_spread_of_their_base_recipes_seeds():
     seeds = records.seed_rows(
-        get_profile("fast"), recipe=RECIPES[report.ABLATION_BASE_RECIPE]
+        get_profile("fast"), recipe=RECIPES[choices.ABLATION_BASE_RECIPE]
     )
     sd = np.std([r["validation_one_shot"] for r in seeds], ddof=1)
     half = 100 * t_quantile(len(seeds) - 1) * np.hypot(sd, sd)
-    sentence = report.ablation_verdicts(2015).data
+    sentence = choices.ablation_verdicts(2015).data
     assert f"{100 * sd:.1f}-point standard deviation" in sentence
     # Every clause's interval is the difference plus or minus that same half-width.
     clauses = sentence.split("; ")
-    assert len(clauses) == len(report.ABLATION_STEPS)
+    assert len(clauses) == len(choices.ABLATION_STEPS)
     for clause in clauses:
         mean = float(clause.split(" points (95% interval ")[0].split()[-1])
         low, high = (
@@ -48,7 +48,7 @@ def test_one_seed_ablation_rows_carry_the_spread_of_their_base_recipes_seeds():
 def test_the_ablation_claims_only_what_exceeds_a_reseeding():
     clauses = {
         c.split(" moves it")[0].removeprefix("On the validation tasks, "): c
-        for c in report.ablation_verdicts(2015).data.split("; ")
+        for c in choices.ablation_verdicts(2015).data.split("; ")
     }
     ranking = next(
         c for k, c in clauses.items() if k.startswith("the ranking loss")
@@ -66,7 +66,7 @@ def test_the_gap_steps_add_up_to_the_whole_gap():
 
 
 def test_the_batch_norm_verdict_pairs_the_recorded_seeds():
-    sentence = report.batch_norm_verdicts().data
+    sentence = choices.batch_norm_verdicts().data
     assert sentence.count("of 3 seeds") == 2 and "95% interval" in sentence
 
 
