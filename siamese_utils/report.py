@@ -440,3 +440,35 @@ def mnist_gain(network_result, pixel_result) -> Markdown:
         "in the paper), so the two sets of trials are not alike, and each network is "
         "best read against the baseline beside it."
     )
+
+
+def benchmark_table() -> Markdown:
+    """The latest run of each benchmark, as ``python -m bench`` wrote it (``latest.md``)."""
+    path = records.RESULTS_FOLDER / "latest.md"
+    if not path.exists():
+        return Markdown(
+            "No benchmark is recorded yet (`python -m bench` records them)."
+        )
+    return Markdown(path.read_text())
+
+
+def chapter_costs_table() -> Markdown:
+    """Each chapter's recorded time and peak memory (``python -m bench --only book``)."""
+    chapters = json.loads((records.RESULTS_FOLDER / "book.json").read_text())[
+        "chapters"
+    ]
+    first = next(iter(chapters.values()))
+    return markdown_table(
+        ["chapter", "time (min)", "peak memory (GiB)", "measured"],
+        [
+            [
+                name,
+                f"{cost['seconds'] / 60:.1f}",
+                f"{cost['peak_bytes'] / 2**30:.1f}",
+                cost["date"][:10],
+            ]
+            for name, cost in chapters.items()
+        ],
+        caption=f"Each chapter executed in the `{first['profile']}` profile by "
+        f"`{first['command']}` on {first['machine']}",
+    )

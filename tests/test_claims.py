@@ -42,6 +42,8 @@ def protocol_mean(name: str) -> float | None:
 def prose() -> dict[str, str]:
     """Every page's prose: the README, the book's Markdown files and Markdown cells."""
     pages = {"README.md": (ROOT / "README.md").read_text()}
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        pages[f"docs/{path.name}"] = path.read_text()
     for path in sorted((ROOT / "book").glob("*.md")):
         pages[path.name] = path.read_text()
     for path in sorted((ROOT / "book").glob("*.ipynb")):

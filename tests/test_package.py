@@ -173,3 +173,19 @@ def test_the_command_line_offers_training_throughput_and_export():
         timeout=300,
     )
     assert missing.returncode == 2 and "COMMAND" in missing.stderr
+
+
+def test_the_readme_is_a_newcomers_page_of_at_most_150_lines():
+    readme = (PACKAGE.parent / "README.md").read_text().splitlines()
+    assert len(readme) <= 150, (
+        f"README.md has {len(readme)} lines; move detail to docs/"
+    )
+    text = "\n".join(readme)
+    for must in (
+        "make book",
+        "make test",
+        "_build/html",
+        "SIAMESE_PROFILE",
+        "Reproduction report",
+    ):
+        assert must in text

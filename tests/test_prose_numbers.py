@@ -94,6 +94,10 @@ def prose() -> list[tuple[str, str]]:
         ("book/intro.md", (BOOK / "intro.md").read_text()),
         ("README.md", (ROOT / "README.md").read_text()),
     ]
+    pieces += [
+        (f"docs/{path.name}", path.read_text())
+        for path in sorted((ROOT / "docs").glob("*.md"))
+    ]
     for notebook in sorted(BOOK.glob("*.ipynb")):
         for number, cell in enumerate(
             nbformat.read(notebook, as_version=4).cells
