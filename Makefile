@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= $(or $(SIAMESE_PROFILE),fast)
 
-.PHONY: setup book test clean
+.PHONY: setup book test test-latest clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test: setup
 	$(BIN)/ruff format --check .
 	SIAMESE_PROFILE=smoke $(BIN)/python -m pytest tests book --durations=25
 	@echo "The book built by the tests: $(CURDIR)/_build/html/index.html"
+
+# The newest releases of the direct dependencies, in .venv-latest (tools/test_latest.py).
+test-latest:
+	$(PYTHON) tools/test_latest.py
 
 clean:
 	rm -rf _build
