@@ -34,11 +34,24 @@ def test_history_has_one_entry_per_epoch_for_each_metric(
 ):
     run = _train(background, evaluation, seed=0)
     assert run.steps == CHAPTER.max_epochs * CHAPTER.steps_per_epoch
-    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(run.history) == {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_cross_entropy",  # val_loss without the penalty
+        "l2_penalty",
+    }
     assert all(
         len(values) == CHAPTER.max_epochs for values in run.history.values()
     )
     assert run.seconds > 0 and run.pairs_per_second > 0
+    # The plots draw the validation loss's two parts apart; together they are the loss.
+    np.testing.assert_allclose(
+        run.history["val_loss"],
+        np.add(run.history["val_cross_entropy"], run.history["l2_penalty"]),
+        rtol=1e-6,
+    )
 
 
 def test_a_seeded_run_gives_the_same_numbers_twice(background, evaluation):
