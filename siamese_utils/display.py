@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import pathlib
 
 from IPython.display import Markdown
@@ -115,8 +116,11 @@ def run_downloads(folder: pathlib.Path, files=("best.keras", "results.json")):
         raise FileNotFoundError(
             f"{folder} has no {', '.join(missing)}: the run has not finished"
         )
+    # Sphinx reads a path starting with "/" from the book's source root, so the link is
+    # written relative to the page's folder, where the notebook runs.
+    relative = pathlib.Path(os.path.relpath(folder, pathlib.Path.cwd()))
     links = [
-        f"{{download}}`{name} <{(folder / name).as_posix()}>` "
+        f"{{download}}`{name} <{(relative / name).as_posix()}>` "
         f"({(folder / name).stat().st_size / 1e6:.1f} MB)"
         for name in files
     ]

@@ -443,13 +443,42 @@ def mnist_gain(network_result, pixel_result) -> Markdown:
 
 
 def benchmark_table() -> Markdown:
-    """The latest run of each benchmark, as ``python -m bench`` wrote it (``latest.md``)."""
-    path = records.RESULTS_FOLDER / "latest.md"
+    """The latest run of each benchmark (``python -m bench``, ``latest.json``): what was
+    measured against what, in the same run, the ratio with its interval, and the target."""
+    path = records.RESULTS_FOLDER / "latest.json"
     if not path.exists():
         return Markdown(
             "No benchmark is recorded yet (`python -m bench` records them)."
         )
-    return Markdown(path.read_text())
+
+    def amount(value, unit):
+        return f"{value:,.2f} {unit}"
+
+    parts = []
+    for run in json.loads(path.read_text())["runs"].values():
+        rows = [
+            [
+                f"{f['measured']}: {amount(f['value'], f['unit'])}",
+                f"{f['baseline']}: {amount(f['baseline_value'], f['unit'])}",
+                f"{f['ratio']:.2f}"
+                + (
+                    " [{:.2f}, {:.2f}]".format(*f["interval"])
+                    if f["interval"]
+                    else ""
+                ),
+                f["target"],
+            ]
+            for f in run["figures"]
+        ]
+        parts.append(
+            markdown_table(
+                ["measured", "baseline (same run)", "ratio [95%]", "target"],
+                rows,
+                caption=f"{run['figures'][0]['benchmark']}: `{run['command']}`, "
+                f"{run['date'][:10]}, {run['machine']}",
+            ).data
+        )
+    return Markdown("\n\n".join(parts))
 
 
 def chapter_costs_table() -> Markdown:

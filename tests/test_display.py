@@ -71,13 +71,15 @@ def test_every_chapter_of_the_book_has_a_recorded_cost():
     assert {entry["profile"] for entry in measured.values()} == {"fast"}
 
 
-def test_a_finished_run_is_offered_as_sphinx_downloads(tmp_path):
+def test_a_finished_run_is_offered_as_sphinx_downloads(tmp_path, monkeypatch):
     (tmp_path / "best.keras").write_bytes(b"0" * 2_500_000)
     (tmp_path / "results.json").write_text("{}")
+    book = tmp_path / "book"
+    book.mkdir()
+    monkeypatch.chdir(book)  # where a chapter runs
     links = display.run_downloads(tmp_path).data
-    assert f"{{download}}`best.keras <{tmp_path.as_posix()}/best.keras>`" in (
-        links
-    )
+    # Relative to the page: Sphinx reads "/..." from the source root instead.
+    assert "{download}`best.keras <../best.keras>`" in links
     assert "(2.5 MB)" in links and "results.json" in links
 
 
