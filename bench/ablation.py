@@ -17,22 +17,14 @@ import json
 import sys
 
 from bench import common
-from siamese_utils import (
-    data,
-    distortions,
-    evaluate,
-    model,
-    records,
-    reproduce,
-    train,
-)
+from siamese_utils import data, evaluate, model, records, reproduce, train
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, recipe_for
 from siamese_utils.seeding import set_seed
 
 RESULTS = RECORDS / "ablation.jsonl"
-DEFAULT_SEED = 2015
+DEFAULT_SEED = common.DEFAULT_SEED
 
 # name -> (description, changes to the fast profile, changes to the network, changes to the
 # fast profile's chapter recipe: its pairs training, 900 steps of Adam at 3e-4)
@@ -80,8 +72,7 @@ CONFIGURATIONS = {
 # name -> (description, changes to the fast profile, changes to the recipe). These run the
 # whole reproduction (python -m siamese_utils train: drawer split, early stopping) with one
 # change to the recipe they chose the fast recipe from, RECIPES["fast-no-batch-norm"] (the
-# fast recipe without batch normalisation, 30 epochs); "distortions": "paper" means
-# distortions.PAPER_RANGES, and "base": "paper" starts from the paper's recipe instead.
+# fast recipe without batch normalisation, 30 epochs); "base": "paper" starts from the paper's recipe instead.
 RECIPE_VARIANTS = {
     "recipe": (
         "the fast recipe before batch normalisation (the variants' base): 30 epochs, "
@@ -174,8 +165,6 @@ def recipe_variant(name: str):
     profile = dataclasses.replace(get_profile("fast"), **profile_changes)
     recipe_changes = dict(recipe_changes)
     base = RECIPES[recipe_changes.pop("base", "fast-no-batch-norm")]
-    if recipe_changes.get("distortions") == "paper":
-        recipe_changes["distortions"] = distortions.PAPER_RANGES
     return profile, dataclasses.replace(base, **recipe_changes)
 
 
@@ -199,7 +188,7 @@ def run_recipe(name: str, seed: int = DEFAULT_SEED) -> dict:
         overwrite=True,
         command=_command(name, seed),
     )
-    results = reproduction.results
+    results = reproduction.results.as_dict()
     best_validation = reproduction.history["val_accuracy"][
         results["best_epoch"] - 1
     ]
@@ -299,13 +288,21 @@ def run(name: str, steps: int | None = None, seed: int = DEFAULT_SEED) -> dict:
     return row
 
 
+TABLE_HEADERS = [
+    "configuration",
+    "seed",
+    "steps",
+    "training s",
+    "images/s",
+    "validation verification (%)",
+    "validation one-shot (%)",
+    "official 20-way (%)",
+    "paper protocol (%)",
+]
+
+
 def table() -> str:
     """Every recorded row as a Markdown table ("-" where an older row did not record a column)."""
-    lines = [
-        "| configuration | seed | steps | training s | images/s | validation verification (%) | "
-        "validation one-shot (%) | official 20-way (%) | paper protocol (%) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
     rows = records.read_rows(RESULTS)
     order = [*CONFIGURATIONS, *RECIPE_VARIANTS]
     rows.sort(
@@ -319,36 +316,52 @@ def table() -> str:
     def percent(row, key):
         return f"{100 * row[key]:.1f}" if key in row else "-"
 
-    for r in rows:
-        lines.append(
-            f"| {r['description']} | {r['seed']} | {r['steps']} | {r['train_seconds']:.0f} | {r['images_per_second']:.0f} | "
-            f"{percent(r, 'validation_verification')} | {percent(r, 'validation_one_shot')} | "
-            f"{percent(r, 'one_shot_official_runs')} | {percent(r, 'one_shot_paper_protocol')} |"
-        )
-    return "\n".join(lines)
+    return common.table_text(
+        TABLE_HEADERS,
+        [
+            [
+                r["description"],
+                r["seed"],
+                r["steps"],
+                f"{r['train_seconds']:.0f}",
+                f"{r['images_per_second']:.0f}",
+                percent(r, "validation_verification"),
+                percent(r, "validation_one_shot"),
+                percent(r, "one_shot_official_runs"),
+                percent(r, "one_shot_paper_protocol"),
+            ]
+            for r in rows
+        ],
+    )
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv == ["--help"]:
-        print(__doc__)
-        print("configurations:", ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS]))
-        return 0
-    if argv == ["--table"]:
+    parser = common.command_parser(
+        "bench.ablation", __doc__, profile=False, seeds="one"
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help="configurations: "
+        + ", ".join([*CONFIGURATIONS, *RECIPE_VARIANTS]),
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="train this many steps instead"
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="print the recorded rows and stop"
+    )
+    args = parser.parse_args(argv)
+    if args.table:
         print(table())
         return 0
-    steps, seed = None, DEFAULT_SEED
-    if "--steps" in argv:
-        at = argv.index("--steps")
-        steps = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2 :]
-    if "--seed" in argv:
-        at = argv.index("--seed")
-        seed = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2 :]
-    for name in argv:
-        row = run(name, steps, seed)
+    if not args.names:
+        parser.error("name one or more configurations (see --help)")
+    for name in args.names:
+        row = run(name, args.steps, args.seed)
         print(
-            f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, {row['train_seconds']:.0f} s",
+            f"{name}: {100 * row['one_shot_official_runs']:.1f}% official, "
+            f"{row['train_seconds']:.0f} s",
             flush=True,
         )
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import os
@@ -11,9 +12,54 @@ import time
 import numpy as np
 
 from siamese_utils import data, model
-from siamese_utils.profiles import get_profile
+from siamese_utils.display import markdown_table
+from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.records import processor
 from siamese_utils.seeding import set_seed
+
+# The seeds of every recorded comparison over seeds; the first is a one-seed run's.
+DEFAULT_SEEDS = (2015, 2016, 2017)
+DEFAULT_SEED = DEFAULT_SEEDS[0]
+# The profile every benchmark measures unless told otherwise (the book's default).
+DEFAULT_PROFILE = "fast"
+
+
+def command_parser(
+    module: str, doc: str, *, profile: bool = True, seeds: str | None = None
+) -> argparse.ArgumentParser:
+    """The parent of every ``python -m bench...`` command line: the same options, spelled
+    and defaulted the same way.
+
+    Args:
+        module: the module run, ``"bench.seeds"``: the usage line names it.
+        doc: the module's docstring; its first line describes the command.
+        profile: offer ``--profile`` (default :data:`DEFAULT_PROFILE`).
+        seeds: ``"one"`` offers ``--seed`` (default :data:`DEFAULT_SEED`), ``"several"``
+            ``--seeds`` (default :data:`DEFAULT_SEEDS`), ``None`` neither.
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {module}", description=doc.strip().splitlines()[0]
+    )
+    if profile:
+        parser.add_argument(
+            "--profile",
+            choices=sorted(PROFILES),
+            default=DEFAULT_PROFILE,
+            help=f"the profile to measure (default {DEFAULT_PROFILE})",
+        )
+    if seeds == "one":
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    elif seeds == "several":
+        parser.add_argument(
+            "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
+        )
+    return parser
+
+
+def table_text(headers, rows, caption: str | None = None) -> str:
+    """A Markdown table as text, by the book's one table writer
+    (:func:`siamese_utils.display.markdown_table`)."""
+    return markdown_table(headers, rows, caption).data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,9 +103,7 @@ def machine(system: bool = False) -> str:
 
 def now() -> str:
     """The current UTC time to the second, as ISO 8601: when a row was measured."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(
-        timespec="seconds"
-    )
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def choose(items, wanted, name_of, refusal):
@@ -100,6 +144,27 @@ def paired_ratio_interval(
     ratios = baseline_seconds[chosen].sum(axis=1) / seconds[chosen].sum(axis=1)
     low, high = np.percentile(ratios, [2.5, 97.5])
     return float(low), float(high)
+
+
+def timed_in_turns(
+    first, second, repeats: int
+) -> tuple[list[float], list[float]]:
+    """Seconds of ``first()`` and of ``second()``, timed in ``repeats`` adjacent pairs.
+
+    The machine's speed drifts by several percent within minutes (other tenants, clock
+    changes), more than the differences the benchmarks measure. So the two are timed one
+    right after the other, the order alternating from pair to pair: a slow moment costs
+    both sides alike. One untimed pair comes first (Keras prepares a step for each new
+    model and dataset). :func:`paired_ratio_interval` turns the pairs into an interval.
+    """
+    seconds = ([], [])
+    for repeat in range(repeats + 1):
+        order = ((0, first), (1, second))
+        for side, function in order if repeat % 2 else order[::-1]:
+            elapsed = best_of(1, function)
+            if repeat:
+                seconds[side].append(elapsed)
+    return seconds
 
 
 def best_of(repeats: int, function) -> float:

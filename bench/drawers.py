@@ -14,6 +14,13 @@ profiles correlate; where the numbers are reassigned, they do not. The mean corr
 taken over every pair of characters of the same alphabet and over every pair from different
 alphabets; a permutation of the drawer numbers within each character gives the value chance
 alone would give. The figures go to ``bench/results/drawers.json``, which chapter 6 reads.
+
+``python -m bench.drawers --train [--seeds 2015 2016 2017]`` then measures what the drawers
+do to the score: it runs the fast reproduction (as ``bench.seeds`` does) with the background
+drawers 9-20 in place of 1-12, so no training image shares a drawer number with the official
+runs' drawers 1-8, and appends one row per seed to ``bench/results/drawers-training.jsonl``.
+Chapter 6 compares them, seed by seed, with the recorded ``bench.seeds`` rows of the same
+recipe (the same seeds give the same validation and test trials).
 """
 
 from __future__ import annotations
@@ -24,13 +31,28 @@ import sys
 import numpy as np
 
 from bench import common
-from siamese_utils import data
-from siamese_utils.paths import RECORDS, ROOT
+from siamese_utils import data, records, reproduce
+from siamese_utils.paths import RECORDS, ROOT, RUNS
+from siamese_utils.profiles import get_profile
 
 RESULTS = RECORDS / "drawers.json"
-FULL_SIZE = 105  # Omniglot's own resolution: no resizing blurs the ink
+# Omniglot's own resolution: no resizing blurs the ink
+FULL_SIZE = data.ORIGINAL_IMAGE_SIZE
 PERMUTATIONS = 20
 SEED = 2015
+TRAINING_RESULTS = RECORDS / "drawers-training.jsonl"
+# The background drawers of the held-out runs, as indices from 0: drawers 9-20.
+HELD_OUT_TRAINING_DRAWERS = tuple(range(8, 20))
+TRAINING_PROFILE = "fast"
+# The figures a training row keeps, as results.json names them.
+TRAINING_FIGURES = (
+    "validation_one_shot",
+    "one_shot_official_runs",
+    "one_shot_paper_protocol",
+    "verification_accuracy",
+    "train_seconds",
+    "training_drawers",
+)
 
 
 def ink_by_drawer(split: data.OmniglotSplit) -> tuple[np.ndarray, np.ndarray]:
@@ -83,10 +105,63 @@ def measure() -> dict:
     }
 
 
+def train_held_out(seed: int) -> dict:
+    """Train the fast reproduction on background drawers 9-20; returns its row (appended)."""
+    profile = get_profile(TRAINING_PROFILE)
+    folder = RUNS / f"drawers-9-20-{profile.name}-seed{seed}"
+    command = f"python -m bench.drawers --train --seeds {seed}"
+    if folder.exists():
+        print(f"replacing the earlier run in {folder}", flush=True)
+    results = reproduce.reproduce(
+        profile,
+        seed,
+        folder,
+        overwrite=True,
+        command=command,
+        training_drawers=HELD_OUT_TRAINING_DRAWERS,
+    ).results.as_dict()
+    row = {
+        "profile": profile.name,
+        "recipe": results["recipe"],
+        "network": results["network"],
+        "seed": seed,
+        **{key: results[key] for key in TRAINING_FIGURES},
+        "run_folder": str(folder.relative_to(ROOT)),
+        "machine": common.machine(),
+        "date": common.now(),
+        "command": command,
+    }
+    with TRAINING_RESULTS.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
+
+
+def held_out_rows() -> list[dict]:
+    """The recorded held-out rows of the fast profile's current recipe, latest per seed."""
+    return records.seed_rows(get_profile(TRAINING_PROFILE), TRAINING_RESULTS)
+
+
 def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m bench.drawers (no arguments)", file=sys.stderr)
-        return 2
+    parser = common.command_parser(
+        "bench.drawers", __doc__, profile=False, seeds="several"
+    )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="train on background drawers 9-20 instead of measuring ink",
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.train:
+        for seed in arguments.seeds:
+            row = train_held_out(seed)
+            print(
+                f"seed {seed}, trained on drawers 9-20: official runs "
+                f"{100 * row['one_shot_official_runs']:.1f}%, paper's protocol "
+                f"{100 * row['one_shot_paper_protocol']:.1f}%",
+                flush=True,
+            )
+        print(f"appended to {TRAINING_RESULTS.relative_to(ROOT)}")
+        return 0
     figures = measure()
     RESULTS.write_text(json.dumps(figures, indent=1) + "\n")
     print(

@@ -31,6 +31,22 @@ def per_pair_scores(network, trials) -> np.ndarray:
     return scores
 
 
+def check_agreement(cached, naive, answers) -> None:
+    """Fail unless both ways give the same scores (to float32 rounding) and choices.
+
+    Raises:
+        AssertionError: naming how far the scores, or which choices, differ.
+    """
+    np.testing.assert_allclose(cached, naive, rtol=1e-4, atol=1e-6)
+    if not np.array_equal(
+        evaluate.pick_candidates(cached) == answers,
+        evaluate.pick_candidates(naive) == answers,
+    ):
+        raise AssertionError(
+            "Cached and per-pair evaluation disagree on which trials are correct."
+        )
+
+
 def run(repeats: int = 2, profile_name: str | None = None) -> list[Figure]:
     """Seconds for 400 paper-protocol trials, both ways; raises if the choices differ."""
     profile, _, network = setup(profile_name)
@@ -48,19 +64,11 @@ def run(repeats: int = 2, profile_name: str | None = None) -> list[Figure]:
         groups=trials.groups[:4],
     )
     per_pair_scores(network, few)
-    cached = evaluate.siamese_scores(network, trials)
-    naive = per_pair_scores(network, trials)
-    np.testing.assert_allclose(cached, naive, rtol=1e-4, atol=1e-6)
-    cached_choice, naive_choice = (
-        evaluate.pick_candidates(cached),
-        evaluate.pick_candidates(naive),
+    check_agreement(
+        evaluate.siamese_scores(network, trials),
+        per_pair_scores(network, trials),
+        trials.answers,
     )
-    if not np.array_equal(
-        cached_choice == trials.answers, naive_choice == trials.answers
-    ):
-        raise AssertionError(
-            "Cached and per-pair evaluation disagree on which trials are correct."
-        )
     cached_time = best_of(repeats, lambda: evaluate.one_shot(network, trials))
     naive_time = best_of(repeats, lambda: per_pair_scores(network, trials))
     return [

@@ -11,18 +11,16 @@ profile an arm takes about two minutes a seed on a 2-core CPU.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 
 from bench import common
 from bench.common import choose
 from siamese_utils import experiments, records
-from siamese_utils.profiles import PROFILES, get_profile
+from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for
 
 RESULTS = experiments.RECORDED_ROWS  # bench/results/experiments.jsonl
-DEFAULT_SEEDS = (2015, 2016, 2017)
 
 
 def recorded(path: pathlib.Path = RESULTS) -> list[dict]:
@@ -73,18 +71,14 @@ def run(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.experiments", description=__doc__.splitlines()[0]
+    parser = common.command_parser(
+        "bench.experiments", __doc__, seeds="several"
     )
     parser.add_argument(
         "names",
         nargs="*",
         help=f"experiments: {', '.join(experiments.CHAPTER_EXPERIMENTS)}",
     )
-    parser.add_argument(
-        "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
-    )
-    parser.add_argument("--profile", default="fast", choices=sorted(PROFILES))
     parser.add_argument(
         "--table", action="store_true", help="print the recorded tables"
     )

@@ -28,6 +28,7 @@ import numpy as np
 from bench import common
 from siamese_utils import data, drawers, evaluate, model
 from siamese_utils.paths import RECORDS, ROOT, run_folder
+from siamese_utils.seeding import stream
 
 RESULTS = RECORDS / "gap.json"
 # The headline recipe, seed 2015 (bench.seeds)
@@ -59,6 +60,72 @@ def interval(correct: np.ndarray, task_size: int) -> dict:
     }
 
 
+def official_run_drawers(official) -> list[dict]:
+    """Where each official run took its images (alphabet, query and candidate drawers,
+    counted from 1) and the network's accuracy on it (``official``: its result)."""
+    runs = evaluate.official_runs(image_size=data.ORIGINAL_IMAGE_SIZE)
+    labels, drawer_of = drawers.locate_images(runs.images)
+    full = data.load_split("test", data.ORIGINAL_IMAGE_SIZE)
+    alphabet_of_label = dict(
+        zip(full.characters.tolist(), full.alphabets.tolist())
+    )
+    per_run = []
+    for run in range(20):
+        rows = np.arange(20 * run, 20 * (run + 1))
+        query = runs.queries[rows[0]]
+        per_run.append(
+            {
+                "run": run + 1,
+                "alphabet": full.alphabet_names[
+                    alphabet_of_label[int(labels[query])]
+                ],
+                "query_drawer": int(drawer_of[query]) + 1,
+                "candidate_drawer": int(drawer_of[runs.candidates[rows[0], 0]])
+                + 1,
+                "accuracy": float(official.correct[rows].mean()),
+            }
+        )
+    return per_run
+
+
+def by_drawer_group(network, evaluation, seed: int) -> dict:
+    """The paper's protocol on the test alphabets, drawers drawn from each group."""
+    groups = {}
+    for name, chosen in DRAWER_GROUPS.items():
+        trials = evaluate.paper_protocol_trials(
+            evaluation.select_drawers(chosen),
+            num_trials=20 * TASKS_PER_ALPHABET * len(data.TEST_ALPHABETS),
+            seed=stream(seed, "test-trials"),
+        )
+        result = evaluate.one_shot(network, trials)
+        groups[name] = {
+            "drawers": [d + 1 for d in chosen],
+            **interval(result.correct, 20),
+            "by_alphabet": {
+                a: float(result.correct[np.array(trials.groups) == a].mean())
+                for a in data.TEST_ALPHABETS
+            },
+        }
+    return groups
+
+
+def fresh_characters(network, evaluation, per_run, seed: int) -> np.ndarray:
+    """Outcomes of tasks that copy each official run's alphabet and drawers but draw
+    their characters afresh, run by run."""
+    rng = np.random.default_rng(stream(seed, "fresh-characters"))
+    copied = []
+    for run in per_run:
+        trials = evaluate.paper_protocol_trials(
+            evaluation,
+            num_trials=20 * TASKS_PER_ALPHABET,
+            seed=rng,
+            alphabets=(run["alphabet"],),
+            drawer_pair=(run["query_drawer"] - 1, run["candidate_drawer"] - 1),
+        )
+        copied.append(evaluate.one_shot(network, trials).correct)
+    return np.concatenate(copied)
+
+
 def analyse(folder) -> dict:
     """Every figure of the analysis for the run in ``folder``."""
     folder = pathlib.Path(folder)
@@ -68,63 +135,10 @@ def analyse(folder) -> dict:
     evaluation = data.load_split("test", size).select_alphabets(
         data.TEST_ALPHABETS
     )
-
     official = evaluate.one_shot(
         network, evaluate.official_runs(image_size=size)
     )
-    # Where each official run took its images: alphabet and (query, candidate) drawers.
-    runs = evaluate.official_runs(image_size=105)
-    labels, drawer_of = drawers.locate_images(runs.images)
-    full = data.load_split("test", 105)
-    alphabet_of_label = dict(
-        zip(full.characters.tolist(), full.alphabets.tolist())
-    )
-    per_run = []
-    for run in range(20):
-        rows = np.arange(20 * run, 20 * (run + 1))
-        query_drawer = int(drawer_of[runs.queries[rows[0]]])
-        candidate_drawer = int(drawer_of[runs.candidates[rows[0], 0]])
-        alphabet = full.alphabet_names[
-            alphabet_of_label[int(labels[runs.queries[rows[0]]])]
-        ]
-        per_run.append(
-            {
-                "run": run + 1,
-                "alphabet": alphabet,
-                "query_drawer": query_drawer + 1,
-                "candidate_drawer": candidate_drawer + 1,
-                "accuracy": float(official.correct[rows].mean()),
-            }
-        )
-
-    groups = {}
-    for name, chosen in DRAWER_GROUPS.items():
-        trials = evaluate.paper_protocol_trials(
-            evaluation.select_drawers(chosen),
-            num_trials=20 * TASKS_PER_ALPHABET * len(data.TEST_ALPHABETS),
-            seed=results["seed"] + 3,
-        )
-        result = evaluate.one_shot(network, trials)
-        by_alphabet = {
-            a: float(result.correct[np.array(trials.groups) == a].mean())
-            for a in data.TEST_ALPHABETS
-        }
-        groups[name] = {
-            "drawers": [d + 1 for d in chosen],
-            **interval(result.correct, 20),
-            "by_alphabet": by_alphabet,
-        }
-
-    copied = []
-    for run in per_run:
-        trials = evaluate.paper_protocol_trials(
-            evaluation,
-            num_trials=20 * TASKS_PER_ALPHABET,
-            seed=results["seed"] + run["run"],
-            alphabets=(run["alphabet"],),
-            drawer_pair=(run["query_drawer"] - 1, run["candidate_drawer"] - 1),
-        )
-        copied.append(evaluate.one_shot(network, trials).correct)
+    per_run = official_run_drawers(official)
     official_by_alphabet = {}
     for run in per_run:
         official_by_alphabet.setdefault(run["alphabet"], []).append(
@@ -147,9 +161,9 @@ def analyse(folder) -> dict:
             },
         },
         "official_run_drawers": per_run,
-        "paper_protocol": groups,
+        "paper_protocol": by_drawer_group(network, evaluation, results["seed"]),
         "official_drawers_fresh_characters": interval(
-            np.concatenate(copied), 20
+            fresh_characters(network, evaluation, per_run, results["seed"]), 20
         ),
         "command": "python -m bench.gap"
         + (f" {folder}" if folder != DEFAULT_RUN else ""),
@@ -158,7 +172,15 @@ def analyse(folder) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    folder = pathlib.Path(argv[0]) if argv else DEFAULT_RUN
+    parser = common.command_parser("bench.gap", __doc__, profile=False)
+    parser.add_argument(
+        "run_folder",
+        nargs="?",
+        type=pathlib.Path,
+        default=DEFAULT_RUN,
+        help="a run folder with best.keras (default: the fast recipe's seed 2015)",
+    )
+    folder = parser.parse_args(argv).run_folder
     if not (folder / "best.keras").exists():
         print(
             f"error: no trained network in {folder}; run `python -m bench.seeds` first",

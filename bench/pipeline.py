@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from bench.common import Figure, best_of, paired_ratio_interval, setup
-from siamese_utils import pipeline, recipe
+from bench.common import Figure, paired_ratio_interval, setup, timed_in_turns
+from siamese_utils import epoch_data, pipeline, recipe
 
 # Batches a cycled in-memory baseline repeats (the benchmark's earlier baseline; its row
 # shows what a baseline small enough to stay in the processor's cache adds).
@@ -32,37 +32,20 @@ def _in_memory(dataset, count: int, steps: int):
     return dataset.take(count).cache().repeat().take(steps)
 
 
-def _compare(
+def compare(
     trainable, dataset, baseline, steps: int, repeats: int
 ) -> tuple[float, float, tuple[float, float] | None]:
-    """Steps per second of ``trainable`` fed from ``dataset`` and from ``baseline``, in turns,
-    and the 95% interval of their ratio (``None`` for a single pair).
+    """Steps per second of ``trainable`` fed from ``dataset`` and from ``baseline``, timed
+    in turns (:func:`bench.common.timed_in_turns`), and the 95% interval of their ratio
+    (``None`` for a single pair). Each rate is the total steps over the total time of all
+    pairs, so a slowdown that one side causes is counted, however rarely it comes."""
 
-    The machine's speed drifts by several percent within minutes (other tenants, clock
-    changes), more than the difference being measured. So the two are timed in adjacent
-    pairs, the order alternating from pair to pair, and each rate is the total steps over
-    the total time of all pairs: a slow moment costs both sides alike, and a slowdown that
-    one side causes is counted, however rarely it comes. The interval resamples the pairs
-    (:func:`bench.common.paired_ratio_interval`).
-    """
-    seconds = ([], [])
-    for repeat in range(repeats + 1):
-        order = ((0, dataset), (1, baseline))
-        for side, fed in order if repeat % 2 else order[::-1]:
+    def one_epoch(fed):
+        return lambda: trainable.fit(
+            fed, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0
+        )
 
-            def one_epoch(fed=fed):
-                trainable.fit(
-                    fed,
-                    epochs=1,
-                    steps_per_epoch=steps,
-                    shuffle=False,
-                    verbose=0,
-                )
-
-            elapsed = best_of(1, one_epoch)
-            # The first pair is not counted: Keras prepares a step for each new dataset.
-            if repeat:
-                seconds[side].append(elapsed)
+    seconds = timed_in_turns(one_epoch(dataset), one_epoch(baseline), repeats)
     return (
         steps * repeats / sum(seconds[0]),
         steps * repeats / sum(seconds[1]),
@@ -87,12 +70,12 @@ def run(
         )
         started = time.perf_counter()
         if chosen.distortion_pool:
-            pool = recipe.distortion_pool(background, chosen, seed=0)
+            pool = epoch_data.pooled_distortions(background, chosen, seed=0)
         pool_seconds = time.perf_counter() - started
         real = pipeline.training_dataset(background, profile, chosen, seed=0)
         # Every timed step gets its own batch, read from memory.
         memory = _in_memory(real, steps, steps)
-        rate, memory_rate, interval = _compare(
+        rate, memory_rate, interval = compare(
             trainable, real, memory, steps, repeats
         )
         what = chosen.sampling.example_name + (
@@ -111,46 +94,8 @@ def run(
             )
         )
         if name == "fast":
-            # Why the pipelines switch tf.data's autotuner off (pipeline._finish).
-            off, on, interval = _compare(
-                trainable,
-                real,
-                pipeline.with_autotuner(real, enabled=True),
-                steps,
-                repeats,
-            )
-            figures.append(
-                Figure(
-                    "input pipeline",
-                    "fast recipe's pipeline, tf.data autotuner off (as trained)",
-                    "the same with the autotuner on",
-                    off,
-                    on,
-                    "steps/s",
-                    "> 1 (why it is off)",
-                    interval,
-                )
-            )
-            # What the baseline would be if it cycled a few batches instead.
-            distinct, cycled, interval = _compare(
-                trainable,
-                memory,
-                _in_memory(real, CYCLED_BATCHES, steps),
-                steps,
-                repeats,
-            )
-            figures.append(
-                Figure(
-                    "input pipeline",
-                    f"fast recipe's batches in memory, {steps} distinct "
-                    "(the baseline above)",
-                    f"{CYCLED_BATCHES} of them cycled",
-                    distinct,
-                    cycled,
-                    "steps/s",
-                    "(the cache's share; no target)",
-                    interval,
-                )
+            figures += fast_pipeline_figures(
+                trainable, real, memory, steps, repeats
             )
         if chosen.distortion_pool:
             epoch = recipe.RECIPES[name].steps_per_epoch
@@ -166,4 +111,54 @@ def run(
                     "< 0.1 (once a run)",
                 )
             )
+    return figures
+
+
+def fast_pipeline_figures(
+    trainable, real, memory, steps, repeats
+) -> list[Figure]:
+    """The fast pipeline's two checks: tf.data's autotuner off against on, and the
+    in-memory baseline of distinct batches against a few batches cycled."""
+    figures = []
+    # Why the pipelines switch tf.data's autotuner off (pipeline._finish).
+    off, on, interval = compare(
+        trainable,
+        real,
+        pipeline.with_autotuner(real, enabled=True),
+        steps,
+        repeats,
+    )
+    figures.append(
+        Figure(
+            "input pipeline",
+            "fast recipe's pipeline, tf.data autotuner off (as trained)",
+            "the same with the autotuner on",
+            off,
+            on,
+            "steps/s",
+            "> 1 (why it is off)",
+            interval,
+        )
+    )
+    # What the baseline would be if it cycled a few batches instead.
+    distinct, cycled, interval = compare(
+        trainable,
+        memory,
+        _in_memory(real, CYCLED_BATCHES, steps),
+        steps,
+        repeats,
+    )
+    figures.append(
+        Figure(
+            "input pipeline",
+            f"fast recipe's batches in memory, {steps} distinct "
+            "(the baseline above)",
+            f"{CYCLED_BATCHES} of them cycled",
+            distinct,
+            cycled,
+            "steps/s",
+            "(the cache's share; no target)",
+            interval,
+        )
+    )
     return figures

@@ -15,7 +15,6 @@ figures once, as a mean over seeds.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -24,18 +23,24 @@ import numpy as np
 from bench import common
 from siamese_utils import records, reproduce
 from siamese_utils.paths import RECORDS, RUNS
-from siamese_utils.profiles import PROFILES, get_profile
+from siamese_utils.profiles import get_profile
 
 RESULTS = RECORDS / "seeds.jsonl"
 # Profile -> summary(), what the book and README quote.
 SUMMARY = RESULTS.with_name("seeds.json")
-DEFAULT_SEEDS = (2015, 2016, 2017)
 # The figures of a row, as results.json names them.
 FIGURES = (
     "validation_one_shot",
     "one_shot_official_runs",
     "one_shot_paper_protocol",
     "verification_accuracy",
+    "train_seconds",
+    "evaluation_seconds",
+    "epochs_trained",
+    "best_epoch",
+)
+# Figures that are counts or seconds, shown as they are rather than as percentages.
+PLAIN_FIGURES = (
     "train_seconds",
     "evaluation_seconds",
     "epochs_trained",
@@ -52,7 +57,7 @@ def run(profile_name: str, seed: int) -> dict:
         print(f"replacing the earlier run in {folder}", flush=True)
     results = reproduce.reproduce(
         profile, seed, folder, overwrite=True, command=command
-    ).results
+    ).results.as_dict()
     row = {
         "profile": profile.name,
         "recipe": results["recipe"],
@@ -100,39 +105,28 @@ def summary(profile_name: str) -> dict:
 def table(profile_name: str) -> str:
     """The summary as a Markdown table (percentages for accuracies, seconds for times)."""
     result = summary(profile_name)
-    lines = [
-        f"{profile_name} recipe, seeds {', '.join(map(str, result['seeds'])) or 'none recorded'}",
-        "",
-        "| figure | mean | standard deviation | min | max |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
+    rows = []
     for key, f in result["figures"].items():
-        scale, unit = (
-            (100.0, "%")
-            if key
-            not in (
-                "train_seconds",
-                "evaluation_seconds",
-                "epochs_trained",
-                "best_epoch",
-            )
-            else (1.0, "")
+        scale, unit = (1.0, "") if key in PLAIN_FIGURES else (100.0, "%")
+        rows.append(
+            [
+                key,
+                f"{scale * f['mean']:.1f}{unit}",
+                f"{scale * f['std']:.1f}",
+                f"{scale * f['min']:.1f}{unit}",
+                f"{scale * f['max']:.1f}{unit}",
+            ]
         )
-        lines.append(
-            f"| {key} | {scale * f['mean']:.1f}{unit} | {scale * f['std']:.1f} | "
-            f"{scale * f['min']:.1f}{unit} | {scale * f['max']:.1f}{unit} |"
-        )
-    return "\n".join(lines)
+    seeds = ", ".join(map(str, result["seeds"])) or "none recorded"
+    return common.table_text(
+        ["figure", "mean", "standard deviation", "min", "max"],
+        rows,
+        f"{profile_name} recipe, seeds {seeds}",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.seeds", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="fast")
-    parser.add_argument(
-        "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
-    )
+    parser = common.command_parser("bench.seeds", __doc__, seeds="several")
     parser.add_argument(
         "--table",
         action="store_true",

@@ -7,7 +7,8 @@ flows:
 * :mod:`siamese_utils.profiles` - the one switch (``SIAMESE_PROFILE``) that sizes every run;
 * :mod:`siamese_utils.seeding` - the one seeding helper;
 * :mod:`siamese_utils.drawers` - who drew each image, restored from a shipped table;
-* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets (or an exported file), the split, the samplers;
+* :mod:`siamese_utils.data` - Omniglot from tensorflow-datasets (or an exported file) and the paper's split;
+* :mod:`siamese_utils.sampling` - pairs and episodes drawn from a split, as indices;
 * :mod:`siamese_utils.distortions` - the paper's affine distortions;
 * :mod:`siamese_utils.pipeline` - every ``tf.data`` pipeline: sampled indices to image batches;
 * :mod:`siamese_utils.numpy_pipeline` - the same batches as NumPy arrays, for backends without TensorFlow;
@@ -23,16 +24,24 @@ flows:
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
 * :mod:`siamese_utils.mnist` - the paper's Table 3: 10-way one-shot trials on MNIST digits;
 * :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
+* :mod:`siamese_utils.epoch_data` - each epoch's batches of indices and a run's pool of fixed distortions;
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
+* :mod:`siamese_utils.run_data` - a reproduction's training, validation and test data, and its test scoring;
+* :mod:`siamese_utils.run_callbacks` - a reproduction's early stopping, checkpoints and time budget;
+* :mod:`siamese_utils.run_results` - what a reproduction measured, as ``results.json`` holds it;
 * :mod:`siamese_utils.reproduce` - the whole reproduction, from training to ``results.json``;
 * :mod:`siamese_utils.statistics` - the book's one rule for whether a difference exceeds its uncertainty;
+* :mod:`siamese_utils.experiment_results` - an experiment's arms, their results over seeds, its table and verdict;
+* :mod:`siamese_utils.arms` - the arms of each chapter's experiment;
+* :mod:`siamese_utils.experiment_records` - the experiments as ``bench.experiments`` recorded them;
 * :mod:`siamese_utils.experiments` - a chapter's arms trained alike over seeds, scored on validation;
 * :mod:`siamese_utils.records` - reading back the rows that ``python -m bench`` recorded;
 * :mod:`siamese_utils.report` - chapter 6's tables and verdicts, rendered from those records;
+* :mod:`siamese_utils.drawer_gap` - chapter 6's gap section: the official runs, the protocol and the drawers;
 * :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
-* :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults;
+* :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults (a package: images, charts, training, diagram);
 * :mod:`siamese_utils.display` - source listings, result tables, a chapter's cost and downloads;
 * :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput|export``).
 

@@ -24,12 +24,14 @@ import json
 import os
 import pathlib
 import shutil
+import sys
 import tempfile
 
 import numpy as np
 from keras import ops
 
 from siamese_utils.model import load_model
+from siamese_utils.recipe import recorded_recipe
 
 STATE = "state.json"
 RESULTS = "results.json"
@@ -132,7 +134,13 @@ def write_json(path, values: dict, overwrite: bool = True) -> None:
 
 
 def save_network(network, path) -> None:
-    """Save a ``.keras`` file atomically (the previous file stays whole if this is killed)."""
+    """Save a ``.keras`` file atomically (the previous file stays whole if this is killed).
+
+    Raises:
+        ValueError: when ``path`` does not end in ``.keras``, Keras 3's own format.
+    """
+    if not str(path).endswith(".keras"):
+        raise ValueError(f"Save networks as '.keras' files; got {str(path)!r}.")
     _write_atomically(pathlib.Path(path), lambda name: network.save(name))
 
 
@@ -318,3 +326,41 @@ def _write_history_csv(path: pathlib.Path, history: dict) -> None:
         writer.writerow([row + 1, *(history[k][row] for k in keys)])
     text = buffer.getvalue()
     _write_atomically(path, lambda name: pathlib.Path(name).write_text(text))
+
+
+def run_state(
+    output, asked: dict, resume: bool, overwrite: bool, options, chief, verbose
+):
+    """The run folder (``None`` off the chief) and the state a resumed run continues from.
+
+    Raises:
+        ValueError: a resumed run was started with other settings than ``asked``.
+    """
+    # Other workers read a resumed run's state from the chief's folder but write nothing.
+    folder = (
+        prepare_run_folder(output, resume, overwrite, options)
+        if chief
+        else None
+    )
+    # A damaged state.json or checkpoint is reported, and the run falls back to the newest
+    # complete checkpoint (at most one epoch lost).
+    state = (
+        resume_state(
+            output, options, report=lambda m: print(m, file=sys.stderr)
+        )
+        if resume
+        else None
+    )
+    if resume and state is None and verbose:
+        print(f"No checkpoint in {output}; starting a new run.")
+    state = state or dict(asked)
+    if "recipe" in state:  # a run saved by an earlier version of the records
+        state["recipe"] = recorded_recipe(state["recipe"])
+    changed = [key for key in asked if state.get(key) != asked[key]]
+    if changed:
+        raise ValueError(
+            f"The run in {output} was started with another {' and '.join(changed)} "
+            f"({', '.join(f'{k}={state.get(k)!r}' for k in changed)}); resume it with the same "
+            f"settings, or start over with {options['overwrite']}."
+        )
+    return folder, state

@@ -36,7 +36,8 @@ from siamese_utils import checkpoints, data
 from siamese_utils.paths import run_folder
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.recipe import RECIPES, STRATEGIES, recipe_for
-from siamese_utils.reproduce import RESULT_KEYS, reproduce
+from siamese_utils.reproduce import reproduce
+from siamese_utils.run_results import Results
 from siamese_utils.seeding import DEFAULT_SEED
 
 PROGRAM = "python -m siamese_utils"
@@ -211,9 +212,8 @@ def _train(args, parser, argv) -> int:
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for key in RESULT_KEYS:
-        if key != "hardware":
-            print(f"{key:>24}: {run.results[key]}")
+    for key in Results.HEADLINE:
+        print(f"{key:>24}: {getattr(run.results, key)}")
     if run.folder is not None:
         print(f"results: {run.folder / checkpoints.RESULTS}")
     else:
@@ -243,7 +243,8 @@ def _throughput_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument(
         "--weights",
         default=None,
-        help="save the trained weights here (.npz, the chief only), to compare runs",
+        help="save the trained weights here (.npz, the chief only), to compare runs: "
+        "trainable_NNNN the trainable weights, all_NNNN every weight",
     )
     parser.set_defaults(run=_throughput)
     return parser
@@ -268,8 +269,13 @@ def _throughput(args, parser, argv) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     weights = measured.pop("weights")
+    every_weight = measured.pop("all_weights")
     if args.weights and distributed.is_chief(strategy):
-        np.savez(args.weights, *weights)
+        np.savez(
+            args.weights,
+            **{f"trainable_{i:04d}": w for i, w in enumerate(weights)},
+            **{f"all_{i:04d}": w for i, w in enumerate(every_weight)},
+        )
     print(
         json.dumps(
             {"strategy": args.strategy, "profile": profile.name, **measured}
@@ -291,7 +297,7 @@ def _export_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument(
         "--image-size",
         type=int,
-        default=105,
+        default=data.ORIGINAL_IMAGE_SIZE,
         help="side of the stored images (the profile's; default 105, the paper's)",
     )
     _add_data_dir_argument(parser)

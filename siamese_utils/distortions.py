@@ -8,7 +8,7 @@ t in [-2, 2] pixels.
 
 The paper drew eight distortions per training pair up front, a fixed training set nine
 times the size of its pairs. The ``paper`` recipe does the same per image:
-:func:`distortion_pool` warps every training image eight times once, before training, and
+:func:`warp_copies` warps every training image eight times once, before training, and
 each pair then takes each of its images as drawn or as one of those eight. That leaves the
 training steps only a lookup to do; the warps no longer compete with them for the CPU. The
 ``fast`` recipe instead gives every image of every step a fresh distortion. Either way the
@@ -24,7 +24,11 @@ import dataclasses
 import numpy as np
 from keras import ops
 
-PAPER_IMAGE_SIZE = 105
+from siamese_utils.data import ORIGINAL_IMAGE_SIZE
+
+PAPER_IMAGE_SIZE = (
+    ORIGINAL_IMAGE_SIZE  # the size the paper's ranges are in pixels of
+)
 COMPONENTS = (
     "rotation",
     "shear_x",
@@ -198,7 +202,7 @@ def distort(images, transforms):
 POOL_LEVELS = 255
 
 
-def distortion_pool(
+def warp_copies(
     images: np.ndarray,
     copies: int,
     rng: np.random.Generator,

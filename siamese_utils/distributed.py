@@ -372,7 +372,9 @@ def throughput(
         the twin: two per pair, one per episode image, comparable across recipes),
         ``pairs_per_second`` (pairs scored: a batch's, or every pair of each episode) and
         ``weights`` (the trained network's trainable weights as NumPy arrays, to compare
-        runs; batch normalisation's moving statistics are not trained and left out).
+        runs; batch normalisation's moving statistics are not trained and left out) and
+        ``all_weights`` (every weight, moving statistics included, in ``get_weights``
+        order: what a network needs to be scored).
     """
     set_seed(seed)
     train = data.load_split(
@@ -413,4 +415,5 @@ def throughput(
             ops.convert_to_numpy(variable)
             for variable in network.trainable_variables
         ],
+        "all_weights": network.get_weights(),
     }

@@ -9,7 +9,10 @@ fingerprint of the pixels of each character's 20 drawings, one column per drawer
 from the archives by ``tools/drawer_table.py``. Looking a tfds image's fingerprint up in its
 character's row gives the drawer back, whatever order tfds stored the images in.
 
-Drawers are numbered from 0 here (the file ``0001_01.png`` is drawer 0).
+The book counts drawers two ways, each in its own place. Code holds a drawer as an index
+from 0 (the file ``0001_01.png`` is drawer index 0), as arrays do; every text a reader sees
+(docstrings, tables, the chapters, ``results.json``) counts from 1, as Omniglot's file names
+do (``0001_01.png`` is drawer 1). A docstring that means an index says "index".
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import zipfile
 
 import numpy as np
 
+# Omniglot's images are 105 x 105 pixels; the paper trained at that size.
+ORIGINAL_IMAGE_SIZE = 105
 DRAWERS_PER_CHARACTER = 20
 NUM_CHARACTERS = 1623
 TABLE_PATH = pathlib.Path(__file__).with_name("omniglot_drawers.npy")
@@ -160,7 +165,7 @@ def locate_images(images) -> tuple[np.ndarray, np.ndarray]:
         ValueError: for images of another size, whose pixels no longer match the originals.
     """
     images = np.asarray(images)
-    if images.shape[1:3] != (105, 105):
+    if images.shape[1:3] != (ORIGINAL_IMAGE_SIZE, ORIGINAL_IMAGE_SIZE):
         raise ValueError(
             f"Only original-size images (105x105) can be located, got {images.shape[1:3]}."
         )

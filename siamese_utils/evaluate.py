@@ -32,6 +32,7 @@ import numpy as np
 
 from siamese_utils.data import (
     DRAWERS_PER_CHARACTER,
+    ORIGINAL_IMAGE_SIZE,
     TEST_ALPHABETS,
     OmniglotSplit,
 )
@@ -107,6 +108,37 @@ class OneShotTrials:
         return int(self.candidates.shape[1])
 
 
+def check_protocol_request(split, subset, index, names, n_way, num_trials):
+    """Refuse trials that cannot be made (see :func:`paper_protocol_trials`); returns the
+    drawers present in ``subset``."""
+    if not isinstance(n_way, (int, np.integer)) or n_way < 2:
+        raise ValueError(
+            f"n_way must be an integer of at least 2, got {n_way!r}."
+        )
+    if not isinstance(num_trials, (int, np.integer)) or num_trials < 1:
+        raise ValueError(
+            f"num_trials must be a positive integer, got {num_trials!r}."
+        )
+    too_small = {
+        name: int(size)
+        for name, size in zip(names, index.alphabet_sizes)
+        if size < n_way
+    }
+    if too_small:
+        raise ValueError(
+            f"A {n_way}-way within-alphabet task needs {n_way} characters per alphabet, but "
+            f"{too_small} have fewer. Lower n_way (the smallest alphabet here has "
+            f"{int(index.alphabet_sizes.min())} characters) or choose other alphabets."
+        )
+    present = np.unique(subset.drawers)
+    if len(present) < 2:
+        raise ValueError(
+            f"A one-shot task needs two drawers (a query's and the candidates'); split "
+            f"{split.name!r} has drawers {present.tolist()}."
+        )
+    return present
+
+
 def paper_protocol_trials(
     split: OmniglotSplit,
     n_way: int = 20,
@@ -128,35 +160,13 @@ def paper_protocol_trials(
             drawers, or an alphabet with fewer than ``n_way`` characters (the message names
             it and its size).
     """
-    if not isinstance(n_way, (int, np.integer)) or n_way < 2:
-        raise ValueError(
-            f"n_way must be an integer of at least 2, got {n_way!r}."
-        )
-    if not isinstance(num_trials, (int, np.integer)) or num_trials < 1:
-        raise ValueError(
-            f"num_trials must be a positive integer, got {num_trials!r}."
-        )
     alphabets = tuple(alphabets)
     subset = split.select_alphabets(alphabets)
     index = subset.index()
     names = [subset.alphabet_names[a] for a in index.alphabet_ids]
-    too_small = {
-        name: int(size)
-        for name, size in zip(names, index.alphabet_sizes)
-        if size < n_way
-    }
-    if too_small:
-        raise ValueError(
-            f"A {n_way}-way within-alphabet task needs {n_way} characters per alphabet, but "
-            f"{too_small} have fewer. Lower n_way (the smallest alphabet here has "
-            f"{int(index.alphabet_sizes.min())} characters) or choose other alphabets."
-        )
-    present = np.unique(subset.drawers)
-    if len(present) < 2:
-        raise ValueError(
-            f"A one-shot task needs two drawers (a query's and the candidates'); split "
-            f"{split.name!r} has drawers {present.tolist()}."
-        )
+    present = check_protocol_request(
+        split, subset, index, names, n_way, num_trials
+    )
     # by_drawer[c, d]: position in the subset of character row c's drawing by drawer d.
     rows = np.searchsorted(index.character_ids, subset.characters)
     by_drawer = np.full(
@@ -312,7 +322,9 @@ def _decode_png_without_tensorflow(data: bytes, image_size: int) -> np.ndarray:
     return (1.0 - image.astype(np.float32) / 255.0)[..., None]
 
 
-def official_runs(image_size: int = 105, cache_dir=None) -> OneShotTrials:
+def official_runs(
+    image_size: int = ORIGINAL_IMAGE_SIZE, cache_dir=None
+) -> OneShotTrials:
     """The 400 trials (20 runs x 20 queries, 20-way) of Lake et al.'s ``all_runs.zip``.
 
     Each run's ``class_labels.txt`` pairs every test image with the training image of its

@@ -17,8 +17,6 @@ Initialisers follow the paper (Section 3.2) by default, not the design document,
 
 from __future__ import annotations
 
-import os
-
 import keras
 import numpy as np
 from keras import ops
@@ -77,8 +75,23 @@ def logit_network(network: keras.Model) -> keras.Model:
 
 
 def twin_of(network: keras.Model) -> keras.Model:
-    """The shared twin inside a Siamese network (images -> embeddings)."""
-    return network.get_layer("twin")
+    """The shared twin inside a Siamese network (images -> embeddings).
+
+    Found by what it is, the network's one sub-model, not by its name, so a reader's
+    ``twin(name=...)`` builds a network the book still reads.
+
+    Raises:
+        ValueError: when the network holds no sub-model or several.
+    """
+    twins = [
+        layer for layer in network.layers if isinstance(layer, keras.Model)
+    ]
+    if len(twins) != 1:
+        raise ValueError(
+            f"A Siamese network holds one twin (a Keras model applied to both images); "
+            f"{network.name!r} holds {len(twins)} sub-models."
+        )
+    return twins[0]
 
 
 def check_images(network: keras.Model, images) -> None:
@@ -156,25 +169,9 @@ def similarity_logits(network: keras.Model, distance):
     return network.get_layer(SCORE_LAYER)(distance)[..., 0]
 
 
-def save_model(network: keras.Model, path, overwrite: bool = False) -> None:
-    """Save ``network`` as a ``.keras`` file, refusing to replace a file unless asked.
-
-    Raises:
-        ValueError: when ``path`` does not end in ``.keras``.
-        FileExistsError: when ``path`` exists and ``overwrite`` is false.
-    """
-    path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ValueError(f"Save models as '.keras' files; got {path!r}.")
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(
-            f"{path} exists; pass overwrite=True to replace it, or choose another path."
-        )
-    network.save(path)
-
-
-# The layers every evaluator and trainer of the book looks up in a loaded network.
-REQUIRED_LAYERS = ("twin", DISTANCE_LAYER, SCORE_LAYER)
+# The layers every evaluator and trainer of the book looks up in a loaded network, besides
+# its twin (twin_of).
+REQUIRED_LAYERS = (DISTANCE_LAYER, SCORE_LAYER)
 
 
 def load_model(path) -> keras.Model:
@@ -188,13 +185,16 @@ def load_model(path) -> keras.Model:
     network = keras.saving.load_model(path, safe_mode=True)
     names = {layer.name for layer in network.layers}
     missing = [name for name in REQUIRED_LAYERS if name not in names]
+    twins = sum(isinstance(layer, keras.Model) for layer in network.layers)
+    if twins != 1:
+        missing.insert(0, f"one twin (it holds {twins} sub-models)")
     if len(network.inputs) != 2 or missing:
         raise ValueError(
             f"{path} holds a Keras model ({network.name!r}, {len(network.inputs)} "
             f"input(s)) that is not a Siamese network of this book: it needs two image "
-            f"inputs and the layers {', '.join(REQUIRED_LAYERS)}"
+            f"inputs, a twin and the layers {', '.join(REQUIRED_LAYERS)}"
             + (f", and lacks {', '.join(missing)}" if missing else "")
             + ". Load a best.keras written by a reproduction (python -m siamese_utils "
-            "train) or by model.save_model."
+            "train) or by checkpoints.save_network."
         )
     return network

@@ -3,7 +3,7 @@
 The book feeds its network through ``tf.data`` (:mod:`siamese_utils.pipeline`), which needs
 TensorFlow. Keras on another backend (JAX, on the GPU machine of the paper-scale run, which
 has no TensorFlow) takes NumPy batches instead: :func:`training_batches` draws them with the
-same :func:`siamese_utils.recipe.epoch_batches` from the same seed, so they are the batches
+same :func:`siamese_utils.epoch_data.epoch_batches` from the same seed, so they are the batches
 ``tf.data`` would have made. A distortion pool makes each batch a lookup; fresh distortions
 are warped with ``keras.ops``, on whatever device the backend uses. Omniglot itself comes
 from a file that :func:`siamese_utils.data.export_omniglot` wrote where tfds works.
@@ -15,7 +15,7 @@ import numpy as np
 from keras import ops
 
 from siamese_utils.distortions import POOL_LEVELS, distort
-from siamese_utils.recipe import epoch_batches
+from siamese_utils.epoch_data import epoch_batches
 
 
 def training_batches(

@@ -16,19 +16,11 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from siamese_utils.data import (
-    Episodes,
-    OmniglotSplit,
-    require_positive_integers,
-    sample_pairs,
-)
+from siamese_utils.data import OmniglotSplit, require_positive_integers
 from siamese_utils.distortions import POOL_LEVELS, distort
-from siamese_utils.recipe import (
-    Recipe,
-    check_distributable,
-    distortion_pool,
-    epoch_batches,
-)
+from siamese_utils.epoch_data import epoch_batches, pooled_distortions
+from siamese_utils.recipe import Recipe, check_distributable
+from siamese_utils.sampling import Episodes, sample_pairs
 
 
 def _gathering(split: OmniglotSplit, batch: int, warp: bool, pool=None):
@@ -109,7 +101,7 @@ def pair_dataset(
 
     Each element is ``((left, right), same)`` with ``left`` and ``right`` of shape
     ``(batch_size, size, size, 1)`` and ``same`` of shape ``(batch_size, 1)``. Pair indices
-    are drawn up front with :func:`siamese_utils.data.sample_pairs`, so the same seed gives
+    are drawn up front with :func:`siamese_utils.sampling.sample_pairs`, so the same seed gives
     the same batches in the same order.
     """
     require_positive_integers(batch_size=batch_size, steps=steps)
@@ -182,7 +174,7 @@ def training_dataset(
 ):
     """The reproduction's batches from ``start_epoch`` to the recipe's last epoch, distorted.
 
-    The batches of each epoch come from :func:`siamese_utils.recipe.epoch_batches` (seeded by
+    The batches of each epoch come from :func:`siamese_utils.epoch_data.epoch_batches` (seeded by
     ``(seed, epoch)``, so a resumed run sees what an uninterrupted one would), drawn one
     epoch at a time rather than all up front.
 
@@ -210,7 +202,7 @@ def training_dataset(
 
     index = tf.TensorSpec((batch,), tf.int64)
     if recipe.distortion_pool:
-        pool = distortion_pool(split, recipe, seed)
+        pool = pooled_distortions(split, recipe, seed)
         transform = index  # which pooled version of each image
     else:
         pool = None

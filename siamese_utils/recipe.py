@@ -27,19 +27,12 @@ inside those ranges, stated as such.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import keras
 import numpy as np
 
-from siamese_utils.data import OmniglotSplit, require_positive_integers
-from siamese_utils.distortions import (
-    PAPER_RANGES,
-    AffineRanges,
-    identity_transforms,
-    sample_transforms,
-)
-from siamese_utils.distortions import distortion_pool as pool_images
+from siamese_utils.data import require_positive_integers
+from siamese_utils.distortions import PAPER_RANGES, AffineRanges
 from siamese_utils.model import SCORE_LAYER, siamese_network
 from siamese_utils.optimizers import LayerwiseSGD
 from siamese_utils.samplers import (
@@ -50,8 +43,32 @@ from siamese_utils.samplers import (
 )
 
 OPTIMIZERS = ("layerwise-sgd", "adam")
-# The random stream of a run's distortion pool (numpy's spawn key), apart from its epochs'.
-POOL_STREAM = 1
+# How a recipe is written into the records (:meth:`Recipe.as_dict`). Version 1 (rows without
+# ``record_version``) wrote ``distortion_pool`` and ``batch_norm`` only when set, since rows
+# from before those settings existed had to compare equal; version 2 wrote every field;
+# version 3 leaves out the evaluation's sizes, which the profile owns now.
+RECORD_VERSION = 3
+# What version 1 left out, at the value it meant.
+VERSION_1_DEFAULTS = {"distortion_pool": 0, "batch_norm": False}
+# What versions 1 and 2 wrote that the profile now owns (the evaluation's sizes).
+MOVED_TO_THE_PROFILE = (
+    "validation_trials",
+    "test_trials",
+    "verification_pairs",
+)
+
+
+def recorded_recipe(values: dict) -> dict:
+    """A recipe as recorded, in the current version's form, to compare with
+    :meth:`Recipe.as_dict` (a record of any version describes the run that made it)."""
+    values = dict(values)
+    if "record_version" not in values:
+        values = {**VERSION_1_DEFAULTS, **values}
+    if values.get("record_version", 1) < 3:
+        for key in MOVED_TO_THE_PROFILE:
+            values.pop(key, None)
+    values["record_version"] = RECORD_VERSION
+    return values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,11 +96,11 @@ class Recipe:
             the chapters' experiments leave it off and chapter 4 measures it as an arm.
         distortions: the affine distortion ranges, or ``None`` for undistorted images.
         distortion_pool: fixed distortions per training image, drawn and warped once
-            before training (:func:`distortion_pool`; the paper's eight per pair); each
+            before training (:func:`siamese_utils.epoch_data.pooled_distortions`; the paper's eight per pair); each
             image of a pair is then the original or one of them, with equal chances.
             ``0`` draws a fresh distortion for every image of every step instead.
         episode: ``(alphabets, characters, images per character)`` of one episode of
-            ``all-pairs`` training (:func:`siamese_utils.data.sample_episodes`).
+            ``all-pairs`` training (:func:`siamese_utils.sampling.sample_episodes`).
         episodes_per_step: episodes in one training step of ``all-pairs`` training; the
             step's loss is their mean. Data-parallel training gives each replica whole
             episodes, so it needs a multiple of the replica count.
@@ -92,9 +109,6 @@ class Recipe:
             always train all of them (they do not stop early).
         patience: epochs without a better validation one-shot accuracy before stopping
             (the paper: 20).
-        validation_trials: 20-way validation trials (the paper: 320).
-        test_trials: 20-way test trials of the paper's protocol (the paper: 400).
-        verification_pairs: test pairs for the verification accuracy (the paper: 10,000).
     """
 
     sampler: str
@@ -114,9 +128,6 @@ class Recipe:
     steps_per_epoch: int = 100
     max_epochs: int = 10
     patience: int = 5
-    validation_trials: int = 320
-    test_trials: int = 400
-    verification_pairs: int = 10_000
 
     def __post_init__(self):
         sampling = sampler_named(self.sampler)
@@ -140,9 +151,6 @@ class Recipe:
             steps_per_epoch=self.steps_per_epoch,
             max_epochs=self.max_epochs,
             patience=self.patience,
-            validation_trials=self.validation_trials,
-            test_trials=self.test_trials,
-            verification_pairs=self.verification_pairs,
             momentum_epochs=self.momentum_epochs,
             episodes_per_step=self.episodes_per_step,
         )
@@ -198,17 +206,11 @@ class Recipe:
         return self.steps_per_epoch * self.max_epochs
 
     def as_dict(self) -> dict:
-        """The recipe as plain JSON-ready values."""
+        """The recipe as plain JSON-ready values, every field, with its record version."""
         values = dataclasses.asdict(self)
         if self.distortions is not None:
             values["distortions"] = dataclasses.asdict(self.distortions)
-        # Written only when used, so that recipes recorded before pools existed (the fast
-        # recipe's seeds and ablation rows) still compare equal to the recipe that made them.
-        if not self.distortion_pool:
-            del values["distortion_pool"]
-        # Likewise batch normalisation, for the runs recorded before the recipe owned it.
-        if not self.batch_norm:
-            del values["batch_norm"]
+        values["record_version"] = RECORD_VERSION
         return values
 
     def network_kwargs(self, profile) -> dict:
@@ -281,9 +283,6 @@ RECIPES: dict[str, Recipe] = {
         steps_per_epoch=2,
         max_epochs=3,
         patience=2,
-        validation_trials=40,
-        test_trials=40,
-        verification_pairs=64,
     ),
 }
 # The fast recipe as first chosen: no batch normalisation, 30 epochs. The ablation's recipe
@@ -292,7 +291,7 @@ RECIPES["fast-no-batch-norm"] = dataclasses.replace(
     RECIPES["fast"], batch_norm=False, max_epochs=30, patience=30
 )
 # The laptop profile trains the fast recipe for 30 epochs instead of 24 (about ten minutes
-# on two cores), for the paper's one-shot accuracy on a CPU.
+# on two cores).
 RECIPES["laptop"] = dataclasses.replace(
     RECIPES["fast"], max_epochs=30, patience=30
 )
@@ -390,26 +389,27 @@ CHAPTER_RECIPES: dict[str, dict[str, Recipe]] = {
         experiment_episode=(2, 4, 2),
     ),
 }
+# The laptop profile's chapters run the fast profile's (only its reproduction is longer).
 CHAPTER_RECIPES["laptop"] = CHAPTER_RECIPES["fast"]
 PURPOSES = ("reproduction", "chapter", "sweep", "experiment")
 
 
 def recipe_for(profile, purpose: str = "reproduction") -> Recipe:
-    """The recipe of a :class:`siamese_utils.profiles.Profile` (by its name) for ``purpose``.
+    """The recipe a :class:`siamese_utils.profiles.Profile` names for ``purpose``.
 
-    The reproduction's recipe is the one :data:`RECIPES` holds under the profile's name;
-    the command line's ``--recipe`` can train a profile's network by another.
+    The reproduction's recipe is the one :data:`RECIPES` holds under the profile's
+    ``recipe``; the command line's ``--recipe`` can train a profile's network by another.
 
     Raises:
         ValueError: for a purpose not in :data:`PURPOSES`.
     """
     if purpose == "reproduction":
-        return RECIPES[profile.name]
+        return RECIPES[profile.recipe]
     if purpose not in PURPOSES:
         raise ValueError(
             f"Unknown purpose {purpose!r}; choose one of {', '.join(PURPOSES)}."
         )
-    return CHAPTER_RECIPES[profile.name][purpose]
+    return CHAPTER_RECIPES[profile.recipe][purpose]
 
 
 def pairs_per_step(profile, recipe: Recipe) -> int:
@@ -432,78 +432,6 @@ def make_optimizer(recipe: Recipe):
         steps_per_epoch=recipe.steps_per_epoch,
         momentum_epochs=recipe.momentum_epochs,
     )
-
-
-def epoch_batches(
-    split: OmniglotSplit, profile, recipe: Recipe, seed: int, epoch: int
-):
-    """The index arrays of one epoch's training batches, drawn from ``(seed, epoch)`` alone.
-
-    Because each epoch has its own generator, a run resumed at epoch ``e`` sees exactly the
-    batches an uninterrupted run would have seen, without replaying earlier epochs.
-
-    Returns:
-        For ``pairs``: ``(left, right, same, left_transforms, right_transforms)``, each
-        with a leading ``(steps_per_epoch, batch_size)``; for ``all-pairs``:
-        ``(images, characters, transforms)`` with leading ``(steps_per_epoch,
-        episodes_per_step x episode size)``. Transforms are identity rows when the recipe
-        has no distortions. With a distortion pool the transforms are versions instead:
-        integers in ``[0, distortion_pool]``, which of an image's pooled versions to show.
-    """
-    rng = np.random.default_rng([seed, epoch])
-    steps = recipe.steps_per_epoch
-    arrays = recipe.sampling.draw(split, profile, recipe, steps, rng)
-    width = arrays[0].shape[1]
-    for _ in range(recipe.sampling.images_per_example):
-        if recipe.distortion_pool:
-            versions = rng.integers(
-                0, recipe.distortion_pool + 1, steps * width
-            )
-            arrays.append(versions.reshape(steps, width))
-        else:
-            transforms = _transforms(
-                steps * width, split.image_size, rng, recipe.distortions
-            )
-            arrays.append(transforms.reshape(steps, width, 8))
-    return tuple(arrays)
-
-
-# The pools a process has built, by content: the reproduction builds its pool (timed) before
-# the pipeline asks for the same one, and tests build the smoke recipe's many times.
-_POOLS: dict = {}
-
-
-def distortion_pool(split: OmniglotSplit, recipe: Recipe, seed: int):
-    """The run's fixed distortions of every image of ``split``: uint8 ``(n, pool + 1, ...)``.
-
-    Drawn from ``seed`` alone (a stream of its own, apart from every epoch's), so a resumed
-    run and every data-parallel worker warp exactly what the first run did. See
-    :func:`siamese_utils.distortions.distortion_pool`.
-    """
-    if not recipe.distortion_pool:
-        raise ValueError("This recipe draws fresh distortions; it has no pool.")
-    key = (
-        hashlib.blake2b(np.ascontiguousarray(split.images)).hexdigest(),
-        split.images.shape,
-        recipe.distortion_pool,
-        recipe.distortions,
-        seed,
-    )
-    if key not in _POOLS:
-        _POOLS.clear()  # one pool at a time: the paper's is 1.2 GB
-        rng = np.random.default_rng(
-            np.random.SeedSequence(seed, spawn_key=(POOL_STREAM,))
-        )
-        _POOLS[key] = pool_images(
-            split.images, recipe.distortion_pool, rng, recipe.distortions
-        )
-    return _POOLS[key]
-
-
-def _transforms(count, image_size, rng, ranges):
-    if ranges is None:
-        return identity_transforms(count)
-    return sample_transforms(count, image_size, rng, ranges)
 
 
 # The tf.distribute strategies a run can train under (siamese_utils.distributed), named

@@ -15,7 +15,7 @@ import pathlib
 
 from siamese_utils import model
 from siamese_utils.paths import RECORDS
-from siamese_utils.recipe import recipe_for
+from siamese_utils.recipe import recipe_for, recorded_recipe
 
 # bench/results seen from a chapter: the notebooks run in book/.
 RESULTS_FOLDER = RECORDS  # bench/results, from any folder (siamese_utils.paths)
@@ -73,7 +73,7 @@ def seed_rows(
     for row in read_rows(path):
         if (
             row["profile"] == profile.name
-            and row["recipe"] == settings
+            and as_json(recorded_recipe(row["recipe"])) == settings
             and same_network(row.get("network", {}), profile, recipe)
         ):
             latest[row["seed"]] = row

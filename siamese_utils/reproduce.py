@@ -1,18 +1,17 @@
 """The whole reproduction: train by a profile's recipe, stop early, evaluate, write results.
 
 :func:`reproduce` is what ``python -m siamese_utils train`` (:mod:`siamese_utils.cli`) and
-chapter 6 run. It
+chapter 6 run, in three public steps:
 
-1. takes training images from the 30 background alphabets, drawers 0-11; validation
-   trials (320, 20-way) and pairs from the 10 validation alphabets, drawers 12-15; test
-   trials (400) and pairs (10,000) from the 10 test alphabets, drawers 16-19 (the split of
-   Koch et al., 2015, Section 4.1, by the real drawers: :mod:`siamese_utils.drawers`);
-2. trains by the profile's :class:`siamese_utils.recipe.Recipe`, checking one-shot accuracy
-   on the validation trials after every epoch, keeping the best weights and stopping after
-   ``patience`` epochs without improvement;
-3. saves a checkpoint after every epoch, so an interrupted run resumes where it stopped;
-4. scores the best network on the test pairs, the test trials and the official 20 runs of
-   ``all_runs.zip``, and writes ``results.json``.
+1. :func:`prepare` refuses what cannot work, then loads the paper's split
+   (:mod:`siamese_utils.run_data`) and builds the network, its optimiser and the
+   end-of-epoch callbacks (:mod:`siamese_utils.run_callbacks`), resuming a saved run;
+2. :func:`fit` trains by the profile's :class:`~siamese_utils.recipe.Recipe`, scoring the
+   validation trials after every epoch, saving a checkpoint, and keeping the best weights
+   until ``patience`` epochs pass without a better one;
+3. :func:`evaluate_run` scores the best network on the test pairs, the test trials and the
+   official 20 runs, and writes ``results.json`` from a
+   :class:`~siamese_utils.run_results.Results`.
 """
 
 from __future__ import annotations
@@ -23,265 +22,27 @@ import json
 import os
 import pathlib
 import platform
-import sys
 import time
 
 import keras
-import numpy as np
 
-from siamese_utils import (
-    checkpoints,
-    data,
-    evaluate,
-    model,
-    numpy_pipeline,
-    train,
-)
+from siamese_utils import checkpoints, data, evaluate, numpy_pipeline, train
+from siamese_utils.epoch_data import pooled_distortions
 from siamese_utils.recipe import (
     Recipe,
     check_distributable,
-    distortion_pool,
     make_optimizer,
     pairs_per_step,
     recipe_for,
 )
-from siamese_utils.records import processor
-from siamese_utils.seeding import set_seed
-
-RESULT_KEYS = (
-    "one_shot_official_runs",
-    "one_shot_paper_protocol",
-    "verification_accuracy",
-    "train_seconds",
-    "evaluation_seconds",
-    "profile",
-    "seed",
-    "hardware",
+from siamese_utils.run_callbacks import (
+    OneShotEarlyStopping,
+    RunCheckpoint,
+    TimeBudget,
 )
-
-
-def hardware() -> dict:
-    """What the run ran on: platform, CPUs, Keras backend and the accelerators it sees."""
-    # Each backend's own device list, imported only when it is the backend in use (the GPU
-    # machine runs Keras on JAX and has no TensorFlow).
-    devices = []
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        devices = [d.device_type for d in tf.config.list_physical_devices()]
-    elif keras.backend.backend() == "jax":
-        import jax  # the backend in use (see above)
-
-        # The platform for a CPU, the model for an accelerator ("NVIDIA H200").
-        devices = [
-            str(d.platform if d.platform == "cpu" else d.device_kind)
-            for d in jax.devices()
-        ]
-    accelerators = sorted({d for d in devices if d.upper() not in ("CPU",)})
-    # A seeded run repeats exactly on one processor model and thread count; on another,
-    # the float32 kernels round differently. 0 threads: TensorFlow's choice, one a core.
-    threads = 0
-    if keras.backend.backend() == "tensorflow":
-        threads = tf.config.threading.get_intra_op_parallelism_threads()
-    name = processor() or platform.machine()
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": name,
-        "cpus": os.cpu_count(),
-        "intra_op_threads": threads,
-        "backend": keras.backend.backend(),
-        "accelerators": accelerators,
-        "description": (
-            f"{', '.join(accelerators)} ({keras.backend.backend()})"
-            if accelerators
-            else f"{os.cpu_count()} CPU cores, {name} ({keras.backend.backend()})"
-        ),
-    }
-
-
-@dataclasses.dataclass
-class Splits:
-    """The reproduction's data: training images and the validation and test sets."""
-
-    train: object
-    validation_trials: object
-    validation_pairs: tuple
-    test_trials: object
-    test_pairs: tuple
-    calibration_pairs: (
-        tuple  # training pairs that set the threshold of a ranking-loss run
-    )
-
-
-def load_splits(profile, recipe: Recipe, seed: int, data_dir=None) -> Splits:
-    """The drawer and alphabet split of the paper, at the profile's image size."""
-    background = data.load_split("train", profile.image_size, data_dir=data_dir)
-    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
-    validation = data.validation_split(profile.image_size, data_dir=data_dir)
-    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
-        data.TEST_DRAWERS
-    )
-    train = background.select_drawers(data.TRAINING_DRAWERS)
-    return Splits(
-        train=train,
-        validation_trials=evaluate.paper_protocol_trials(
-            validation,
-            profile.n_way,
-            recipe.validation_trials,
-            seed + 2,
-            data.VALIDATION_ALPHABETS,
-        ),
-        validation_pairs=data.pair_arrays(
-            validation,
-            profile.validation_pairs,
-            seed + 1,
-            profile.same_alphabet_negatives,
-        ),
-        test_trials=evaluate.paper_protocol_trials(
-            test,
-            profile.n_way,
-            recipe.test_trials,
-            seed + 3,
-            data.TEST_ALPHABETS,
-        ),
-        # The paper's test pairs (Table 1) draw a different character from anywhere in the
-        # test set, not preferably from the same alphabet as the training pairs do.
-        test_pairs=data.pair_arrays(
-            test,
-            recipe.verification_pairs,
-            seed + 4,
-            same_alphabet_negatives=0.0,
-        ),
-        calibration_pairs=data.pair_arrays(
-            train,
-            profile.validation_pairs,
-            seed + 5,
-            profile.same_alphabet_negatives,
-        ),
-    )
-
-
-class OneShotEarlyStopping(keras.callbacks.Callback):
-    """Scores the validation trials after every epoch; keeps the best weights; stops late.
-
-    Adds ``val_one_shot`` to the epoch's logs. The best network is also saved as
-    ``best.keras`` in the run folder.
-    """
-
-    def __init__(
-        self, network, trials, patience, folder, best=-1.0, best_epoch=0, wait=0
-    ):
-        super().__init__()
-        self.network, self.trials, self.patience, self.folder = (
-            network,
-            trials,
-            patience,
-            folder,
-        )
-        self.best, self.best_epoch, self.wait = best, best_epoch, wait
-        self.best_weights = (
-            None  # folder None: keep the best in memory only (non-chief)
-        )
-
-    def on_epoch_end(self, epoch, logs=None):
-        accuracy = evaluate.one_shot(
-            self.network, self.trials, seed=epoch
-        ).accuracy
-        logs["val_one_shot"] = accuracy
-        if accuracy > self.best:
-            self.best, self.best_epoch, self.wait = accuracy, epoch + 1, 0
-            self.best_weights = self.network.get_weights()
-            if self.folder is not None:
-                checkpoints.save_network(
-                    self.network, self.folder / checkpoints.BEST
-                )
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.model.stop_training = True
-
-    def restore_best(self):
-        """Put the best epoch's weights back into the network."""
-        saved = (
-            self.folder is not None
-            and (self.folder / checkpoints.BEST).exists()
-        )
-        if self.best_weights is None and saved:
-            self.best_weights = model.load_model(
-                self.folder / checkpoints.BEST
-            ).get_weights()
-        if self.best_weights is not None:
-            self.network.set_weights(self.best_weights)
-
-
-class RunCheckpoint(keras.callbacks.Callback):
-    """Saves network, optimiser and run state after every epoch (see :mod:`checkpoints`).
-
-    With ``folder`` None (a worker that is not the chief) it keeps the state in memory.
-    The seconds it records come from ``clock`` (a :class:`train.TrainingClock`, first
-    among the callbacks): ``train_seconds`` the training steps alone, and
-    ``evaluation_seconds`` the end-of-epoch work between the clock and this callback
-    (threshold calibration, validation pairs and one-shot validation trials).
-    """
-
-    def __init__(self, folder, network, optimizer, stopping, state, clock):
-        super().__init__()
-        self.folder, self.network, self.optimizer = folder, network, optimizer
-        self.stopping, self.state, self.clock = stopping, state, clock
-
-    def on_epoch_end(self, epoch, logs=None):
-        history = self.state.setdefault("history", {})
-        for key, value in (logs or {}).items():
-            history.setdefault(key, []).append(float(value))
-        evaluation = (
-            self.state.get("evaluation_seconds", 0.0)
-            + time.perf_counter()
-            - self.clock.epoch_ended
-        )
-        self.state.update(
-            train_seconds=self.clock.seconds,
-            evaluation_seconds=evaluation,
-            best=self.stopping.best,
-            best_epoch=self.stopping.best_epoch,
-            wait=self.stopping.wait,
-        )
-        if self.folder is not None:
-            checkpoints.save_checkpoint(
-                self.folder, self.network, self.optimizer, epoch + 1, self.state
-            )
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training at the end of the last epoch that fits in ``seconds`` of wall time.
-
-    An epoch's time includes its end-of-epoch work (validation, checkpoint), so put this
-    callback last. The next epoch is assumed to take as long as the longest so far; the
-    first includes compiling the training step, which keeps the estimate on the safe side.
-    """
-
-    def __init__(self, seconds: float):
-        super().__init__()
-        if not seconds > 0:
-            raise ValueError(
-                f"A time budget must be a positive number of seconds, got {seconds!r}."
-            )
-        self.seconds = float(seconds)
-        self.started = self.last = time.perf_counter()
-        self.longest = 0.0
-        self.exhausted = False
-
-    def on_train_begin(self, logs=None):
-        # Counted from the first step, not from the preparation before it.
-        self.started = self.last = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        self.longest = max(self.longest, now - self.last)
-        self.last = now
-        if now - self.started + self.longest > self.seconds:
-            self.exhausted = True
-            self.model.stop_training = True
+from siamese_utils.run_data import Splits, evaluate_reproduction, load_splits
+from siamese_utils.run_results import Results, hardware
+from siamese_utils.seeding import set_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,10 +50,44 @@ class Reproduction:
     """What :func:`reproduce` returns: the trained (best) network, its results and history."""
 
     network: object
-    results: dict
+    results: Results
     history: dict
     folder: pathlib.Path
     splits: Splits  # the data it trained, validated and was tested on
+
+
+@dataclasses.dataclass
+class PreparedRun:
+    """A run ready for its first step (:func:`prepare`): its data, network and callbacks."""
+
+    profile: object
+    recipe: Recipe
+    seed: int
+    folder: (
+        pathlib.Path | None
+    )  # None on a data-parallel worker that is not the chief
+    state: dict  # what the checkpoints keep: history, times, best epoch
+    splits: Splits
+    network: keras.Model  # the plain network the callbacks evaluate and save
+    trainable: keras.Model  # what trains: the network, or its mirrored copy
+    optimizer: object
+    strategy: object
+    stopping: OneShotEarlyStopping
+    callbacks: list
+    budget: TimeBudget | None
+    training_drawers: list  # drawer indices, from 0
+
+    @property
+    def start_epoch(self) -> int:
+        return int(self.state.get("epoch", 0))
+
+    @property
+    def finished(self) -> bool:
+        """Whether a resumed run has nothing left to train."""
+        return (
+            self.start_epoch >= self.recipe.max_epochs
+            or self.state.get("wait", 0) >= self.recipe.patience
+        )
 
 
 def reproduce(
@@ -309,8 +104,11 @@ def reproduce(
     strategy=None,
     options: dict = checkpoints.PYTHON_OPTIONS,
     max_minutes: float | None = None,
+    training_drawers=data.TRAINING_DRAWERS,
 ) -> Reproduction:
     """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
+
+    The three steps are public: :func:`prepare`, :func:`fit` and :func:`evaluate_run`.
 
     Args:
         profile: a :class:`siamese_utils.profiles.Profile` (network size, batch, episode).
@@ -333,6 +131,8 @@ def reproduce(
         max_minutes: train only the whole epochs that fit in this many minutes of wall
             time (training and validation; :class:`TimeBudget`); ``None``: no limit.
             ``results.json`` says what stopped the run (``stopped_by``).
+        training_drawers: the background drawers to train on, as indices from 0 (the paper's
+            first 12 by default); ``results.json`` records them counted from 1.
 
     Raises:
         checkpoints.RunExistsError: ``output`` holds a run and neither ``resume`` nor
@@ -340,50 +140,133 @@ def reproduce(
         checkpoints.DamagedRunError: ``resume`` was asked of a run with no complete checkpoint.
         PermissionError: ``output`` cannot be written.
     """
+    run = prepare(
+        profile,
+        seed,
+        output,
+        resume=resume,
+        overwrite=overwrite,
+        recipe=recipe,
+        progress=progress,
+        verbose=verbose,
+        data_dir=data_dir,
+        strategy=strategy,
+        options=options,
+        max_minutes=max_minutes,
+        training_drawers=training_drawers,
+    )
+    preparation_seconds = fit(run, progress)
+    return evaluate_run(run, preparation_seconds, command, max_minutes)
+
+
+def prepare(
+    profile,
+    seed: int,
+    output,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    recipe: Recipe | None = None,
+    progress: bool = False,
+    verbose: bool = True,
+    data_dir=None,
+    strategy=None,
+    options: dict = checkpoints.PYTHON_OPTIONS,
+    max_minutes: float | None = None,
+    training_drawers=data.TRAINING_DRAWERS,
+) -> PreparedRun:
+    """Everything before the first step: run folder, state, data, network and callbacks.
+
+    Refuses what cannot work (an impossible budget or replica count, a resumed run with
+    other settings, evaluation data that cannot be had) before any training. The arguments
+    are :func:`reproduce`'s.
+    """
     recipe = recipe or recipe_for(profile)
     # Made first, so that an impossible budget is refused before any work.
     budget = TimeBudget(60.0 * max_minutes) if max_minutes is not None else None
     if strategy is not None:
         check_distributable(recipe, strategy.num_replicas_in_sync)
     chief = strategy is None or _distributed().is_chief(strategy)
-    # Other workers read a resumed run's state from the chief's folder but write nothing.
-    folder = (
-        checkpoints.prepare_run_folder(output, resume, overwrite, options)
-        if chief
-        else None
-    )
-    # A damaged state.json or checkpoint is reported, and the run falls back to the newest
-    # complete checkpoint (at most one epoch lost).
-    state = (
-        checkpoints.resume_state(
-            output, options, report=lambda m: print(m, file=sys.stderr)
-        )
-        if resume
-        else None
-    )
-    if resume and state is None:
-        if verbose:
-            print(f"No checkpoint in {output}; starting a new run.")
     asked = {
         "profile": profile.name,
         "seed": seed,
         "recipe": json.loads(json.dumps(recipe.as_dict())),
     }
-    state = state or dict(asked)
-    changed = [key for key in asked if state.get(key) != asked[key]]
-    if changed:
-        raise ValueError(
-            f"The run in {output} was started with another {' and '.join(changed)} "
-            f"({', '.join(f'{k}={state.get(k)!r}' for k in changed)}); resume it with the same "
-            f"settings, or start over with {options['overwrite']}."
-        )
-    start_epoch = int(state.get("epoch", 0))
-
+    training_drawers = sorted(int(d) for d in training_drawers)
+    if training_drawers != list(data.TRAINING_DRAWERS):
+        # Only a run off the paper's split asks for it, so older runs still resume.
+        asked["training_drawers"] = training_drawers
+    folder, state = checkpoints.run_state(
+        output, asked, resume, overwrite, options, chief, verbose
+    )
     # Everything the final evaluation reads is fetched before the first step, so a run
     # that cannot be scored (offline, no all_runs.zip cached) fails now, not hours later.
     evaluate.official_runs_path()
     set_seed(seed)
-    splits = load_splits(profile, recipe, seed, data_dir)
+    splits = load_splits(profile, recipe, seed, data_dir, training_drawers)
+    network, trainable, optimizer = build_trainable(
+        profile, recipe, strategy, folder or output, state, options
+    )
+    stopping = OneShotEarlyStopping(
+        network,
+        splits.validation_trials,
+        recipe.patience,
+        folder,
+        best=state.get("best", -1.0),
+        best_epoch=state.get("best_epoch", 0),
+        wait=state.get("wait", 0),
+    )
+    callbacks = run_callbacks(
+        network, optimizer, splits, recipe, stopping, folder, state
+    )
+    if verbose and (strategy is not None or not progress):
+        callbacks.append(train.EpochLog(recipe.max_epochs))
+    if budget is not None:
+        callbacks.append(budget)
+    return PreparedRun(
+        profile=profile,
+        recipe=recipe,
+        seed=seed,
+        folder=folder,
+        state=state,
+        splits=splits,
+        network=network,
+        trainable=trainable,
+        optimizer=optimizer,
+        strategy=strategy,
+        stopping=stopping,
+        callbacks=callbacks,
+        budget=budget,
+        training_drawers=training_drawers,
+    )
+
+
+def run_callbacks(network, optimizer, splits, recipe, stopping, folder, state):
+    """The end-of-epoch work, in order: the clock, threshold calibration (when the loss
+    leaves the threshold free), validation pairs, early stopping, the checkpoint."""
+    clock = train.TrainingClock(state.get("train_seconds", 0.0))
+    callbacks = [
+        clock,
+        train.VerificationCheck(network, *splits.validation_pairs),
+        stopping,
+    ]
+    if recipe.objective.sets_threshold:
+        callbacks.insert(
+            1, train.ThresholdCalibration(network, *splits.calibration_pairs)
+        )
+    callbacks.append(
+        RunCheckpoint(folder, network, optimizer, stopping, state, clock)
+    )
+    return callbacks
+
+
+def build_trainable(profile, recipe: Recipe, strategy, folder, state, options):
+    """The network the callbacks use, what trains and its optimiser, restored on resume.
+
+    On one device the two networks are one; under a strategy what trains is a mirrored
+    copy, and ``network`` a plain copy of its weights.
+    """
+    start_epoch = int(state.get("epoch", 0))
     if strategy is None:
         network = recipe.build_network(profile)
         optimizer = make_optimizer(recipe)
@@ -397,106 +280,90 @@ def reproduce(
                 trainable.trainable_variables,
                 options,
             )
-    else:
-        with strategy.scope():  # variables mirrored on every replica
-            trainable = _distributed().mirrored_network(
-                strategy, profile, recipe
+        return network, trainable, optimizer
+    with strategy.scope():  # variables mirrored on every replica
+        trainable = _distributed().mirrored_network(strategy, profile, recipe)
+        optimizer = make_optimizer(recipe)
+        if start_epoch:
+            checkpoints.restore_checkpoint(
+                folder,
+                state,
+                trainable,
+                optimizer,
+                trainable.trainable_variables,
+                options,
             )
-            optimizer = make_optimizer(recipe)
-            if start_epoch:
-                checkpoints.restore_checkpoint(
-                    output,
-                    state,
-                    trainable,
-                    optimizer,
-                    trainable.trainable_variables,
-                    options,
-                )
-        # A plain copy of the weights for the callbacks to evaluate and save.
-        network = recipe.build_network(profile)
-        network.set_weights(trainable.get_weights())
+    # A plain copy of the weights for the callbacks to evaluate and save.
+    network = recipe.build_network(profile)
+    network.set_weights(trainable.get_weights())
+    return network, trainable, optimizer
 
-    stopping = OneShotEarlyStopping(
-        network,
-        splits.validation_trials,
-        recipe.patience,
-        folder,
-        best=state.get("best", -1.0),
-        best_epoch=state.get("best_epoch", 0),
-        wait=state.get("wait", 0),
-    )
-    clock = train.TrainingClock(state.get("train_seconds", 0.0))
-    callbacks = [
-        clock,
-        train.VerificationCheck(network, *splits.validation_pairs),
-        stopping,
-    ]
-    # The loss leaves the threshold free; set it first.
-    if recipe.objective.sets_threshold:
-        callbacks.insert(
-            1, train.ThresholdCalibration(network, *splits.calibration_pairs)
-        )
-    callbacks.append(
-        RunCheckpoint(folder, network, optimizer, stopping, state, clock)
-    )
-    if verbose and (strategy is not None or not progress):
-        callbacks.append(train.EpochLog(recipe.max_epochs))
-    if budget is not None:
-        callbacks.append(budget)
-    finished_early = state.get("wait", 0) >= recipe.patience
+
+def fit(run: PreparedRun, progress: bool = False) -> float:
+    """Train the prepared run to its end and restore its best epoch's weights.
+
+    Returns the seconds spent warping the distortion pool before the first step (0 when
+    the recipe has none or the run had nothing left to train).
+    """
     preparation_seconds = 0.0
-    if start_epoch < recipe.max_epochs and not finished_early:
+    if not run.finished:
+        recipe = run.recipe
         if recipe.distortion_pool:
             # Built here to be timed; the pipelines below find it built.
             started = time.perf_counter()
-            distortion_pool(splits.train, recipe, seed)
+            pooled_distortions(run.splits.train, recipe, run.seed)
             preparation_seconds = time.perf_counter() - started
-        if strategy is not None:
-            _train_distributed(
-                strategy,
-                trainable,
-                optimizer,
-                network,
-                callbacks,
-                splits,
-                profile,
-                recipe,
-                seed,
-                start_epoch,
-            )
+        if run.strategy is not None:
+            _train_distributed(run)
         else:
-            trainable.fit(
+            run.trainable.fit(
                 _training_batches(
-                    splits.train, profile, recipe, seed, start_epoch
+                    run.splits.train,
+                    run.profile,
+                    recipe,
+                    run.seed,
+                    run.start_epoch,
                 ),
                 epochs=recipe.max_epochs,
-                initial_epoch=start_epoch,
+                initial_epoch=run.start_epoch,
                 steps_per_epoch=recipe.steps_per_epoch,
-                callbacks=callbacks,
+                callbacks=run.callbacks,
                 shuffle=False,
                 verbose=1 if progress else 0,
             )
-    stopping.restore_best()
-    # `state` is the dict the checkpoint callback kept up to date (its history, times and best
-    # epoch); the file on disk may be a damaged one that this run resumed past.
+    run.stopping.restore_best()
+    return preparation_seconds
 
+
+def stopped_by(run: PreparedRun) -> str:
+    """What ended the run: early stopping, its time budget, or its last epoch."""
+    if run.state.get("wait", 0) >= run.recipe.patience:
+        return "early stopping"
+    if run.budget is not None and run.budget.exhausted:
+        return "time budget"
+    return "max epochs"
+
+
+def evaluate_run(
+    run: PreparedRun,
+    preparation_seconds: float = 0.0,
+    command: str | None = None,
+    max_minutes: float | None = None,
+) -> Reproduction:
+    """Score the trained run on the test data and write its ``results.json``."""
+    # `run.state` is the dict the checkpoint callback kept up to date (its history, times
+    # and best epoch); the file on disk may be a damaged one that this run resumed past.
+    state, recipe, profile = run.state, run.recipe, run.profile
     evaluation_started = time.perf_counter()
-    results = evaluate_reproduction(network, splits, profile)
+    test = evaluate_reproduction(run.network, run.splits, profile)
     final_evaluation = time.perf_counter() - evaluation_started
     epochs = len(state["history"].get("val_one_shot", []))
-    if state.get("wait", 0) >= recipe.patience:
-        stopped_by = "early stopping"
-    elif budget is not None and budget.exhausted:
-        stopped_by = "time budget"
-    else:
-        stopped_by = "max epochs"
-    results.update(
+    results = Results(
+        **test,
         profile=profile.name,
-        seed=seed,
+        seed=run.seed,
         hardware=hardware(),
-        # Training steps alone; validation during training and the final test scoring apart.
         train_seconds=round(float(state.get("train_seconds", 0.0)), 1),
-        # Warping the distortion pool before training (this process; 0 without a pool).
         preparation_seconds=round(preparation_seconds, 1),
         evaluation_seconds=round(
             float(state.get("evaluation_seconds", 0.0)) + final_evaluation, 1
@@ -507,39 +374,39 @@ def reproduce(
         * recipe.steps_per_epoch
         * pairs_per_step(profile, recipe),
         best_epoch=int(state.get("best_epoch", 0)),
-        stopped_by=stopped_by,
+        stopped_by=stopped_by(run),
         max_minutes=max_minutes,
         validation_one_shot=float(state.get("best", 0.0)),
+        training_drawers=[d + 1 for d in run.training_drawers],
         recipe=recipe.as_dict(),
         network=recipe.network_kwargs(profile),
-        # Where Omniglot was read from: tfds, or a file of data.export_omniglot.
         omniglot=os.environ.get(data.OMNIGLOT_FILE_VARIABLE) or "tfds",
         strategy="default"
-        if strategy is None
-        else _distributed().strategy_name(strategy),
-        replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
+        if run.strategy is None
+        else _distributed().strategy_name(run.strategy),
+        replicas=run.strategy.num_replicas_in_sync
+        if run.strategy is not None
+        else 1,
         command=command
-        or f"python -m siamese_utils train --profile {profile.name} --seed {seed}",
+        or f"python -m siamese_utils train --profile {profile.name} --seed {run.seed}",
         versions={
             "keras": keras.__version__,
             "python": platform.python_version(),
         },
-        created=datetime.datetime.now(datetime.timezone.utc).isoformat(
+        created=datetime.datetime.now(datetime.UTC).isoformat(
             timespec="seconds"
         ),
     )
-    # Exactly what the file holds (tuples -> lists)
-    results = json.loads(json.dumps(results))
-    if folder is not None:
+    if run.folder is not None:
         checkpoints.write_json(
-            folder / checkpoints.RESULTS, results, overwrite=False
+            run.folder / checkpoints.RESULTS, results.as_dict(), overwrite=False
         )
     return Reproduction(
-        network=network,
+        network=run.network,
         results=results,
         history=state["history"],
-        folder=folder,
-        splits=splits,
+        folder=run.folder,
+        splits=run.splits,
     )
 
 
@@ -567,70 +434,38 @@ def _training_batches(
 
         return training_dataset(split, profile, recipe, seed, start_epoch)
     pool = (
-        distortion_pool(split, recipe, seed) if recipe.distortion_pool else None
+        pooled_distortions(split, recipe, seed)
+        if recipe.distortion_pool
+        else None
     )
     return numpy_pipeline.training_batches(
         split, profile, recipe, seed, start_epoch, pool=pool
     )
 
 
-def _train_distributed(
-    strategy,
-    trained,
-    optimizer,
-    network,
-    callbacks,
-    splits,
-    profile,
-    recipe,
-    seed: int,
-    start_epoch: int,
-) -> None:
+def _train_distributed(run: PreparedRun) -> None:
     """The epochs of a data-parallel run: :class:`distributed.DistributedTrainer` steps, then
-    the same callbacks ``fit`` would call, on the plain copy ``network`` of the weights."""
+    the same callbacks ``fit`` would call, on the plain copy ``run.network`` of the weights."""
+    recipe, network = run.recipe, run.network
     trainer = _distributed().DistributedTrainer.for_recipe(
-        strategy,
-        trained,
-        optimizer,
-        splits.train,
-        profile,
+        run.strategy,
+        run.trainable,
+        run.optimizer,
+        run.splits.train,
+        run.profile,
         recipe,
-        seed,
-        start_epoch,
+        run.seed,
+        run.start_epoch,
     )
-    hooks = keras.callbacks.CallbackList(callbacks, model=network)
+    hooks = keras.callbacks.CallbackList(run.callbacks, model=network)
     network.stop_training = False
     hooks.on_train_begin()
-    for epoch in range(start_epoch, recipe.max_epochs):
+    for epoch in range(run.start_epoch, recipe.max_epochs):
         hooks.on_epoch_begin(epoch)
         logs = {"loss": trainer.train(recipe.steps_per_epoch)}
-        network.set_weights(trained.get_weights())
+        network.set_weights(run.trainable.get_weights())
         hooks.on_epoch_end(epoch, logs)
         # Set by the early stopping, identically on every worker.
         if network.stop_training:
             break
     hooks.on_train_end()
-
-
-def evaluate_reproduction(network, splits: Splits, profile) -> dict:
-    """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
-    (left, right), labels = splits.test_pairs
-    scores = model.logit_network(network).predict(
-        [left, right], batch_size=256, verbose=0
-    )[:, 0]
-    official = evaluate.one_shot(
-        network, evaluate.official_runs(image_size=profile.image_size)
-    )
-    return {
-        # score > 0 is p(same) > 0.5
-        "verification_accuracy": float(
-            np.mean((scores > 0.0) == (labels[:, 0] > 0.5))
-        ),
-        "one_shot_paper_protocol": evaluate.one_shot(
-            network, splits.test_trials
-        ).accuracy,
-        "one_shot_official_runs": official.accuracy,
-        "verification_pairs": int(len(labels)),
-        "paper_protocol_trials": int(len(splits.test_trials)),
-        "official_trials": int(len(official.trials)),
-    }

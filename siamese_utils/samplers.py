@@ -23,8 +23,9 @@ import abc
 import keras
 import numpy as np
 
-from siamese_utils.data import OmniglotSplit, sample_episodes, sample_pairs
+from siamese_utils.data import OmniglotSplit
 from siamese_utils.model import logit_network
+from siamese_utils.sampling import sample_episodes, sample_pairs
 from siamese_utils.trainers import (
     LOSSES,
     AllPairsTrainer,

@@ -18,10 +18,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from siamese_utils.data import OmniglotSplit, pair_arrays
+from siamese_utils.data import OmniglotSplit
 from siamese_utils.embeddings import embed
 from siamese_utils.model import SCORE_LAYER, logit_network, score_embeddings
 from siamese_utils.recipe import Recipe, make_optimizer, recipe_for
+from siamese_utils.sampling import pair_arrays
+from siamese_utils.seeding import stream
 from siamese_utils.trainers import (  # noqa: F401  (re-exported: train.AllPairsTrainer)
     AllPairsTrainer,
     balanced_cross_entropy,
@@ -146,7 +148,7 @@ def train_chapter_run(
     validation = pair_arrays(
         validation_split,
         profile.validation_pairs,
-        seed + 1,
+        stream(seed, "validation-pairs"),
         profile.same_alphabet_negatives,
     )
     callbacks = [VerificationCheck(network, *validation)]
@@ -154,7 +156,7 @@ def train_chapter_run(
         calibration = pair_arrays(
             train_split,
             profile.validation_pairs,
-            seed + 2,
+            stream(seed, "calibration-pairs"),
             profile.same_alphabet_negatives,
         )
         callbacks.insert(0, ThresholdCalibration(network, *calibration))
@@ -210,7 +212,7 @@ def calibrate_threshold(network: keras.Model, pairs, labels) -> float:
     the threshold is part of what is learned.
 
     Args:
-        pairs: ``(left, right)`` image arrays, as :func:`siamese_utils.data.pair_arrays` gives.
+        pairs: ``(left, right)`` image arrays, as :func:`siamese_utils.sampling.pair_arrays` gives.
         labels: 1 for a pair of one character, else 0 (any shape with one entry per pair).
 
     Returns:
@@ -336,7 +338,7 @@ def train_all_pairs(
 ) -> TrainingRun:
     """Train ``network`` on every pair inside episodes of ``recipe.episode`` images.
 
-    Each step draws an episode (:func:`siamese_utils.data.sample_episodes`: a few alphabets,
+    Each step draws an episode (:func:`siamese_utils.sampling.sample_episodes`: a few alphabets,
     a few characters each, a few images each), embeds its images once and learns from all
     their pairs (:class:`AllPairsTrainer`, with ``recipe.loss``). Validation is the same as
     in :func:`train_verification`, so the histories compare.

@@ -17,8 +17,22 @@ from bench import common, compute, evaluation, pipeline
 
 
 def test_cached_and_per_pair_evaluation_agree_and_are_timed():
+    # run() checks the two ways agree before it times them (check_agreement).
     (figure,) = evaluation.run(repeats=1, profile_name="smoke")
+    assert (figure.measured, figure.baseline, figure.unit) == (
+        "cached embeddings",
+        "one model call per trial",
+        "trials/s",
+    )
     assert figure.value > 0 and figure.baseline_value > 0
+
+
+def test_the_agreement_check_fails_on_other_scores_or_choices():
+    scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], np.float32)
+    answers = np.array([0, 1])
+    evaluation.check_agreement(scores, scores + 1e-7, answers)
+    with pytest.raises(AssertionError):
+        evaluation.check_agreement(scores, scores[:, ::-1].copy(), answers)
 
 
 def test_pipeline_benchmark_times_both_pipelines():

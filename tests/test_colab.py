@@ -143,11 +143,14 @@ def test_launch_buttons_are_left_out_until_a_repository_is_named():
 
 
 def test_a_script_registered_twice_is_written_once():
-    from sphinx.builders.html._assets import _JavaScript
+    # Script entries as Sphinx's page context holds them: a file name (None or "" for an
+    # inline script) and attributes (an inline script's body among them).
+    def script(filename, **attributes):
+        return types.SimpleNamespace(filename=filename, attributes=attributes)
 
-    config = _JavaScript(None, body="const THEBE_JS_URL = 1")
-    again = _JavaScript("", body="const THEBE_JS_URL = 1")
-    other = _JavaScript("_static/other.js")
+    config = script(None, body="const THEBE_JS_URL = 1")
+    again = script("", body="const THEBE_JS_URL = 1")
+    other = script("_static/other.js")
     context = {"script_files": [config, other, again]}
-    book_html._drop_repeated_scripts(None, "page", "page.html", context, None)
+    book_html.drop_repeated_scripts(None, "page", "page.html", context, None)
     assert context["script_files"] == [config, other]

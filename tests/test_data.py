@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from siamese_utils import data, pipeline, profiles, recipe
+from siamese_utils import data, pipeline, profiles, recipe, sampling
 
 
 def test_splits_have_omniglots_sizes(background, evaluation):
@@ -90,7 +90,7 @@ def test_index_groups_twenty_images_per_character(evaluation):
 
 
 def test_pairs_are_half_same_half_different_with_correct_labels(background):
-    pairs = data.sample_pairs(background, 1001, seed=0)
+    pairs = sampling.sample_pairs(background, 1001, seed=0)
     assert len(pairs) == 1001 and pairs.same.sum() == 500
     same_character = (
         background.characters[pairs.left] == background.characters[pairs.right]
@@ -108,7 +108,7 @@ def test_same_alphabet_negatives_share_sets_the_harder_negatives(background):
         (1.0, 1.0, 1.0),
         (0.5, 0.42, 0.58),
     ):
-        pairs = data.sample_pairs(
+        pairs = sampling.sample_pairs(
             background, 4000, seed=1, same_alphabet_negatives=share
         )
         negative = ~pairs.same.astype(bool)
@@ -120,7 +120,7 @@ def test_same_alphabet_negatives_share_sets_the_harder_negatives(background):
 
 
 def test_same_seed_same_pairs_other_seed_other_pairs(background):
-    a, b, c = (data.sample_pairs(background, 64, seed=s) for s in (5, 5, 6))
+    a, b, c = (sampling.sample_pairs(background, 64, seed=s) for s in (5, 5, 6))
     np.testing.assert_array_equal(a.left, b.left)
     np.testing.assert_array_equal(a.right, b.right)
     assert not np.array_equal(a.left, c.left)
@@ -138,7 +138,7 @@ def test_same_seed_same_pairs_other_seed_other_pairs(background):
 )
 def test_bad_pair_requests_are_rejected(background, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        data.sample_pairs(background, seed=0, **kwargs)
+        sampling.sample_pairs(background, seed=0, **kwargs)
 
 
 def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(
@@ -153,7 +153,7 @@ def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(
         and right.shape == (8, 32, 32, 1)
         and same.shape == (8, 1)
     )
-    expected = data.sample_pairs(background, 24, seed=11)
+    expected = sampling.sample_pairs(background, 24, seed=11)
     np.testing.assert_array_equal(
         left.numpy(), background.images[expected.left[:8]]
     )
@@ -163,7 +163,7 @@ def test_pair_pipeline_yields_exact_batches_matching_the_sampled_pairs(
 def test_pipelines_run_without_the_autotuner(background):
     # On two cores tf.data's autotuner slowed training (bench.pipeline measures it).
     smoke = profiles.get_profile("smoke")
-    episodes = data.sample_episodes(
+    episodes = sampling.sample_episodes(
         background, 2, seed=0, alphabets=2, characters=3, images_per_character=2
     )
     for dataset in (
@@ -213,7 +213,7 @@ def test_an_empty_data_folder_offline_fails_at_once_with_the_advice(tmp_path):
 
 
 def test_episodes_group_images_by_alphabet_then_character(background):
-    episodes = data.sample_episodes(
+    episodes = sampling.sample_episodes(
         background,
         20,
         seed=0,
@@ -238,9 +238,11 @@ def test_episodes_group_images_by_alphabet_then_character(background):
 
 
 def test_same_seed_same_episodes_other_seed_other_episodes(background):
-    first = data.sample_episodes(background, 5, seed=1)
-    again = data.sample_episodes(background, 5, seed=np.random.default_rng(1))
-    other = data.sample_episodes(background, 5, seed=2)
+    first = sampling.sample_episodes(background, 5, seed=1)
+    again = sampling.sample_episodes(
+        background, 5, seed=np.random.default_rng(1)
+    )
+    other = sampling.sample_episodes(background, 5, seed=2)
     np.testing.assert_array_equal(first.images, again.images)
     assert not np.array_equal(first.images, other.images)
 
@@ -248,15 +250,15 @@ def test_same_seed_same_episodes_other_seed_other_episodes(background):
 def test_episodes_the_split_cannot_fill_are_refused(evaluation):
     validation = evaluation.select_alphabets(data.VALIDATION_ALPHABETS)
     with pytest.raises(ValueError, match="has 10 such alphabets"):
-        data.sample_episodes(validation, 1, seed=0, alphabets=11)
+        sampling.sample_episodes(validation, 1, seed=0, alphabets=11)
     with pytest.raises(ValueError, match="images each"):
-        data.sample_episodes(validation, 1, seed=0, images_per_character=21)
+        sampling.sample_episodes(validation, 1, seed=0, images_per_character=21)
     with pytest.raises(ValueError, match="num_episodes"):
-        data.sample_episodes(validation, 0, seed=0)
+        sampling.sample_episodes(validation, 0, seed=0)
 
 
 def test_episode_pipeline_yields_the_sampled_images(background):
-    episodes = data.sample_episodes(
+    episodes = sampling.sample_episodes(
         background, 3, seed=4, alphabets=2, characters=3, images_per_character=2
     )
     batches = list(pipeline.episode_dataset(background, episodes))

@@ -114,7 +114,7 @@ def characters():
 
 
 def test_a_pool_holds_each_image_then_its_distortions_as_bytes(characters):
-    pool = distortions.distortion_pool(
+    pool = distortions.warp_copies(
         characters, 3, np.random.default_rng(1), batch=4
     )
     assert pool.shape == (5, 4, 20, 20, 1) and pool.dtype == np.uint8
@@ -138,7 +138,7 @@ def test_a_pool_holds_each_image_then_its_distortions_as_bytes(characters):
 
 def test_the_same_generator_seed_gives_the_same_pool(characters):
     first, again, other = (
-        distortions.distortion_pool(characters, 2, np.random.default_rng(s))
+        distortions.warp_copies(characters, 2, np.random.default_rng(s))
         for s in (4, 4, 5)
     )
     assert np.array_equal(first, again) and not np.array_equal(first, other)
@@ -156,4 +156,4 @@ def test_a_pool_refuses_no_copies_and_images_outside_zero_one(
     images, copies, message
 ):
     with pytest.raises(ValueError, match=message):
-        distortions.distortion_pool(images, copies, np.random.default_rng(0))
+        distortions.warp_copies(images, copies, np.random.default_rng(0))

@@ -144,7 +144,7 @@ def test_mirrored_over_two_logical_cpus_trains_the_same_weights_as_one_device(
     # The smoke network barely separates its candidates, so a weight difference of the
     # order of rounding can flip one near-tied validation trial (and with it the best
     # epoch): the validation answers must agree to within one trial, epoch by epoch.
-    one_trial = 1 / RECIPES["smoke"].validation_trials
+    one_trial = 1 / get_profile("smoke").validation_trials
     for own, reference in zip(
         _validation_one_shot(folder), _validation_one_shot(one_device)
     ):
@@ -311,7 +311,7 @@ import dataclasses, json, sys
 import keras, numpy as np
 from siamese_utils import distributed
 distributed.use_logical_cpus(2)
-from siamese_utils import data
+from siamese_utils import data, model
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, make_optimizer
 from siamese_utils.seeding import set_seed
@@ -326,7 +326,7 @@ def one_step(name, synchronised=sys.argv[1] != "per-replica"):
     with strategy.scope():
         network = distributed.mirrored_network(strategy, profile, recipe)
         optimizer = make_optimizer(recipe)
-    for layer in network.get_layer("twin").layers:
+    for layer in model.twin_of(network).layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             assert layer.synchronized == (name == "mirrored")
             layer.synchronized = layer.synchronized and synchronised

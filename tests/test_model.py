@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from siamese_utils import model, profiles
+from siamese_utils import checkpoints, model, profiles
 from siamese_utils.seeding import set_seed
 
 
@@ -47,8 +47,12 @@ def test_twin_layers_have_the_papers_output_shapes(paper_network):
 
 
 def test_both_inputs_go_through_one_shared_twin(paper_network):
-    twins = [layer for layer in paper_network.layers if layer.name == "twin"]
-    assert len(twins) == 1
+    twins = [
+        layer
+        for layer in paper_network.layers
+        if isinstance(layer, keras.Model)
+    ]
+    assert twins == [model.twin_of(paper_network)]
     assert [n.name for n in paper_network.inputs] == [
         "left_image",
         "right_image",
@@ -125,7 +129,7 @@ def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
         (4, *smoke.input_shape), dtype=np.float32
     )
     path = tmp_path / "siamese.keras"
-    model.save_model(network, path)
+    checkpoints.save_network(network, path)
     restored = model.load_model(path)
     np.testing.assert_array_equal(
         network.predict([images, images[::-1]], verbose=0),
@@ -136,16 +140,12 @@ def test_saved_model_loads_in_safe_mode_and_predicts_identically(tmp_path):
     )
 
 
-def test_saving_never_overwrites_silently(tmp_path):
+def test_a_network_is_saved_only_as_a_keras_file(tmp_path):
     smoke = profiles.get_profile("smoke")
     network = model.siamese_network(**smoke.network_kwargs())
-    path = tmp_path / "siamese.keras"
-    path.write_bytes(b"an earlier checkpoint")
-    with pytest.raises(FileExistsError, match="overwrite=True"):
-        model.save_model(network, path)
-    assert path.read_bytes() == b"an earlier checkpoint"
     with pytest.raises(ValueError, match=".keras"):
-        model.save_model(network, tmp_path / "siamese.h5")
+        checkpoints.save_network(network, tmp_path / "siamese.h5")
+    assert not (tmp_path / "siamese.h5").exists()
 
 
 @pytest.mark.parametrize(
@@ -187,7 +187,7 @@ def test_batch_norm_network_saves_and_loads_identically(tmp_path):
     images = np.random.default_rng(2).random(
         (4, *smoke.input_shape), dtype=np.float32
     )
-    model.save_model(network, tmp_path / "bn.keras")
+    checkpoints.save_network(network, tmp_path / "bn.keras")
     restored = model.load_model(tmp_path / "bn.keras")
     np.testing.assert_allclose(
         network.predict([images, images[::-1]], verbose=0),
@@ -233,7 +233,7 @@ def test_a_saved_model_predicts_identically_in_a_fresh_process(tmp_path):
         (6, *smoke.input_shape), dtype=np.float32
     )
     np.save(tmp_path / "images.npy", images)
-    model.save_model(network, tmp_path / "siamese.keras")
+    checkpoints.save_network(network, tmp_path / "siamese.keras")
     script = (
         "import numpy as np, siamese_utils\n"
         "from siamese_utils import model\n"
@@ -363,3 +363,22 @@ def test_loading_a_keras_file_that_is_not_a_siamese_network_names_the_problem(
     other.save(path)
     with pytest.raises(ValueError, match="not a Siamese network of this book"):
         model.load_model(path)
+
+
+def test_a_renamed_twin_is_still_found_and_loads(tmp_path):
+    # The twin is found by what it is, not by its name (issue 33, item 6).
+    smoke = profiles.get_profile("smoke")
+    sizes = smoke.network_kwargs()
+    network = model.siamese_network(
+        groups={
+            "twin": lambda **kwargs: model.twin(
+                **{**kwargs, "name": "encoder_twin"}
+            )
+        },
+        **sizes,
+    )
+    assert model.twin_of(network).name == "encoder_twin"
+    checkpoints.save_network(network, tmp_path / "renamed.keras")
+    assert model.twin_of(model.load_model(tmp_path / "renamed.keras")).name == (
+        "encoder_twin"
+    )

@@ -122,7 +122,7 @@ def test_per_layer_l2_weights_reach_each_layer():
         embedding_units=8,
         l2={"stem_conv": 0.5, "*": 0.0},
     )
-    kernel = network.get_layer("twin").get_layer("stem_conv").kernel
+    kernel = model.twin_of(network).get_layer("stem_conv").kernel
     expected = 0.5 * float(np.sum(np.square(np.array(kernel))))
     # Both branches share the twin, so its penalty is counted once.
     assert float(

@@ -9,13 +9,24 @@ import subprocess
 import sys
 
 import siamese_utils
-from siamese_utils import model, profiles
+from siamese_utils import checkpoints, model, profiles
 from siamese_utils.seeding import set_seed
 
 PACKAGE = pathlib.Path(siamese_utils.__file__).parent
-MODULES = sorted(
-    path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("__")
-)
+# Modules, and subpackages (plots) as one module each: what the package's docstring lists.
+SOURCES = {
+    path.stem: [path]
+    for path in PACKAGE.glob("*.py")
+    if not path.stem.startswith("__")
+} | {
+    path.parent.name: sorted(path.parent.glob("*.py"))
+    for path in PACKAGE.glob("*/__init__.py")
+}
+MODULES = sorted(SOURCES)
+
+
+def _source(name: str) -> str:
+    return "\n".join(path.read_text() for path in SOURCES[name])
 
 
 def _package_imports(tree: ast.AST) -> set[str]:
@@ -43,7 +54,7 @@ def _package_imports(tree: ast.AST) -> set[str]:
 
 def _graph() -> dict[str, set[str]]:
     return {
-        name: _package_imports(ast.parse((PACKAGE / f"{name}.py").read_text()))
+        name: _package_imports(ast.parse(_source(name))) - {name}
         for name in MODULES
     }
 
@@ -91,7 +102,7 @@ def test_every_import_inside_a_function_says_why_it_waits():
     # (a backend or a slow library needed by one function only) carries a comment saying so.
     unexplained = []
     for name in MODULES:
-        lines = (PACKAGE / f"{name}.py").read_text().splitlines()
+        lines = _source(name).splitlines()
         for node in ast.walk(ast.parse("\n".join(lines))):
             if (
                 isinstance(node, (ast.Import, ast.ImportFrom))
@@ -135,7 +146,7 @@ def test_keras_loads_a_saved_network_after_importing_the_package_alone(
     network = model.siamese_network(
         **profiles.get_profile("smoke").network_kwargs()
     )
-    model.save_model(network, tmp_path / "best.keras")
+    checkpoints.save_network(network, tmp_path / "best.keras")
     finished = _python(
         "import siamese_utils, keras\n"
         f"net = keras.saving.load_model({str(tmp_path / 'best.keras')!r})\n"

@@ -72,7 +72,21 @@ def test_a_row_from_before_a_setting_existed_ran_its_default(tmp_path):
     path = tmp_path / "seeds.jsonl"
     older = _row(2015, 0.70, recipe=BEFORE)
     del older["network"]["batch_norm"]
-    assert "batch_norm" not in older["recipe"]
+    # Version 1 of the records left out the settings at their defaults.
+    for key in ("batch_norm", "distortion_pool", "record_version"):
+        del older["recipe"][key]
     _write(path, [older])
     assert len(records.seed_rows(FAST, path, BEFORE)) == 1
+    assert records.seed_rows(FAST, path) == []
+
+
+def test_a_version_1_record_with_a_setting_left_out_differs_from_one_that_set_it(
+    tmp_path,
+):
+    path = tmp_path / "seeds.jsonl"
+    older = _row(2015, 0.70, recipe=recipe_for(FAST))
+    del older["recipe"]["record_version"]
+    del older["recipe"]["batch_norm"]  # version 1: no batch normalisation
+    _write(path, [older])
+    assert recipe_for(FAST).batch_norm
     assert records.seed_rows(FAST, path) == []

@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from siamese_utils import choices, records, report
+from siamese_utils import choices, drawer_gap, records, report
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES
 from siamese_utils.statistics import t_quantile
@@ -62,7 +62,7 @@ def test_the_gap_steps_add_up_to_the_whole_gap():
     gap = json.loads((records.RESULTS_FOLDER / "gap.json").read_text())
     late = gap["paper_protocol"]["test drawers 17-20 (the split's)"]["accuracy"]
     whole = 100 * (gap["official_runs"]["accuracy"] - late)
-    assert f"Of the {whole:.1f}-point gap" in report.gap_steps().data
+    assert f"Of the {whole:.1f}-point gap" in drawer_gap.gap_steps().data
 
 
 def test_the_batch_norm_verdict_pairs_the_recorded_seeds():
@@ -106,7 +106,7 @@ def test_a_page_run_is_checked_against_the_recorded_run_of_its_seed():
 
 def test_the_drawer_sentence_reads_the_recorded_correlations():
     figures = json.loads((records.RESULTS_FOLDER / "drawers.json").read_text())
-    sentence = report.drawer_identity().data
+    sentence = drawer_gap.drawer_identity().data
     assert f"{figures['same_alphabet']:.2f} on average" in sentence
     assert "python -m bench.drawers" in sentence
 

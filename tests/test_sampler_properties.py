@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siamese_utils import data, evaluate
+from siamese_utils import data, evaluate, sampling
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 FEW_EXAMPLES = settings(max_examples=25, deadline=None)
@@ -19,7 +19,7 @@ FEW_EXAMPLES = settings(max_examples=25, deadline=None)
 def test_pairs_are_labelled_by_character_and_never_pair_an_image_with_itself(
     background, seed, num_pairs, share
 ):
-    pairs = data.sample_pairs(background, num_pairs, seed, share)
+    pairs = sampling.sample_pairs(background, num_pairs, seed, share)
     assert len(pairs) == num_pairs
     assert pairs.same.sum() == num_pairs // 2
     same_character = (
@@ -41,7 +41,7 @@ def test_episodes_hold_distinct_background_images_grouped_as_asked(
 ):
     if alphabets * characters * images < 2:
         return  # a single image forms no pair; refusing it is tested elsewhere
-    episodes = data.sample_episodes(
+    episodes = sampling.sample_episodes(
         background, 3, seed, alphabets, characters, images
     )
     assert episodes.batch_size == alphabets * characters * images

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from siamese_utils import data
+from siamese_utils.epoch_data import epoch_batches
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import RECIPES, epoch_batches
+from siamese_utils.recipe import RECIPES
 from siamese_utils.samplers import (
     LOSSES,
     EpisodeSampler,

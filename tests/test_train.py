@@ -5,7 +5,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from siamese_utils import anatomy, data, embeddings, model, profiles, train
+from siamese_utils import (
+    anatomy,
+    data,
+    embeddings,
+    model,
+    profiles,
+    sampling,
+    train,
+)
 from siamese_utils.recipe import recipe_for
 from siamese_utils.seeding import set_seed
 
@@ -213,7 +221,7 @@ def test_calibration_moves_only_the_threshold_to_where_pairs_are_best_told_apart
 ):
     set_seed(8)
     network = model.siamese_network(**SMOKE.network_kwargs())
-    (left, right), same = data.pair_arrays(background, 64, seed=8)
+    (left, right), same = sampling.pair_arrays(background, 64, seed=8)
     bias = network.get_layer(model.SCORE_LAYER).bias
     bias.assign(
         np.asarray(bias) + 40.0

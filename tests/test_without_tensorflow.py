@@ -16,6 +16,7 @@ from siamese_utils import (
     checkpoints,
     cli,
     data,
+    epoch_data,
     evaluate,
     numpy_pipeline,
     pipeline,
@@ -100,7 +101,7 @@ def test_numpy_batches_are_the_tf_data_batches(background, name, changes):
         chosen = dataclasses.replace(recipe.RECIPES["smoke"], **changes)
     chosen = dataclasses.replace(chosen, steps_per_epoch=2, max_epochs=2)
     pool = (
-        recipe.distortion_pool(background, chosen, seed=3)
+        epoch_data.pooled_distortions(background, chosen, seed=3)
         if chosen.distortion_pool
         else None
     )

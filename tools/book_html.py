@@ -75,7 +75,10 @@ def _launch_only_with_a_repository(app, config):
         options["launch_buttons"] = buttons
 
 
-def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
+def drop_repeated_scripts(app, pagename, templatename, context, doctree):
+    """Write each script once into a page (Sphinx's ``html-page-context`` event): a script
+    is its file name (inline ones have none) and its attributes, the values Sphinx's
+    script entries carry."""
     seen, kept = set(), []
     for script in context.get("script_files", []):
         # The repeat is registered once with filename None and once with "" (both inline).
@@ -198,5 +201,5 @@ def setup(app):
     app.connect("doctree-resolved", _alt_text_from_captions)
     app.connect("build-finished", _favicon_at_the_root)
     app.connect("build-finished", _copy_mathjax)
-    app.connect("html-page-context", _drop_repeated_scripts)
+    app.connect("html-page-context", drop_repeated_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,255 @@
+"""Charts of measurements: accuracies, activations, layer costs, embeddings, distances and
+the score matrix of an episode."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from siamese_utils.plots.style import SMALLEST_FONT
+
+
+def accuracy_bars(rows, reference: dict | None = None):
+    """Horizontal bars of 20-way accuracies (ours, and optionally the paper's Table 2)."""
+    labels = [label for label, _ in rows]
+    values = [100 * value for _, value in rows]
+    colors = ["tab:blue"] * len(rows)
+    if reference:
+        labels += [f"paper: {name}" for name in reference]
+        values += list(reference.values())
+        colors += ["tab:grey"] * len(reference)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 0.8))
+    positions = np.arange(len(labels))[::-1]
+    ax.barh(positions, values, color=colors)
+    for y, value in zip(positions, values):
+        ax.text(
+            value + 0.8, y, f"{value:.1f}", va="center", fontsize=SMALLEST_FONT
+        )
+    ax.set_yticks(positions, labels, fontsize=SMALLEST_FONT)
+    ax.axvline(5.0, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="20-way one-shot accuracy (%)", xlim=(0, 105))
+    fig.tight_layout()
+    return fig
+
+
+def activation_profile(stats_by_label: dict, embeddings_by_label: dict):
+    """Per-layer output spread and dead share, and the embedding histogram, per initialisation."""
+    fig, (spread_ax, dead_ax, hist_ax) = plt.subplots(1, 3, figsize=(9.6, 3.3))
+    for label, stats in stats_by_label.items():
+        names = [s.name for s in stats]
+        spread_ax.plot(
+            names, [s.std for s in stats], "-o", markersize=4, label=label
+        )
+        # Only a ReLU's output can be dead (exactly 0); the encoder's sigmoid never is.
+        relu = [s for s in stats if s.activation == "relu"]
+        dead_ax.plot(
+            [s.name for s in relu],
+            [100 * s.dead for s in relu],
+            "-o",
+            markersize=4,
+            label=label,
+        )
+        hist_ax.hist(
+            np.ravel(embeddings_by_label[label]),
+            bins=50,
+            range=(0, 1),
+            alpha=0.6,
+            label=label,
+        )
+    spread_ax.set(
+        yscale="log",
+        ylabel="std of outputs",
+        title="Spread of each layer's outputs",
+    )
+    dead_ax.set(ylabel="% exactly zero", title="Inactive (dead) ReLU outputs")
+    hist_ax.set(
+        xlabel="embedding value (sigmoid)",
+        ylabel="count",
+        title="Embedding values",
+    )
+    for ax in (spread_ax, dead_ax):
+        ax.tick_params(axis="x", rotation=45, labelsize=SMALLEST_FONT)
+    spread_ax.legend(frameon=False)
+    hist_ax.legend(frameon=False, title="initialisation")
+    fig.tight_layout()
+    return fig
+
+
+def layer_bars(
+    rows, values, axis_label: str, log: bool, unit: str = "", decimals: int = 0
+):
+    """Horizontal bars of one positive quantity per layer, labelled with its share."""
+    kept = [(row.name, value) for row, value in zip(rows, values) if value > 0]
+    total = sum(value for _, value in kept)
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(kept) + 0.8))
+    positions = np.arange(len(kept))[::-1]
+    ax.barh(positions, [value for _, value in kept], color="tab:blue")
+    largest = max(value for _, value in kept)
+    for y, (_, value) in zip(positions, kept):
+        x = value * 1.15 if log else value + 0.01 * largest
+        ax.text(
+            x,
+            y,
+            f"{value:,.{decimals}f}{unit} ({100 * value / total:.1f}%)",
+            va="center",
+            fontsize=SMALLEST_FONT,
+        )
+    ax.set_yticks(positions, [name for name, _ in kept], fontsize=SMALLEST_FONT)
+    if log:
+        smallest = min(value for _, value in kept)
+        ax.set(
+            xscale="log",
+            xlabel=f"{axis_label} (log scale)",
+            xlim=(smallest / 2, total * 20),
+        )
+    else:
+        ax.set(xlabel=axis_label, xlim=(0, largest * 1.35))
+    fig.tight_layout()
+    return fig
+
+
+def parameter_bars(rows):
+    """Parameters per layer (of :func:`siamese_utils.anatomy.layer_table`) on a log axis."""
+    return layer_bars(
+        rows, [row.parameters for row in rows], "parameters", log=True
+    )
+
+
+def compute_bars(rows):
+    """Millions of multiply-adds per layer for one image (the head: one pair), linear axis."""
+    values = [row.multiply_adds / 1e6 for row in rows]
+    return layer_bars(
+        rows, values, "million multiply-adds", log=False, unit=" M", decimals=1
+    )
+
+
+def embedding_scatter(projection, labels, explained, names=None):
+    """2-D projection of embeddings, one colour per character."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    unique = np.unique(labels)
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(unique), 2)))
+    for colour, label in zip(colours, unique):
+        chosen = labels == label
+        ax.scatter(
+            projection[chosen, 0],
+            projection[chosen, 1],
+            s=14,
+            color=colour,
+            label=names[label] if names else str(label),
+        )
+    ax.set(
+        xlabel=f"component 1 ({100 * explained[0]:.0f}% of variance)",
+        ylabel=f"component 2 ({100 * explained[1]:.0f}% of variance)",
+    )
+    if len(unique) <= 20:
+        ax.legend(
+            frameon=False,
+            fontsize=SMALLEST_FONT,
+            ncol=2,
+            bbox_to_anchor=(1.0, 1.0),
+            loc="upper left",
+        )
+    fig.tight_layout()
+    return fig
+
+
+def distance_histograms(distances: dict, same: np.ndarray):
+    """Histograms of a distance for same- and different-character pairs, one panel per distance."""
+    fig, axes = plt.subplots(
+        1, len(distances), figsize=(4.5 * len(distances), 3.0)
+    )
+    for ax, (title, values) in zip(np.atleast_1d(axes), distances.items()):
+        bins = np.linspace(values.min(), values.max(), 40)
+        ax.hist(
+            values[same],
+            bins=bins,
+            alpha=0.6,
+            label="same character",
+            color="tab:green",
+        )
+        ax.hist(
+            values[~same],
+            bins=bins,
+            alpha=0.6,
+            label="different characters",
+            color="tab:red",
+        )
+        ax.set(xlabel=title, ylabel="pairs")
+        ax.legend(frameon=False, fontsize=SMALLEST_FONT)
+    fig.tight_layout()
+    return fig
+
+
+def score_matrix(
+    scores, images_per_character: int, characters_per_alphabet: int
+):
+    """An episode's scores ``(n, n)`` as a picture, images grouped by alphabet and character.
+
+    Lines separate the alphabets, so the small squares on the diagonal hold the positive
+    pairs, the rest of each alphabet's square its same-alphabet negatives, and everything
+    outside them the negatives from other alphabets. The colours turn at score 0 (where
+    the calibrated sigmoid says one half); the diagonal (an image with itself) is blank.
+    """
+    scores = np.array(scores, dtype=float)
+    np.fill_diagonal(scores, np.nan)
+    n = len(scores)
+    low, high = np.nanmin(scores), np.nanmax(scores)
+    norm = mpl.colors.TwoSlopeNorm(
+        vcenter=0.0, vmin=min(low, -1e-3), vmax=max(high, 1e-3)
+    )
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    image = ax.imshow(scores, cmap="RdBu_r", norm=norm)
+    alphabet = images_per_character * characters_per_alphabet
+    for edge in range(alphabet, n, alphabet):
+        for line in (ax.axhline, ax.axvline):
+            line(edge - 0.5, color="black", linewidth=1.2)
+    ticks = np.arange(alphabet / 2 - 0.5, n, alphabet)
+    labels = [f"alphabet {k + 1}" for k in range(len(ticks))]
+    ax.set_xticks(ticks, labels)
+    ax.set_yticks(ticks, labels, rotation=90, va="center")
+    ax.tick_params(length=0)
+    ax.set_xlabel("image j (candidate)")
+    ax.set_ylabel("image i (anchor)")
+    fig.colorbar(image, ax=ax, shrink=0.85, label="score $s_{ij}$ (logit)")
+    fig.tight_layout()
+    return fig
+
+
+def negative_weights(weights, same_alphabet, top: int = 20):
+    """How an anchor's loss divides its push among its negatives, largest share first.
+
+    ``weights`` ``(anchors, negatives)`` are each row's softmax shares (rows sum to at most
+    one); ``same_alphabet`` marks the negatives drawn from the anchor's own alphabet. Bar
+    k is the mean share of each anchor's k-th largest negative, for the ``top`` largest,
+    split into what negatives from the anchor's own alphabet took and what the others took.
+    """
+    weights = np.asarray(weights, dtype=float)
+    order = np.argsort(-weights, axis=1)[:, :top]
+    ranked = np.take_along_axis(weights, order, axis=1)
+    own = np.take_along_axis(
+        np.asarray(same_alphabet, dtype=float), order, axis=1
+    )
+    from_own = (ranked * own).mean(axis=0)
+    from_others = (ranked * (1.0 - own)).mean(axis=0)
+    ranks = np.arange(1, len(from_own) + 1)
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    ax.bar(
+        ranks, from_own, color="tab:purple", label="from the anchor's alphabet"
+    )
+    ax.bar(
+        ranks,
+        from_others,
+        bottom=from_own,
+        color="tab:olive",
+        label="from another alphabet",
+    )
+    ax.set_xticks([1, *range(5, len(ranks) + 1, 5)])
+    ax.set_xlabel(
+        f"the {len(ranks)} highest-scoring of each anchor's {weights.shape[1]} "
+        "negatives, by rank"
+    )
+    ax.set_ylabel("mean share of the push")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

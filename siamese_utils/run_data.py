@@ -1,0 +1,108 @@
+"""What a reproduction trains, validates and is tested on (the paper's split by alphabet and
+drawer, Koch et al., 2015, Section 4.1), and how its best network is scored on the test data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from siamese_utils import data, evaluate, model, sampling
+from siamese_utils.recipe import Recipe
+from siamese_utils.seeding import stream
+
+
+@dataclasses.dataclass
+class Splits:
+    """The reproduction's data: training images and the validation and test sets."""
+
+    train: object
+    validation_trials: object
+    validation_pairs: tuple
+    test_trials: object
+    test_pairs: tuple
+    calibration_pairs: (
+        tuple  # training pairs that set the threshold of a ranking-loss run
+    )
+
+
+def load_splits(
+    profile,
+    recipe: Recipe,
+    seed: int,
+    data_dir=None,
+    training_drawers=data.TRAINING_DRAWERS,
+) -> Splits:
+    """The drawer and alphabet split of the paper, at the profile's image size.
+
+    ``training_drawers`` (drawer indices, from 0) picks the background drawers trained on: the
+    paper's first 12 by default; ``bench.drawers --train`` trains on the last 12 instead.
+    """
+    background = data.load_split("train", profile.image_size, data_dir=data_dir)
+    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
+    validation = data.validation_split(profile.image_size, data_dir=data_dir)
+    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
+        data.TEST_DRAWERS
+    )
+    train = background.select_drawers(training_drawers)
+    return Splits(
+        train=train,
+        validation_trials=evaluate.paper_protocol_trials(
+            validation,
+            profile.n_way,
+            profile.validation_trials,
+            stream(seed, "validation-trials"),
+            data.VALIDATION_ALPHABETS,
+        ),
+        validation_pairs=sampling.pair_arrays(
+            validation,
+            profile.validation_pairs,
+            stream(seed, "validation-pairs"),
+            profile.same_alphabet_negatives,
+        ),
+        test_trials=evaluate.paper_protocol_trials(
+            test,
+            profile.n_way,
+            profile.test_trials,
+            stream(seed, "test-trials"),
+            data.TEST_ALPHABETS,
+        ),
+        # The paper's test pairs (Table 1) draw a different character from anywhere in the
+        # test set, not preferably from the same alphabet as the training pairs do.
+        test_pairs=sampling.pair_arrays(
+            test,
+            profile.verification_pairs,
+            stream(seed, "test-pairs"),
+            same_alphabet_negatives=0.0,
+        ),
+        calibration_pairs=sampling.pair_arrays(
+            train,
+            profile.validation_pairs,
+            stream(seed, "calibration-pairs"),
+            profile.same_alphabet_negatives,
+        ),
+    )
+
+
+def evaluate_reproduction(network, splits: Splits, profile) -> dict:
+    """Verification accuracy on the test pairs and 20-way accuracies, as a results dict."""
+    (left, right), labels = splits.test_pairs
+    scores = model.logit_network(network).predict(
+        [left, right], batch_size=256, verbose=0
+    )[:, 0]
+    official = evaluate.one_shot(
+        network, evaluate.official_runs(image_size=profile.image_size)
+    )
+    return {
+        # score > 0 is p(same) > 0.5
+        "verification_accuracy": float(
+            np.mean((scores > 0.0) == (labels[:, 0] > 0.5))
+        ),
+        "one_shot_paper_protocol": evaluate.one_shot(
+            network, splits.test_trials
+        ).accuracy,
+        "one_shot_official_runs": official.accuracy,
+        "verification_pairs": int(len(labels)),
+        "paper_protocol_trials": int(len(splits.test_trials)),
+        "official_trials": int(len(official.trials)),
+    }
