@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import json
 import os
 import platform
 import time
@@ -13,6 +14,7 @@ import numpy as np
 
 from siamese_utils import data, model
 from siamese_utils.display import markdown_table
+from siamese_utils.paths import ROOT
 from siamese_utils.profiles import PROFILES, get_profile
 from siamese_utils.records import processor
 from siamese_utils.seeding import set_seed
@@ -54,6 +56,42 @@ def command_parser(
             "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS)
         )
     return parser
+
+
+def recorded_run(
+    path, folder, command: str, figures, fields=None, **settings
+) -> dict:
+    """Run a reproduction into ``folder`` and append its row to the JSONL file ``path``.
+
+    An earlier run in ``folder`` is replaced, and the replacement is said. The row holds
+    ``fields``, the ``figures`` of the run's results (as ``results.json`` names them), the
+    run folder, the machine, the date and ``command``, the line that repeats the run.
+    ``settings`` are :func:`siamese_utils.reproduce.reproduce`'s (``profile``, ``seed``,
+    ``recipe``, ...).
+    """
+    # Imported here: the reproduction pulls in the whole training stack, which the
+    # timing benchmarks that import this module do not need.
+    from siamese_utils import reproduce
+
+    if folder.exists():
+        print(f"replacing the earlier run in {folder}", flush=True)
+    results = reproduce.reproduce(
+        output=folder, overwrite=True, command=command, **settings
+    ).results.as_dict()
+    row = {
+        **(fields or {}),
+        **{key: results[key] for key in figures},
+        "run_folder": str(
+            folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+        ),
+        "machine": machine(),
+        "date": now(),
+        "command": command,
+    }
+    path.parent.mkdir(exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
 
 
 def table_text(headers, rows, caption: str | None = None) -> str:

@@ -31,7 +31,7 @@ import sys
 import numpy as np
 
 from bench import common
-from siamese_utils import data, records, reproduce
+from siamese_utils import data, records
 from siamese_utils.paths import RECORDS, ROOT, RUNS
 from siamese_utils.profiles import get_profile
 
@@ -108,32 +108,16 @@ def measure() -> dict:
 def train_held_out(seed: int) -> dict:
     """Train the fast reproduction on background drawers 9-20; returns its row (appended)."""
     profile = get_profile(TRAINING_PROFILE)
-    folder = RUNS / f"drawers-9-20-{profile.name}-seed{seed}"
-    command = f"python -m bench.drawers --train --seeds {seed}"
-    if folder.exists():
-        print(f"replacing the earlier run in {folder}", flush=True)
-    results = reproduce.reproduce(
-        profile,
-        seed,
-        folder,
-        overwrite=True,
-        command=command,
+    return common.recorded_run(
+        TRAINING_RESULTS,
+        RUNS / f"drawers-9-20-{profile.name}-seed{seed}",
+        f"python -m bench.drawers --train --seeds {seed}",
+        ("recipe", "network", *TRAINING_FIGURES),
+        {"profile": profile.name, "seed": seed},
+        profile=profile,
+        seed=seed,
         training_drawers=HELD_OUT_TRAINING_DRAWERS,
-    ).results.as_dict()
-    row = {
-        "profile": profile.name,
-        "recipe": results["recipe"],
-        "network": results["network"],
-        "seed": seed,
-        **{key: results[key] for key in TRAINING_FIGURES},
-        "run_folder": str(folder.relative_to(ROOT)),
-        "machine": common.machine(),
-        "date": common.now(),
-        "command": command,
-    }
-    with TRAINING_RESULTS.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
-    return row
+    )
 
 
 def held_out_rows() -> list[dict]:

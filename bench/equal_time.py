@@ -11,9 +11,10 @@ untuned. This benchmark asks the fair question, at the fast profile's network an
    recipe's epochs of 100 steps that take as long as the fast recipe's 24, its **equal
    time budget**, as a number of steps: a run of it repeats exactly, as a wall-clock limit
    would not on a machine whose speed drifts.
-2. ``--sweep`` trains the paper's recipe for that budget at three learning-rate scales
-   (every layer's rate times 1/3, 1 and 3; the paper searched eta in [1e-4, 1e-1]) with
-   seed 2015, and keeps the scale with the best validation one-shot accuracy.
+2. ``--sweep`` trains the paper's recipe for that budget at four learning-rate scales
+   (every layer's rate times 1/3, 1, 3 and 10: the last puts the base rate at 0.1, the top
+   of the range the paper searched, eta in [1e-4, 1e-1]) with seed 2015, and keeps the
+   scale with the best validation one-shot accuracy.
 3. ``--seeds`` trains the chosen scale with the other two seeds, so that it compares with
    the fast recipe's three recorded seeds (``bench.seeds``) on the same test trials.
 
@@ -27,8 +28,8 @@ import dataclasses
 import json
 
 from bench import common
-from siamese_utils import data, pipeline, records, reproduce
-from siamese_utils.paths import RECORDS, ROOT, RUNS
+from siamese_utils import data, pipeline, records
+from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, make_optimizer, recipe_for
 
@@ -36,7 +37,7 @@ ROWS = RECORDS / "equal-time.jsonl"
 TIMING = RECORDS / "equal-time.json"
 # The paper's minibatch (Koch et al., 2015, Section 4.2).
 PAPER_PAIRS_PER_STEP = 128
-RATE_SCALES = (1 / 3, 1.0, 3.0)
+RATE_SCALES = (1 / 3, 1.0, 3.0, 10.0)
 STEPS_PER_EPOCH = 100  # the fast recipe's epoch, so validation comes as often
 TIMED_STEPS = 20
 TIMED_PAIRS = 5
@@ -122,39 +123,31 @@ def budget() -> int:
 def train(rate_scale: float, seed: int) -> dict:
     """One run of the paper's recipe at ``rate_scale`` for the equal budget; its row."""
     epochs = budget()
-    profile, recipe = paper_profile(), paper_recipe(rate_scale, epochs)
-    folder = RUNS / f"equal-time-rate{rate_scale:.3g}-seed{seed}"
-    command = f"python -m bench.equal_time --rate-scale {rate_scale:.3g} --seeds {seed}"
-    results = reproduce.reproduce(
-        profile, seed, folder, recipe=recipe, overwrite=True, command=command
-    ).results
-    row = {
-        "rate_scale": rate_scale,
-        "seed": seed,
-        "epochs": epochs,
-        "pairs_per_step": PAPER_PAIRS_PER_STEP,
-        **{
-            key: getattr(results, key)
-            for key in (
-                "validation_one_shot",
-                "one_shot_official_runs",
-                "one_shot_paper_protocol",
-                "verification_accuracy",
-                "train_seconds",
-                "preparation_seconds",
-                "evaluation_seconds",
-                "best_epoch",
-                "recipe",
-            )
+    return common.recorded_run(
+        ROWS,
+        RUNS / f"equal-time-rate{rate_scale:.3g}-seed{seed}",
+        f"python -m bench.equal_time --rate-scale {rate_scale:.3g} --seeds {seed}",
+        (
+            "validation_one_shot",
+            "one_shot_official_runs",
+            "one_shot_paper_protocol",
+            "verification_accuracy",
+            "train_seconds",
+            "preparation_seconds",
+            "evaluation_seconds",
+            "best_epoch",
+            "recipe",
+        ),
+        {
+            "rate_scale": rate_scale,
+            "seed": seed,
+            "epochs": epochs,
+            "pairs_per_step": PAPER_PAIRS_PER_STEP,
         },
-        "run_folder": str(folder.relative_to(ROOT)),
-        "machine": common.machine(),
-        "date": common.now(),
-        "command": command,
-    }
-    with ROWS.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
-    return row
+        profile=paper_profile(),
+        seed=seed,
+        recipe=paper_recipe(rate_scale, epochs),
+    )
 
 
 def recorded_rows() -> list[dict]:

@@ -150,6 +150,8 @@ def analyse(folder) -> dict:
         ),
         "profile": results["profile"],
         "seed": results["seed"],
+        # How the scored network was trained (its results.json's command).
+        "run_command": results["command"],
         "results_json": {
             k: results[k]
             for k in ("one_shot_official_runs", "one_shot_paper_protocol")

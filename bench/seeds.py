@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 from bench import common
-from siamese_utils import records, reproduce
+from siamese_utils import records
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 
@@ -51,28 +51,15 @@ PLAIN_FIGURES = (
 def run(profile_name: str, seed: int) -> dict:
     """Run the reproduction of ``profile_name`` with ``seed``; returns its row (also appended)."""
     profile = get_profile(profile_name)
-    folder = RUNS / f"seeds-{profile.name}-seed{seed}"
-    command = f"python -m bench.seeds --profile {profile.name} --seeds {seed}"
-    if folder.exists():
-        print(f"replacing the earlier run in {folder}", flush=True)
-    results = reproduce.reproduce(
-        profile, seed, folder, overwrite=True, command=command
-    ).results.as_dict()
-    row = {
-        "profile": profile.name,
-        "recipe": results["recipe"],
-        "network": results["network"],
-        "seed": seed,
-        **{key: results[key] for key in FIGURES},
-        "run_folder": str(folder.relative_to(RUNS.parent)),
-        "machine": common.machine(),
-        "date": common.now(),
-        "command": command,
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
-    return row
+    return common.recorded_run(
+        RESULTS,
+        RUNS / f"seeds-{profile.name}-seed{seed}",
+        f"python -m bench.seeds --profile {profile.name} --seeds {seed}",
+        ("recipe", "network", *FIGURES),
+        {"profile": profile.name, "seed": seed},
+        profile=profile,
+        seed=seed,
+    )
 
 
 def rows(profile_name: str) -> list[dict]:

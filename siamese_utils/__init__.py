@@ -41,6 +41,7 @@ flows:
 * :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;
+* :mod:`siamese_utils.browser_demo` - the trained twin exported for onnxruntime-web, with what the demo page loads;
 * :mod:`siamese_utils.plots` - the book's figures and matplotlib defaults (a package: images, charts, training, diagram);
 * :mod:`siamese_utils.display` - source listings, result tables, a chapter's cost and downloads;
 * :mod:`siamese_utils.cli` - the command lines (``python -m siamese_utils train|throughput|export``).

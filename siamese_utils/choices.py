@@ -9,13 +9,15 @@ the recipe it changes show (:meth:`~siamese_utils.statistics.Estimate.single_run
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import records
 from siamese_utils.display import markdown_table
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import RECIPES
+from siamese_utils.recipe import PAPER_LEARNING_RATE_RANGE, RECIPES
 from siamese_utils.report import percent
 from siamese_utils.statistics import Difference, Estimate, difference
 
@@ -276,5 +278,159 @@ def batch_norm_verdicts() -> Markdown:
     return Markdown(
         "Paired by seed against the recipe before, on the validation tasks: "
         + "; ".join(clause(label, rows) for label, rows in others)
+        + "."
+    )
+
+
+def trial_draw_disagreement(seed: int) -> Markdown:
+    """Why the ablation's base row and the seed table disagree on validation for one seed:
+    the spread of one network's validation accuracy over draws of its 320 tasks
+    (``python -m bench.trial_draws``)."""
+    path = records.RESULTS_FOLDER / "trial-draws.json"
+    base = [
+        r
+        for r in ablation_rows()
+        if r["name"] == "recipe" and r["seed"] == seed
+    ]
+    table = [
+        r
+        for r in records.seed_rows(
+            get_profile("fast"), recipe=RECIPES[ABLATION_BASE_RECIPE]
+        )
+        if r["seed"] == seed
+    ]
+    if not (path.exists() and base and table):
+        return Markdown(
+            "How far a validation accuracy moves with the draw of its tasks is not "
+            "recorded here yet (`python -m bench.trial_draws` records it)."
+        )
+    draws = json.loads(path.read_text())
+    gap = 100 * abs(
+        base[-1]["validation_one_shot"] - table[-1]["validation_one_shot"]
+    )
+    spread = 100 * draws["sd"]
+    low, high = (100 * v for v in draws["central_95"])
+    return Markdown(
+        f"The two disagree by {gap:.1f} points. How much a draw of tasks alone moves a "
+        f"validation accuracy was measured on one fast network (`{draws['command']}`): "
+        f"on {draws['draws']} independent draws of {draws['tasks']} validation tasks "
+        f"it scored from {low:.1f}% to {high:.1f}% (the central 95%), a standard "
+        f"deviation of {spread:.1f} points; the difference of two draws then has one of "
+        f"{np.sqrt(2) * spread:.1f} points, and the disagreement is "
+        f"{'within' if gap <= 2 * np.sqrt(2) * spread else 'beyond'} twice that. The "
+        "same draws show a second effect: on fresh draws the network averages "
+        f"{100 * draws['mean']:.1f}%, where its own run recorded "
+        f"{100 * draws['run_validation']:.1f}% on the one draw that chose its best "
+        "epoch"
+        + (
+            ", above the central 95% of fresh draws"
+            if draws["run_validation"] > draws["central_95"][1]
+            else ""
+        )
+        + ", because choosing the best of many "
+        "epochs on one set of tasks favours an epoch that happens to suit that set. "
+        "Validation figures are for choosing; the test figures are the ones to quote."
+    )
+
+
+def equal_time_rows() -> tuple[dict | None, list[dict]]:
+    """``bench.equal_time``'s timing and its runs at the recorded budget, in seed order."""
+    timing_path = records.RESULTS_FOLDER / "equal-time.json"
+    if not timing_path.exists():
+        return None, []
+    timing = json.loads(timing_path.read_text())
+    latest = {}
+    for row in records.read_rows(records.RESULTS_FOLDER / "equal-time.jsonl"):
+        if row["epochs"] == timing["paper_epochs"]:
+            latest[round(row["rate_scale"], 6), row["seed"]] = row
+    return timing, [latest[key] for key in sorted(latest)]
+
+
+EQUAL_TIME_FIGURES = {
+    "validation_one_shot": "validation tasks",
+    "one_shot_official_runs": "official runs",
+    "one_shot_paper_protocol": "paper's protocol",
+}
+
+
+def largest_scale_note(chosen: float, scales) -> str:
+    """What it means that the chosen rate scale is the largest tried (else nothing)."""
+    if chosen < max(scales):
+        return ""
+    base = RECIPES["paper"].learning_rate * chosen
+    if base >= PAPER_LEARNING_RATE_RANGE[1] * (1 - 1e-9):
+        return (
+            ", and is the largest tried: its base rate is the top of the range the "
+            "paper searched, so a better rate, if any, lies outside that range"
+        )
+    return (
+        ", and is the largest tried, so a larger scale might do better; the "
+        "comparison below is a lower bound for the paper's recipe"
+    )
+
+
+def equal_time_comparison() -> Markdown:
+    """The fast recipe against the paper's at equal training time (``bench.equal_time``):
+    the rate sweep, then the chosen rate over the fast recipe's seeds, paired by seed."""
+    timing, rows = equal_time_rows()
+    if not rows:
+        return Markdown(
+            "The comparison at equal time is not recorded here yet (`python -m "
+            "bench.equal_time --time`, then `--sweep`, then `--seeds 2016 2017`)."
+        )
+    first = min(r["seed"] for r in rows)
+    sweep = [r for r in rows if r["seed"] == first]
+    chosen = max(sweep, key=lambda r: r["validation_one_shot"])["rate_scale"]
+    mine = {r["seed"]: r for r in rows if r["rate_scale"] == chosen}
+    fast = {r["seed"]: r for r in records.seed_rows(get_profile("fast"))}
+    shared = sorted(mine.keys() & fast.keys())
+    table = markdown_table(
+        [
+            "run",
+            "seeds",
+            *(f"{label} (%)" for label in EQUAL_TIME_FIGURES.values()),
+        ],
+        [
+            [
+                f"paper's recipe, rates x {r['rate_scale']:.3g}"
+                + (" (chosen)" if r["rate_scale"] == chosen else ""),
+                str(r["seed"]),
+                *(percent(r, key) for key in EQUAL_TIME_FIGURES),
+            ]
+            for r in sweep
+        ]
+        + [
+            [
+                label,
+                ", ".join(map(str, shared)),
+                *(
+                    f"{100 * np.mean([runs[s][key] for s in shared]):.1f}"
+                    for key in EQUAL_TIME_FIGURES
+                ),
+            ]
+            for label, runs in (
+                (f"paper's recipe, rates x {chosen:.3g}", mine),
+                ("fast recipe (24 epochs)", fast),
+            )
+        ],
+        caption=f"The paper's recipe for {timing['paper_epochs']} epochs of 100 steps of "
+        f"{rows[0]['pairs_per_step']} pairs, the time of the fast recipe's "
+        f"{timing['fast_steps']:,} steps, at the fast profile's size "
+        "(`python -m bench.equal_time`; the fast rows: `python -m bench.seeds`)",
+    )
+    clauses = [
+        f"on the {label}, {difference(Estimate.over({s: fast[s][key] for s in shared}, 'seed'), Estimate.over({s: mine[s][key] for s in shared}, 'seed')).describe()}"
+        for key, label in EQUAL_TIME_FIGURES.items()
+    ]
+    return Markdown(
+        table.data
+        + f"\n\nA step of the paper's recipe took {timing['paper_seconds_per_step']:.3f} s "
+        f"and one of the fast recipe {timing['fast_seconds_per_step']:.3f} s, timed in "
+        f"turns in one process, hence {timing['paper_epochs']} epochs. Its rate scale was "
+        f"chosen on the validation tasks of seed {first}"
+        + largest_scale_note(chosen, [r["rate_scale"] for r in sweep])
+        + ". The fast recipe minus the "
+        f"paper's, paired over seeds {', '.join(map(str, shared))}: "
+        + "; ".join(clauses)
         + "."
     )

@@ -64,8 +64,9 @@ def gap_table() -> Markdown:
                 gap["official_drawers_fresh_characters"],
             )
         ],
-        caption=f"One network ({gap['profile']} recipe, seed {gap['seed']}) on trials "
-        f"drawn by different drawers: recorded by `{gap['command']}`",
+        caption=f"One network ({gap['profile']} recipe, seed {gap['seed']}, trained by "
+        f"`{gap.get('run_command', 'python -m bench.seeds')}`) on trials drawn by "
+        f"different drawers: recorded by `{gap['command']}`",
     )
 
 

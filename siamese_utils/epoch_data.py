@@ -41,7 +41,7 @@ def epoch_batches(
     """
     rng = np.random.default_rng([seed, epoch])
     steps = recipe.steps_per_epoch
-    arrays = recipe.sampling.draw(split, profile, recipe, steps, rng)
+    arrays = recipe.sampling.draw(split, profile, recipe, steps, rng, seed)
     width = arrays[0].shape[1]
     for _ in range(recipe.sampling.images_per_example):
         if recipe.distortion_pool:

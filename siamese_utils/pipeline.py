@@ -137,7 +137,7 @@ def chapter_dataset(split: OmniglotSplit, profile, recipe: Recipe, seed: int):
     draws (:meth:`siamese_utils.samplers.Sampler.draw`).
     """
     arrays = recipe.sampling.draw(
-        split, profile, recipe, recipe.max_steps, seed
+        split, profile, recipe, recipe.max_steps, seed, seed
     )
     gather_pairs, gather_episodes = _gathering(
         split, arrays[0].shape[1], warp=False

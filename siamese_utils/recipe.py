@@ -43,13 +43,18 @@ from siamese_utils.samplers import (
 )
 
 OPTIMIZERS = ("layerwise-sgd", "adam")
+# The range of learning rates the paper's Bayesian search explored (Section 3.2).
+PAPER_LEARNING_RATE_RANGE = (1e-4, 1e-1)
 # How a recipe is written into the records (:meth:`Recipe.as_dict`). Version 1 (rows without
 # ``record_version``) wrote ``distortion_pool`` and ``batch_norm`` only when set, since rows
 # from before those settings existed had to compare equal; version 2 wrote every field;
-# version 3 leaves out the evaluation's sizes, which the profile owns now.
-RECORD_VERSION = 3
+# version 3 leaves out the evaluation's sizes, which the profile owns now; version 4 adds
+# ``pair_set``.
+RECORD_VERSION = 4
 # What version 1 left out, at the value it meant.
 VERSION_1_DEFAULTS = {"distortion_pool": 0, "batch_norm": False}
+# What versions 1 to 3 did not have, at the value it meant.
+VERSION_3_DEFAULTS = {"pair_set": 0}
 # What versions 1 and 2 wrote that the profile now owns (the evaluation's sizes).
 MOVED_TO_THE_PROFILE = (
     "validation_trials",
@@ -67,6 +72,8 @@ def recorded_recipe(values: dict) -> dict:
     if values.get("record_version", 1) < 3:
         for key in MOVED_TO_THE_PROFILE:
             values.pop(key, None)
+    if values.get("record_version", 1) < 4:
+        values = {**VERSION_3_DEFAULTS, **values}
     values["record_version"] = RECORD_VERSION
     return values
 
@@ -99,6 +106,9 @@ class Recipe:
             before training (:func:`siamese_utils.epoch_data.pooled_distortions`; the paper's eight per pair); each
             image of a pair is then the original or one of them, with equal chances.
             ``0`` draws a fresh distortion for every image of every step instead.
+        pair_set: ``pairs`` training on a fixed set of this many pairs, drawn once from the
+            run's seed, each step a random batch of them (the paper's Table 1 trained on
+            sets of 30,000, 90,000 and 150,000 pairs); ``0`` draws fresh pairs every step.
         episode: ``(alphabets, characters, images per character)`` of one episode of
             ``all-pairs`` training (:func:`siamese_utils.sampling.sample_episodes`).
         episodes_per_step: episodes in one training step of ``all-pairs`` training; the
@@ -123,6 +133,7 @@ class Recipe:
     batch_norm: bool = False
     distortions: AffineRanges | None = PAPER_RANGES
     distortion_pool: int = 0
+    pair_set: int = 0
     episode: tuple[int, int, int] = (4, 8, 4)
     episodes_per_step: int = 1
     steps_per_epoch: int = 100
@@ -161,6 +172,11 @@ class Recipe:
                 f"distortion_pool={self.distortion_pool!r}: a pool holds 1 or more "
                 "distortions per image and needs distortion ranges; use 0 for fresh "
                 "distortions (or none, with distortions=None)."
+            )
+        if self.pair_set < 0 or (self.pair_set and self.sampler != "pairs"):
+            raise ValueError(
+                f"pair_set={self.pair_set!r}: a fixed set of pairs is a positive count, "
+                "for sampler='pairs' only; use 0 for fresh pairs every step."
             )
         if len(self.episode) != 3:
             raise ValueError(

@@ -384,3 +384,75 @@ def chapter_costs_table() -> Markdown:
         caption=f"Each chapter executed in the `{first['profile']}` profile by "
         f"`{first['command']}` on {first['machine']}",
     )
+
+
+TABLE_1_ROWS = records.RESULTS_FOLDER / "table1.jsonl"
+TABLE_1_DISTORTIONS = {"none": 0, "pool": 1}  # column of PAPER_TABLE_1
+
+
+def table1_design() -> Markdown:
+    """The paper's Table 1 design at the fast size (``python -m bench.table1``): each set
+    size without and with distortions, beside the paper's, and each effect's verdict."""
+    cells = {}
+    for row in records.read_rows(TABLE_1_ROWS):
+        cells.setdefault((row["pairs"], row["distortions"]), {})[
+            row["seed"]
+        ] = row
+    if not cells:
+        return Markdown(
+            "The paper's Table 1 design is not recorded here yet: `python -m "
+            "bench.table1` trains its six cells."
+        )
+
+    def estimate(pairs, distortions):
+        runs = cells.get((pairs, distortions), {})
+        figures = {s: r["verification_accuracy"] for s, r in runs.items()}
+        return Estimate.over(figures, "seed") if figures else None
+
+    def shown(value):
+        return "-" if value is None else f"{100 * value.mean:.2f}"
+
+    sizes = sorted(evaluate.PAPER_TABLE_1)
+    rows = [
+        [
+            f"{n:,}",
+            *(f"{v:.2f}" for v in evaluate.PAPER_TABLE_1[n]),
+            *(shown(estimate(n, d)) for d in TABLE_1_DISTORTIONS),
+        ]
+        for n in sizes
+    ]
+    effects = []
+    for n in sizes:
+        plain, pooled = estimate(n, "none"), estimate(n, "pool")
+        if plain and pooled:
+            effects.append(
+                f"distortions at {n:,} pairs: {difference(pooled, plain).describe()}"
+            )
+    small, large = estimate(sizes[0], "pool"), estimate(sizes[-1], "pool")
+    if small and large:
+        effects.append(
+            f"{sizes[-1]:,} pairs against {sizes[0]:,}, with distortions: "
+            f"{difference(large, small).describe()}"
+        )
+    seeds = sorted({s for runs in cells.values() for s in runs})
+    some = next(iter(next(iter(cells.values())).values()))
+    table = markdown_table(
+        [
+            "pairs in the training set",
+            "paper, none (%)",
+            "paper, x8 affine (%)",
+            "book, none (%)",
+            "book, 8 per image (%)",
+        ],
+        rows,
+        caption="Verification accuracy on 10,000 test pairs after training on a fixed "
+        f"set of pairs (the book: fast profile, the paper's recipe, {some['epochs']} "
+        f"epochs of 100 steps of 128 pairs, seed{'s' if len(seeds) > 1 else ''} "
+        f"{', '.join(map(str, seeds))}; `python -m bench.table1`)",
+    )
+    return Markdown(
+        table.data
+        + "\n\nThe effects, by the book's one rule: "
+        + "; ".join(effects)
+        + "."
+    )

@@ -75,6 +75,7 @@ class PreparedRun:
     stopping: OneShotEarlyStopping
     callbacks: list
     budget: TimeBudget | None
+    max_minutes: float | None  # the budget as it was asked for
     training_drawers: list  # drawer indices, from 0
 
     @property
@@ -94,33 +95,24 @@ def reproduce(
     profile,
     seed: int,
     output,
-    resume: bool = False,
-    overwrite: bool = False,
-    recipe: Recipe | None = None,
-    progress: bool = False,
-    verbose: bool = True,
-    data_dir=None,
+    *,
     command: str | None = None,
-    strategy=None,
-    options: dict = checkpoints.PYTHON_OPTIONS,
-    max_minutes: float | None = None,
-    training_drawers=data.TRAINING_DRAWERS,
+    progress: bool = False,
+    **settings,
 ) -> Reproduction:
     """Train, stop early, evaluate and write ``results.json`` in the folder ``output``.
 
     The three steps are public: :func:`prepare`, :func:`fit` and :func:`evaluate_run`.
 
-    Args:
-        profile: a :class:`siamese_utils.profiles.Profile` (network size, batch, episode).
-        seed: the run's seed (network initialisation, batches, distortions, trials).
+    Args (``settings`` are the keyword arguments from ``resume`` on, :func:`prepare`'s):
+        profile, seed: the :class:`~siamese_utils.profiles.Profile` and the run's seed.
         output: the run folder (created if needed).
-        resume: continue the run saved in ``output`` from its last checkpoint.
-        overwrite: delete a run saved in ``output`` and start over.
+        resume, overwrite: continue the run saved in ``output`` from its last checkpoint,
+            or delete it and start over.
         recipe: how to train; the profile's own recipe when omitted.
-        progress: show Keras' progress bar (the command line); otherwise one line per
-            epoch when ``verbose``.
-        data_dir: where tfds finds Omniglot (``TFDS_DATA_DIR`` when omitted).
         command: the command line to record in the results (how to repeat the run).
+        progress, verbose: Keras' progress bar (the command line), or one line per epoch.
+        data_dir: where tfds finds Omniglot (``TFDS_DATA_DIR`` when omitted).
         strategy: ``None`` to train on one device with Keras' ``fit``, or a
             ``tf.distribute`` strategy (:func:`siamese_utils.distributed.make_strategy`) to
             train data-parallel with the custom loop of :mod:`siamese_utils.distributed`
@@ -140,23 +132,8 @@ def reproduce(
         checkpoints.DamagedRunError: ``resume`` was asked of a run with no complete checkpoint.
         PermissionError: ``output`` cannot be written.
     """
-    run = prepare(
-        profile,
-        seed,
-        output,
-        resume=resume,
-        overwrite=overwrite,
-        recipe=recipe,
-        progress=progress,
-        verbose=verbose,
-        data_dir=data_dir,
-        strategy=strategy,
-        options=options,
-        max_minutes=max_minutes,
-        training_drawers=training_drawers,
-    )
-    preparation_seconds = fit(run, progress)
-    return evaluate_run(run, preparation_seconds, command, max_minutes)
+    run = prepare(profile, seed, output, progress=progress, **settings)
+    return evaluate_run(run, fit(run, progress), command)
 
 
 def prepare(
@@ -178,8 +155,8 @@ def prepare(
     """Everything before the first step: run folder, state, data, network and callbacks.
 
     Refuses what cannot work (an impossible budget or replica count, a resumed run with
-    other settings, evaluation data that cannot be had) before any training. The arguments
-    are :func:`reproduce`'s.
+    other settings, evaluation data that cannot be had) before any training. The arguments,
+    and what it raises, are :func:`reproduce`'s.
     """
     recipe = recipe or recipe_for(profile)
     # Made first, so that an impossible budget is refused before any work.
@@ -187,17 +164,15 @@ def prepare(
     if strategy is not None:
         check_distributable(recipe, strategy.num_replicas_in_sync)
     chief = strategy is None or _distributed().is_chief(strategy)
-    asked = {
-        "profile": profile.name,
-        "seed": seed,
-        "recipe": json.loads(json.dumps(recipe.as_dict())),
-    }
     training_drawers = sorted(int(d) for d in training_drawers)
-    if training_drawers != list(data.TRAINING_DRAWERS):
-        # Only a run off the paper's split asks for it, so older runs still resume.
-        asked["training_drawers"] = training_drawers
     folder, state = checkpoints.run_state(
-        output, asked, resume, overwrite, options, chief, verbose
+        output,
+        asked_settings(profile, seed, recipe, training_drawers),
+        resume,
+        overwrite,
+        options,
+        chief,
+        verbose,
     )
     # Everything the final evaluation reads is fetched before the first step, so a run
     # that cannot be scored (offline, no all_runs.zip cached) fails now, not hours later.
@@ -207,17 +182,8 @@ def prepare(
     network, trainable, optimizer = build_trainable(
         profile, recipe, strategy, folder or output, state, options
     )
-    stopping = OneShotEarlyStopping(
-        network,
-        splits.validation_trials,
-        recipe.patience,
-        folder,
-        best=state.get("best", -1.0),
-        best_epoch=state.get("best_epoch", 0),
-        wait=state.get("wait", 0),
-    )
-    callbacks = run_callbacks(
-        network, optimizer, splits, recipe, stopping, folder, state
+    stopping, callbacks = run_callbacks(
+        network, optimizer, splits, recipe, folder, state
     )
     if verbose and (strategy is not None or not progress):
         callbacks.append(train.EpochLog(recipe.max_epochs))
@@ -237,13 +203,37 @@ def prepare(
         stopping=stopping,
         callbacks=callbacks,
         budget=budget,
+        max_minutes=max_minutes,
         training_drawers=training_drawers,
     )
 
 
-def run_callbacks(network, optimizer, splits, recipe, stopping, folder, state):
-    """The end-of-epoch work, in order: the clock, threshold calibration (when the loss
-    leaves the threshold free), validation pairs, early stopping, the checkpoint."""
+def asked_settings(profile, seed: int, recipe, training_drawers) -> dict:
+    """What a resumed run must have been started with: profile, seed, recipe, drawers."""
+    asked = {
+        "profile": profile.name,
+        "seed": seed,
+        "recipe": json.loads(json.dumps(recipe.as_dict())),
+    }
+    if list(training_drawers) != list(data.TRAINING_DRAWERS):
+        # Only a run off the paper's split asks for it, so older runs still resume.
+        asked["training_drawers"] = list(training_drawers)
+    return asked
+
+
+def run_callbacks(network, optimizer, splits, recipe, folder, state):
+    """The early stopping, and the end-of-epoch work in order: the clock, threshold
+    calibration (when the loss leaves the threshold free), validation pairs, early
+    stopping, the checkpoint. A resumed run's stopping takes up where it was."""
+    stopping = OneShotEarlyStopping(
+        network,
+        splits.validation_trials,
+        recipe.patience,
+        folder,
+        best=state.get("best", -1.0),
+        best_epoch=state.get("best_epoch", 0),
+        wait=state.get("wait", 0),
+    )
     clock = train.TrainingClock(state.get("train_seconds", 0.0))
     callbacks = [
         clock,
@@ -257,7 +247,7 @@ def run_callbacks(network, optimizer, splits, recipe, stopping, folder, state):
     callbacks.append(
         RunCheckpoint(folder, network, optimizer, stopping, state, clock)
     )
-    return callbacks
+    return stopping, callbacks
 
 
 def build_trainable(profile, recipe: Recipe, strategy, folder, state, options):
@@ -348,7 +338,6 @@ def evaluate_run(
     run: PreparedRun,
     preparation_seconds: float = 0.0,
     command: str | None = None,
-    max_minutes: float | None = None,
 ) -> Reproduction:
     """Score the trained run on the test data and write its ``results.json``."""
     # `run.state` is the dict the checkpoint callback kept up to date (its history, times
@@ -375,7 +364,7 @@ def evaluate_run(
         * pairs_per_step(profile, recipe),
         best_epoch=int(state.get("best_epoch", 0)),
         stopped_by=stopped_by(run),
-        max_minutes=max_minutes,
+        max_minutes=run.max_minutes,
         validation_one_shot=float(state.get("best", 0.0)),
         training_drawers=[d + 1 for d in run.training_drawers],
         recipe=recipe.as_dict(),

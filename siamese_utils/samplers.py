@@ -19,6 +19,7 @@ sampler is one class here.
 from __future__ import annotations
 
 import abc
+import hashlib
 
 import keras
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from siamese_utils.data import OmniglotSplit
 from siamese_utils.model import logit_network
 from siamese_utils.sampling import sample_episodes, sample_pairs
+from siamese_utils.seeding import stream
 from siamese_utils.trainers import (
     LOSSES,
     AllPairsTrainer,
@@ -62,9 +64,13 @@ class Sampler(abc.ABC):
 
     @abc.abstractmethod
     def draw(
-        self, split: OmniglotSplit, profile, recipe, steps: int, rng
+        self, split: OmniglotSplit, profile, recipe, steps: int, rng, seed=None
     ) -> list[np.ndarray]:
-        """The index arrays of ``steps`` steps, each with a leading ``(steps, width)``."""
+        """The index arrays of ``steps`` steps, each with a leading ``(steps, width)``.
+
+        ``rng`` draws the steps; ``seed``, the run's, draws what stays fixed over a whole
+        run (a recipe's fixed set of pairs).
+        """
 
     @abc.abstractmethod
     def pick(self, for_pairs, for_episodes):
@@ -97,6 +103,35 @@ class Sampler(abc.ABC):
         return fitted
 
 
+# The fixed pair set of the run in progress, by its key (one at a time; the largest,
+# 150,000 pairs, is three arrays of 150,000 indices).
+_PAIR_SETS: dict = {}
+
+
+def fixed_pairs(split: OmniglotSplit, count: int, seed: int, profile):
+    """A run's fixed training set of ``count`` pairs, drawn once from its seed (the named
+    stream ``"training-pairs"``), the same in every epoch, process and worker."""
+    # What the pairs depend on: the split's characters and alphabets, not its pixels.
+    key = (
+        hashlib.blake2b(
+            np.ascontiguousarray(split.characters).tobytes()
+            + np.ascontiguousarray(split.alphabets).tobytes()
+        ).hexdigest(),
+        count,
+        seed,
+        profile.same_alphabet_negatives,
+    )
+    if key not in _PAIR_SETS:
+        _PAIR_SETS.clear()
+        _PAIR_SETS[key] = sample_pairs(
+            split,
+            count,
+            stream(seed, "training-pairs"),
+            profile.same_alphabet_negatives,
+        )
+    return _PAIR_SETS[key]
+
+
 class PairSampler(Sampler):
     name = "pairs"
     unit = "batches"
@@ -117,14 +152,28 @@ class PairSampler(Sampler):
     def pairs_per_step(self, profile, recipe):
         return int(profile.batch_size)
 
-    def draw(self, split, profile, recipe, steps, rng):
+    def draw(self, split, profile, recipe, steps, rng, seed=None):
+        shape = (steps, profile.batch_size)
+        if recipe.pair_set:
+            if seed is None:
+                raise ValueError(
+                    "A recipe with a fixed set of pairs needs the run's seed to draw it."
+                )
+            fixed = fixed_pairs(split, recipe.pair_set, seed, profile)
+            chosen = np.random.default_rng(rng).integers(
+                0, recipe.pair_set, steps * profile.batch_size
+            )
+            return [
+                fixed.left[chosen].reshape(shape),
+                fixed.right[chosen].reshape(shape),
+                fixed.same[chosen].reshape(shape),
+            ]
         pairs = sample_pairs(
             split,
             steps * profile.batch_size,
             rng,
             profile.same_alphabet_negatives,
         )
-        shape = (steps, profile.batch_size)
         return [
             pairs.left.reshape(shape),
             pairs.right.reshape(shape),
@@ -184,7 +233,7 @@ class EpisodeSampler(Sampler):
         size = recipe.episode_size
         return recipe.episodes_per_step * size * (size - 1) // 2
 
-    def draw(self, split, profile, recipe, steps, rng):
+    def draw(self, split, profile, recipe, steps, rng, seed=None):
         episodes = sample_episodes(
             split, steps * recipe.episodes_per_step, rng, *recipe.episode
         )

@@ -21,6 +21,8 @@ STREAMS = {
     "calibration-pairs": 5,
     # bench.gap's tasks that copy each official run's alphabet and drawers
     "fresh-characters": 6,
+    # a recipe's fixed set of training pairs (Recipe.pair_set)
+    "training-pairs": 7,
 }
 
 

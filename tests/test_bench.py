@@ -212,3 +212,66 @@ def test_an_ablation_row_names_the_seed_that_repeats_it():
     )
     profile, recipe = ablation.recipe_variant("recipe-batch-norm")
     assert recipe.batch_norm and recipe.network_kwargs(profile)["batch_norm"]
+
+
+def test_table_1_cells_train_the_papers_recipe_on_a_fixed_set_of_pairs():
+    from bench import table1
+
+    plain = table1.cell_recipe(30_000, "none", epochs=5)
+    pooled = table1.cell_recipe(150_000, "pool", epochs=5, rate_scale=3.0)
+    assert (plain.pair_set, plain.distortions, plain.distortion_pool) == (
+        30_000,
+        None,
+        0,
+    )
+    assert (pooled.pair_set, pooled.distortion_pool) == (150_000, 8)
+    assert plain.sampler == pooled.sampler == "pairs"
+    assert plain.max_steps == pooled.max_steps == 500  # every cell as long
+    assert pooled.learning_rate == pytest.approx(3 * plain.learning_rate)
+    assert table1.parse_cell("90000:pool") == (90_000, "pool")
+    for wrong in ("60000:none", "30000:fresh", "pool"):
+        with pytest.raises(ValueError, match="SIZE:DISTORTIONS"):
+            table1.parse_cell(wrong)
+
+
+def test_equal_time_scales_every_learning_rate_of_the_papers_recipe():
+    from bench import equal_time
+    from siamese_utils.recipe import RECIPES
+
+    paper = RECIPES["paper"]
+    tripled = equal_time.paper_recipe(3.0, epochs=7)
+    assert tripled.learning_rate == pytest.approx(3 * paper.learning_rate)
+    assert tripled.layer_rates == {
+        name: pytest.approx(3 * rate)
+        for name, rate in paper.layer_rates.items()
+    }
+    assert (tripled.max_epochs, tripled.patience) == (7, 7)
+    assert equal_time.paper_profile().batch_size == 128
+
+
+def test_equal_time_runs_need_the_timing_first(tmp_path, monkeypatch):
+    from bench import equal_time
+
+    monkeypatch.setattr(equal_time, "TIMING", tmp_path / "equal-time.json")
+    with pytest.raises(SystemExit, match="--time"):
+        equal_time.budget()
+
+
+def test_trial_draws_measure_one_network_on_independent_draws(tmp_path):
+    from bench import trial_draws
+    from siamese_utils import checkpoints, model
+    from siamese_utils.profiles import get_profile
+
+    smoke = get_profile("smoke")
+    checkpoints.save_network(
+        model.siamese_network(**smoke.network_kwargs()), tmp_path / "best.keras"
+    )
+    (tmp_path / "results.json").write_text(
+        json.dumps({"validation_one_shot": 0.5})
+    )
+    figures = trial_draws.measure(tmp_path, draws=3)
+    assert len(figures["accuracies"]) == 3 and figures["tasks"] == 320
+    low, high = figures["central_95"]
+    assert low - 1e-9 <= figures["mean"] <= high + 1e-9
+    assert figures["sd"] >= 0
+    assert figures["run_validation"] == 0.5

@@ -145,3 +145,62 @@ def test_the_headline_puts_each_paper_row_under_the_trials_it_was_measured_on():
     )
     assert "| Humans (Lake et al., quoted by Koch et al.) | - | 95.5 |" in table
     assert "| this page's run, fast profile, seed 2015 | 99.0 | 93.0 |" in table
+
+
+def test_training_without_drawers_1_to_8_is_compared_seed_by_seed():
+    text = drawer_gap.held_out_drawers().data
+    assert "drawers 9-20 (%)" in text and "paired by seed" in text
+    assert text.count("95% interval") == len(drawer_gap.HELD_OUT_FIGURES) * 2
+
+
+def test_missing_records_name_the_command_that_makes_them(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(records, "RESULTS_FOLDER", tmp_path)
+    monkeypatch.setattr(drawer_gap, "HELD_OUT_ROWS", tmp_path / "none.jsonl")
+    assert "bench.drawers --train" in drawer_gap.held_out_drawers().data
+    assert "bench.trial_draws" in choices.trial_draw_disagreement(2015).data
+    assert "bench.equal_time --time" in choices.equal_time_comparison().data
+
+
+def test_the_validation_disagreement_is_set_against_the_spread_of_task_draws():
+    text = choices.trial_draw_disagreement(2015).data
+    assert "The two disagree by" in text
+    assert ("within twice that" in text) != ("beyond twice that" in text)
+
+
+def test_table_1_sets_each_cell_beside_the_papers_and_judges_each_effect(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "table1.jsonl"
+    monkeypatch.setattr(report, "TABLE_1_ROWS", path)
+    assert "bench.table1" in report.table1_design().data
+    rows = [
+        {
+            "pairs": pairs,
+            "distortions": distortions,
+            "seed": seed,
+            "epochs": 20,
+            "verification_accuracy": 0.80
+            + 0.01 * (distortions == "pool")
+            + 0.001 * seed,
+        }
+        for pairs in (30_000, 90_000, 150_000)
+        for distortions in ("none", "pool")
+        for seed in (1, 2, 3)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    text = report.table1_design().data
+    assert "| 30,000 | 90.61 | 91.90 | 80.20 | 81.20 |" in text
+    # Pooled minus plain is +1 point on every seed: paired by seed, a certain effect.
+    assert text.count("+1.0 points (95% interval +1.0 to +1.0, beyond") == 3
+    assert "150,000 pairs against 30,000" in text
+
+
+def test_a_chosen_rate_at_the_edge_of_the_sweep_is_said_to_be_at_the_edge():
+    assert choices.largest_scale_note(3.0, [1.0, 3.0, 10.0]) == ""
+    assert "a larger scale might do better" in choices.largest_scale_note(
+        3.0, [1.0, 3.0]
+    )
+    # The paper's base rate of 0.01 times 10 is 0.1, the top of its search range.
+    assert "outside that range" in choices.largest_scale_note(10.0, [3.0, 10.0])

@@ -652,3 +652,16 @@ def test_a_run_that_could_not_be_scored_fails_before_its_first_step(
         not any(folder.glob("**/*.keras"))
         and not (folder / "history.csv").exists()
     )
+
+
+def test_a_run_can_train_on_other_background_drawers():
+    held_out = run_data.load_splits(
+        SMOKE, RECIPE, seed=0, training_drawers=range(8, 20)
+    )
+    assert set(np.unique(held_out.train.drawers)) == set(range(8, 20))
+    usual = run_data.load_splits(SMOKE, RECIPE, seed=0)
+    assert set(np.unique(usual.train.drawers)) == set(data.TRAINING_DRAWERS)
+    # The validation and test trials do not depend on the training drawers.
+    assert np.array_equal(
+        held_out.test_trials.candidates, usual.test_trials.candidates
+    )

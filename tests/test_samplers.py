@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from siamese_utils import data
+from siamese_utils import data, samplers
 from siamese_utils.epoch_data import epoch_batches
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES
@@ -114,3 +114,29 @@ def test_no_module_chooses_a_training_path_by_comparing_names():
         for hit in _string_choices(path)
     ]
     assert not found, f"choose by recipe.sampling / recipe.objective: {found}"
+
+
+def test_a_fixed_pair_set_is_drawn_once_and_every_step_comes_from_it(
+    background,
+):
+    recipe = dataclasses.replace(
+        RECIPES["smoke"], pair_set=50, distortion_pool=0, distortions=None
+    )
+    first = epoch_batches(background, SMOKE, recipe, seed=4, epoch=0)
+    later = epoch_batches(background, SMOKE, recipe, seed=4, epoch=3)
+    fixed = samplers.fixed_pairs(background, 50, 4, SMOKE)
+    members = set(zip(fixed.left.tolist(), fixed.right.tolist()))
+    for left, right, *_ in (first, later):
+        assert (
+            set(zip(left.ravel().tolist(), right.ravel().tolist())) <= members
+        )
+    # Another seed draws another set.
+    other = samplers.fixed_pairs(background, 50, 5, SMOKE)
+    assert not np.array_equal(other.left, fixed.left)
+
+
+def test_a_fixed_pair_set_is_refused_where_it_means_nothing():
+    with pytest.raises(ValueError, match="pair_set"):
+        dataclasses.replace(RECIPES["fast"], pair_set=100)
+    with pytest.raises(ValueError, match="pair_set"):
+        dataclasses.replace(RECIPES["paper"], pair_set=-1)
