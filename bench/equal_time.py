@@ -28,7 +28,7 @@ import dataclasses
 import json
 
 from bench import common
-from siamese_utils import data, pipeline, records
+from siamese_utils import choices, data, pipeline
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, make_optimizer, recipe_for
@@ -151,15 +151,9 @@ def train(rate_scale: float, seed: int) -> dict:
 
 
 def recorded_rows() -> list[dict]:
-    """The recorded runs at the current budget, the latest of each scale and seed."""
-    if not TIMING.exists():
-        return []
-    epochs = budget()
-    latest = {}
-    for row in records.read_rows(ROWS):
-        if row["epochs"] == epochs:
-            latest[(round(row["rate_scale"], 6), row["seed"])] = row
-    return [latest[key] for key in sorted(latest)]
+    """The recorded runs at the current budget, the latest of each scale and seed (read
+    as chapter 6 reads them, :func:`siamese_utils.choices.equal_time_rows`)."""
+    return choices.equal_time_rows()[1]
 
 
 def chosen_scale() -> float:

@@ -25,7 +25,6 @@ import dataclasses
 
 from bench import common
 from bench.equal_time import budget, chosen_scale, paper_profile, paper_recipe
-from siamese_utils import records
 from siamese_utils.evaluate import PAPER_TABLE_1
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.recipe import RECIPES
@@ -94,17 +93,6 @@ def train_cell(pairs: int, distortions: str, seed: int, epochs: int) -> dict:
         seed=seed,
         recipe=cell_recipe(pairs, distortions, epochs, scale),
     )
-
-
-def recorded_cells(epochs: int) -> dict:
-    """(pairs, distortions) -> {seed: row}, the latest row of each at ``epochs``."""
-    cells = {}
-    for row in records.read_rows(ROWS):
-        if row["epochs"] == epochs:
-            cells.setdefault((row["pairs"], row["distortions"]), {})[
-                row["seed"]
-            ] = row
-    return cells
 
 
 def main(argv=None) -> int:
