@@ -27,6 +27,9 @@ ROOT = repository_root()
 RECORDS = ROOT / "bench" / "results"
 # Run folders (checkpoints, best.keras, results.json): made by training, never committed.
 RUNS = ROOT / "results"
+# What the demo page (book/demo.ipynb) exports for the browser: built from chapter 6's run on
+# every build, never committed; the book's build copies it beside the pages (tools/book_demo.py).
+DEMO_EXPORT = ROOT / "_build" / "demo"
 
 
 def run_folder(name: str) -> pathlib.Path:

@@ -410,7 +410,12 @@ def table1_design() -> Markdown:
         return Estimate.over(figures, "seed") if figures else None
 
     def shown(value):
-        return "-" if value is None else f"{100 * value.mean:.2f}"
+        if value is None:
+            return "-"
+        if value.standard_error is None:
+            return f"{100 * value.mean:.2f}"
+        half = t_quantile(value.degrees_of_freedom) * value.standard_error
+        return f"{100 * value.mean:.2f} ± {100 * half:.2f}"
 
     sizes = sorted(evaluate.PAPER_TABLE_1)
     rows = [
@@ -448,7 +453,13 @@ def table1_design() -> Markdown:
         caption="Verification accuracy on 10,000 test pairs after training on a fixed "
         f"set of pairs (the book: fast profile, the paper's recipe, {some['epochs']} "
         f"epochs of 100 steps of 128 pairs, seed{'s' if len(seeds) > 1 else ''} "
-        f"{', '.join(map(str, seeds))}; `python -m bench.table1`)",
+        f"{', '.join(map(str, seeds))}"
+        + (
+            "; mean ± half the 95% interval over seeds"
+            if len(seeds) > 1
+            else ""
+        )
+        + "; `python -m bench.table1`)",
     )
     return Markdown(
         table.data

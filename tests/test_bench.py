@@ -275,3 +275,38 @@ def test_trial_draws_measure_one_network_on_independent_draws(tmp_path):
     assert low - 1e-9 <= figures["mean"] <= high + 1e-9
     assert figures["sd"] >= 0
     assert figures["run_validation"] == 0.5
+
+
+def test_the_scale_curve_changes_one_thing_a_point(tmp_path, monkeypatch):
+    from bench import scale
+    from siamese_utils.profiles import get_profile
+    from siamese_utils.recipe import RECIPES
+
+    fast, recipe = get_profile("fast"), RECIPES["fast"]
+    profile, same_recipe = scale.point_settings("size", 105)
+    assert profile == dataclasses.replace(fast, image_size=105)
+    assert same_recipe == recipe
+    same_profile, longer = scale.point_settings("epochs", 48)
+    assert same_profile == fast
+    assert longer == dataclasses.replace(recipe, max_epochs=48, patience=48)
+    assert scale.parse_point("size:70") == ("size", 70)
+    for wrong in ("size:64", "epochs:24", "width:2", "size"):
+        with pytest.raises(ValueError, match="AXIS:VALUE"):
+            scale.parse_point(wrong)
+
+
+def test_a_scale_point_trains_and_records_its_protocol_score(
+    tmp_path, monkeypatch
+):
+    from bench import scale
+
+    monkeypatch.setattr(scale, "ROWS", tmp_path / "scale.jsonl")
+    monkeypatch.setattr(scale, "RUNS", tmp_path)
+    row = scale.train_point("size", 70, seed=1, profile_name="smoke")
+    assert (row["image_size"], row["axis"], row["value"]) == (70, "size", 70)
+    assert 0 <= row["one_shot_paper_protocol"] <= 1
+    assert row["command"] == (
+        "python -m bench.scale --points size:70 --seeds 1 --profile smoke"
+    )
+    recorded = json.loads((tmp_path / "scale.jsonl").read_text())
+    assert recorded["one_shot_paper_protocol"] == row["one_shot_paper_protocol"]

@@ -15,6 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import browser_check  # noqa: E402
+import demo_check  # noqa: E402
 
 REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))
 
@@ -158,3 +159,65 @@ def test_colour_mapped_figures_keep_their_colours_in_dark_mode(reports):
     } == {}
     html = (browser_check.HTML / "book" / "03-stem.html").read_text()
     assert "tag_true-colours" in html
+
+
+# The demo page (issue 34): the network chapter 6 trained, run by onnxruntime-web.
+
+
+@pytest.fixture(scope="module")
+def demo(reports):
+    # After the page checks, which clear the screenshots folder the demo's land in.
+    return demo_check.run()
+
+
+def test_the_demo_scores_the_first_official_run_as_keras_does(demo):
+    assert demo.error == ""
+    assert demo.largest_relative_difference <= 1e-4
+    assert demo.same_choices
+
+
+def test_a_drawn_alphabet_is_ranked_and_a_redrawn_character_ranks_first(demo):
+    assert sorted(demo.drawn_ranking) == [0, 1, 2]
+    assert demo.drawn_ranking[0] == demo_check.REDRAWN
+    assert demo.redrawn_margin > 0
+    assert demo.problems == []
+
+
+def test_the_demo_page_loads_no_more_than_15_mb_of_model_and_runtime(demo):
+    assert 1e6 < demo.model_and_runtime_bytes < 15e6
+    html = (browser_check.HTML / demo_check.PAGE).read_text()
+    # Served from the book itself: no runtime from a CDN.
+    assert "_static/ort/ort.wasm.min.js" in html and "cdn" not in html.lower()
+
+
+def test_the_demo_is_photographed_in_light_and_dark_mode(demo):
+    assert [p.name for p in demo.screenshots] == [
+        "demo-light.png",
+        "demo-dark.png",
+    ]
+    assert all(p.stat().st_size > 10_000 for p in demo.screenshots)
+
+
+def test_the_demo_check_fails_a_page_that_scores_every_drawing_alike():
+    # Not a browser test: ties keep the alphabet's order, and must not pass as a ranking.
+    tied = demo_check.DemoReport(
+        largest_relative_difference=0.0,
+        same_choices=True,
+        drawn_ranking=[demo_check.REDRAWN, 0, 2],
+        drawn_scores=[0.5, 0.5, 0.5],
+    )
+    assert tied.redrawn_margin == 0
+    assert any("does not rank first" in p for p in tied.problems)
+
+
+def test_score_differences_are_relative_to_each_score_and_compare_choices():
+    keras = [[2.0, 1.0], [-4.0, 3.0]]
+    assert demo_check.score_differences(keras, keras) == (0.0, True)
+    worst, same = demo_check.score_differences(
+        [[2.0, 1.001], [-4.0, 3.0]], keras
+    )
+    assert worst == pytest.approx(1e-3) and same
+    assert (
+        demo_check.score_differences([[1.0, 2.0], [-4.0, 3.0]], keras)[1]
+        is False
+    )

@@ -1,12 +1,11 @@
-"""The demo's export (issue 34, its first part): the twin as ONNX scores as Keras does."""
+"""The demo's export: the files the page loads score the official runs as Keras does."""
 
-import gzip
 import json
 
 import numpy as np
 import pytest
 
-from siamese_utils import browser_demo, evaluate, model, profiles
+from siamese_utils import browser_demo, drawers, evaluate, model, profiles
 from siamese_utils.seeding import set_seed
 
 SMOKE = profiles.get_profile("smoke")
@@ -29,47 +28,64 @@ def test_every_file_the_page_loads_is_written(exported):
     )
     meta = json.loads((folder / "demo.json").read_text())
     assert meta["image_size"] == SMOKE.image_size
+    assert meta["drawing_size"] == drawers.ORIGINAL_IMAGE_SIZE
     assert meta["source"] == "a test network"
+    # Omniglot's pen, measured on the official runs' 105-pixel drawings.
+    assert 3 < meta["stroke_width"] < 7
 
 
 def test_the_onnx_twin_and_the_head_weights_give_keras_scores(exported):
-    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxruntime")
     network, folder, _ = exported
-    layout = json.loads((folder / "runs.json").read_text())
-    size = SMOKE.image_size
-    pixels = np.frombuffer(
-        gzip.decompress((folder / "runs.bin.gz").read_bytes()), np.uint8
-    ).reshape(layout["images"], size, size, 1)
-    run = layout["runs"][0]
-    images = pixels[run["candidates"] + run["queries"]].astype(np.float32) / 255
-    session = onnxruntime.InferenceSession(str(folder / "twin.onnx"))
-    embeddings = session.run(None, {"images": images})[0]
-    np.testing.assert_allclose(
-        embeddings, model.twin_of(network).predict(images, verbose=0), atol=1e-5
-    )
+    agreement = browser_demo.check_export(network, folder)
+    assert agreement.embedding_difference < 1e-5
+    assert agreement.relative_score_difference < 1e-4
+    assert agreement.same_choices
+
+
+def test_the_check_notices_a_head_that_differs_from_the_network(exported):
+    pytest.importorskip("onnxruntime")
+    network, folder, _ = exported
     head = json.loads((folder / "head.json").read_text())
-    candidates, queries = embeddings[:20], embeddings[20:]
-    scores = (
-        np.abs(queries[:, None, :] - candidates[None, :, :]) * head["weights"]
-    ).sum(axis=-1) + head["bias"]
-    reference = np.array(
-        json.loads((folder / "reference.json").read_text())["scores"]
-    )
-    assert np.max(np.abs(scores - reference)) <= 1e-4 * np.max(
-        np.abs(reference)
-    )
+    changed = {**head, "bias": head["bias"] + 1.0}
+    (folder / "head.json").write_text(json.dumps(changed))
+    try:
+        agreement = browser_demo.check_export(network, folder)
+    finally:
+        (folder / "head.json").write_text(json.dumps(head))
+    assert agreement.relative_score_difference > 1e-4
 
 
 def test_the_runs_hold_the_official_runs_images_and_answers(exported):
     _, folder, _ = exported
-    layout = json.loads((folder / "runs.json").read_text())
+    layout, pixels = browser_demo.exported_runs(folder)
     official = evaluate.official_runs(image_size=SMOKE.image_size)
     assert len(layout["runs"]) == evaluate.NUM_OFFICIAL_RUNS == 20
     assert [a for run in layout["runs"] for a in run["answers"]] == (
         official.answers.tolist()
     )
-    pixels = np.frombuffer(
-        gzip.decompress((folder / "runs.bin.gz").read_bytes()), np.uint8
-    ).reshape(official.images.shape)
+    assert pixels.shape == official.images.shape
     # 8 bits a pixel: within half a level of the book's float images.
     assert np.max(np.abs(pixels / 255 - official.images)) <= 0.5 / 255 + 1e-7
+
+
+def test_stroke_width_reads_the_width_of_straight_strokes():
+    images = np.zeros((2, 105, 105), np.float32)
+    images[0, 20:80, 50:55] = 1.0  # a vertical stroke 5 pixels wide
+    images[1, 40:43, 10:90] = 1.0  # a horizontal one, 3 wide
+    assert browser_demo.stroke_width(images[:1]) == pytest.approx(5, rel=0.1)
+    assert browser_demo.stroke_width(images[1:]) == pytest.approx(3, rel=0.1)
+    with pytest.raises(ValueError, match="no ink"):
+        browser_demo.stroke_width(np.zeros((1, 8, 8)))
+
+
+def test_a_missing_run_is_named_with_the_chapter_that_makes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="chapter 6"):
+        browser_demo.trained_network(tmp_path)
+
+
+def test_the_size_table_lists_every_file_in_kilobytes(exported):
+    _, _, sizes = exported
+    table = browser_demo.size_table(sizes)
+    assert all(f"`{name}`" in table for name in browser_demo.DEMO_FILES)
+    assert table.count("\n") == len(sizes) + 1

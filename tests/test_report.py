@@ -191,7 +191,9 @@ def test_table_1_sets_each_cell_beside_the_papers_and_judges_each_effect(
     ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     text = report.table1_design().data
-    assert "| 30,000 | 90.61 | 91.90 | 80.20 | 81.20 |" in text
+    # Three seeds 0.1 points apart: the 95% half-width is t(2) x 0.058 = 0.25 points.
+    assert "| 30,000 | 90.61 | 91.90 | 80.20 ± 0.25 | 81.20 ± 0.25 |" in text
+    assert "mean ± half the 95% interval over seeds" in text
     # Pooled minus plain is +1 point on every seed: paired by seed, a certain effect.
     assert text.count("+1.0 points (95% interval +1.0 to +1.0, beyond") == 3
     assert "150,000 pairs against 30,000" in text

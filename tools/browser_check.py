@@ -21,7 +21,8 @@ browser is downloaded), and reports, per page:
   than 1.5 image pixels per displayed pixel (the book draws SVG).
 
 Full-page screenshots of each page, in the theme's light and dark modes, land in
-``_build/screenshots/`` (``<page>.png`` and ``<page>-dark.png``).
+``_build/screenshots/`` (``<page>.png`` and ``<page>-dark.png``). The demo page then gets
+its own check (:mod:`demo_check`).
 """
 
 from __future__ import annotations
@@ -122,15 +123,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # The browser dropping a download when it leaves a page (the demo's runtime, still
+        # loading) is how browsing works, not a fault of the book.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def serve(directory: pathlib.Path):
     """An HTTP server for ``directory`` on 127.0.0.1 (a free port), running in a thread."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def _driver():
+def driver():
+    """A headless Chromium (Selenium) that logs the console, at a 1280x900 window."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -349,11 +359,13 @@ def check_book(
     screenshots.mkdir(parents=True)
     server = serve(html)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
-    driver = _driver()
+    browser = driver()
     try:
-        return [check_page(driver, origin, page, screenshots) for page in pages]
+        return [
+            check_page(browser, origin, page, screenshots) for page in pages
+        ]
     finally:
-        driver.quit()
+        browser.quit()
         server.shutdown()
 
 
@@ -380,7 +392,12 @@ def main() -> int:
         for message in report.external_console_errors:
             print(f"    (other host, not counted) {message[:160]}")
     print(f"screenshots: {SCREENSHOTS}")
-    return 1 if any(r.problems for r in reports) else 0
+    # The demo page's own check (it imports this module, so it is imported here).
+    import demo_check
+
+    print("\ndemo page (book/demo.html):")
+    demo_status = demo_check.main()
+    return 1 if demo_status or any(r.problems for r in reports) else 0
 
 
 if __name__ == "__main__":
