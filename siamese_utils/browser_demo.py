@@ -37,14 +37,15 @@ from siamese_utils import evaluate, model
 from siamese_utils.drawers import ORIGINAL_IMAGE_SIZE
 from siamese_utils.model import SCORE_LAYER
 
-DEMO_FILES = (
-    "twin.onnx",
-    "head.json",
-    "runs.json",
-    "runs.bin.gz",
-    "reference.json",
-    "demo.json",
-)
+# Every file the export writes, and what it holds (the page's table of sizes says so).
+DEMO_FILES = {
+    "twin.onnx": "the twin, as an ONNX graph",
+    "head.json": "the head's weights and bias",
+    "runs.json": "which images form each official run, and its answers",
+    "runs.bin.gz": "the official runs' images, 8 bits a pixel",
+    "reference.json": "Keras' scores for run 1 (for the browser check)",
+    "demo.json": "image size, pen width, where the network came from",
+}
 PIXEL_LEVELS = 255
 ONNX_OPSET = 17
 
@@ -207,16 +208,8 @@ def export_demo(network, folder, source: str = "") -> dict:
 
 def size_table(sizes: dict[str, int]) -> str:
     """A Markdown table of the exported files and their sizes (what the page downloads)."""
-    roles = {
-        "twin.onnx": "the twin, as an ONNX graph",
-        "head.json": "the head's weights and bias",
-        "runs.json": "which images form each official run, and its answers",
-        "runs.bin.gz": "the official runs' images, 8 bits a pixel",
-        "reference.json": "Keras' scores for run 1 (for the browser check)",
-        "demo.json": "image size, pen width, where the network came from",
-    }
     rows = [
-        f"| `{name}` | {roles[name]} | {size / 1e3:,.{0 if size >= 1e4 else 1}f} kB |"
+        f"| `{name}` | {DEMO_FILES[name]} | {size / 1e3:,.{0 if size >= 1e4 else 1}f} kB |"
         for name, size in sizes.items()
     ]
     return "\n".join(["| file | holds | size |", "| --- | --- | ---: |", *rows])
