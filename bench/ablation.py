@@ -13,7 +13,6 @@ table of every row recorded so far. Each run takes minutes on a laptop CPU.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 
 from bench import common
@@ -215,7 +214,7 @@ def run_recipe(name: str, seed: int = DEFAULT_SEED) -> dict:
         "date": common.now(),
         "command": _command(name, seed),
     }
-    _append(row)
+    common.append_row(RESULTS, row)
     return row
 
 
@@ -223,12 +222,6 @@ def _command(name: str, seed: int) -> str:
     """The command that repeats one run (the seed named only when not the default)."""
     extra = "" if seed == DEFAULT_SEED else f" --seed {seed}"
     return f"python -m bench.ablation {name}{extra}"
-
-
-def _append(row: dict) -> None:
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
 
 
 def run(name: str, steps: int | None = None, seed: int = DEFAULT_SEED) -> dict:
@@ -284,7 +277,7 @@ def run(name: str, steps: int | None = None, seed: int = DEFAULT_SEED) -> dict:
         "command": f"python -m bench.ablation {name}"
         + (f" --steps {steps}" if steps else ""),
     }
-    _append(row)
+    common.append_row(RESULTS, row)
     return row
 
 

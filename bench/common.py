@@ -88,10 +88,15 @@ def recorded_run(
         "date": now(),
         "command": command,
     }
-    path.parent.mkdir(exist_ok=True)
+    append_row(path, row)
+    return row
+
+
+def append_row(path, row: dict) -> None:
+    """Append ``row`` to the JSON-lines file ``path``: earlier rows are never rewritten."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         handle.write(json.dumps(row) + "\n")
-    return row
 
 
 def table_text(headers, rows, caption: str | None = None) -> str:

@@ -11,7 +11,6 @@ profile an arm takes about two minutes a seed on a 2-core CPU.
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 from bench import common
@@ -63,10 +62,8 @@ def run(
         + "".join(f' --arm "{label}"' for label in labels or ())
     )
     stamp = {"machine": common.machine(), "date": common.now()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        for row in result.rows(command, recipe):
-            handle.write(json.dumps({**row, **stamp}) + "\n")
+    for row in result.rows(command, recipe):
+        common.append_row(path, {**row, **stamp})
     return result
 
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 import dataclasses
 
 from bench import common
-from siamese_utils.paths import RECORDS, RUNS
+from siamese_utils.paths import RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES
+from siamese_utils.scale_curve import SCALE_ROWS
 
-ROWS = RECORDS / "scale.jsonl"
+ROWS = SCALE_ROWS  # chapter 6 reads them through siamese_utils.scale_curve
 IMAGE_SIZES = (52, 70, 80, 105)
 # The fast recipe's own 24 epochs are the point size:52; the time axis adds the others.
 EPOCHS = (6, 12, 48)

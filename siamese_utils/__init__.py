@@ -38,6 +38,8 @@ flows:
 * :mod:`siamese_utils.records` - reading back the rows that ``python -m bench`` recorded;
 * :mod:`siamese_utils.report` - chapter 6's tables and verdicts, rendered from those records;
 * :mod:`siamese_utils.drawer_gap` - chapter 6's gap section: the official runs, the protocol and the drawers;
+* :mod:`siamese_utils.paper_tables` - chapter 6's comparisons with the paper's Tables 1 (verification) and 3 (MNIST);
+* :mod:`siamese_utils.scale_curve` - chapter 6's scale curve: the protocol score against image size and training time;
 * :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;

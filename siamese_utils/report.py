@@ -1,9 +1,10 @@
 """Chapter 6's tables and verdict sentences, rendered from a run's results and the records.
 
 The chapter trains and looks inside; what it reports about recorded runs (the seeds of each
-recipe, the paper-scale GPU run, MNIST, the benchmarks) is bookkeeping, and lives here
+recipe, the paper-scale GPU run, the benchmarks) is bookkeeping, and lives here
 so that the page shows one call per table; the drawer gap has a module of its own,
-:mod:`siamese_utils.drawer_gap`. Every function reads ``bench/results`` (through
+:mod:`siamese_utils.drawer_gap`, and so do the paper's Tables 1 and 3,
+:mod:`siamese_utils.paper_tables`. Every function reads ``bench/results`` (through
 :mod:`siamese_utils.records`) and returns what a notebook displays: a Markdown table
 (:func:`siamese_utils.display.markdown_table`) or a Markdown sentence. Every "is it real"
 verdict goes through the book's one rule, :func:`siamese_utils.statistics.difference`.
@@ -16,10 +17,9 @@ import json
 import numpy as np
 from IPython.display import Markdown
 
-from siamese_utils import checkpoints, evaluate, mnist, records
+from siamese_utils import checkpoints, evaluate, records
 from siamese_utils.display import markdown_table
 from siamese_utils.profiles import get_profile
-from siamese_utils.statistics import Estimate, difference, t_quantile
 
 # The figures a reproduction records, in the order the seed table shows them.
 SEED_FIGURES = {
@@ -195,10 +195,12 @@ def seed_check(profile, seed: int, results: dict) -> Markdown:
     return Markdown(
         f"This page's run ({results['hardware']['description']}) gave "
         f"{100 * results[key]:.1f}% on the official runs where the recorded "
-        f"seed-{seed} run ({recorded['machine']}) gave {100 * recorded[key]:.1f}%: "
-        "a seeded run repeats exactly on one machine and thread count, not across "
-        "processors, whose floating-point kernels round differently (README, "
-        "Determinism)."
+        f"seed-{seed} run ({recorded['machine']}, {recorded['date'][:10]}) gave "
+        f"{100 * recorded[key]:.1f}%. A seeded run repeats exactly only with the same "
+        "code, package versions and processor (README, Determinism): another processor "
+        "rounds differently, and a change of the code since the record (in the "
+        "validation draw, say) trains another network. The table above is the record; "
+        "`python -m bench.seeds` records the seeds again with the code of the day."
     )
 
 
@@ -273,58 +275,6 @@ def paper_gpu_course() -> Markdown:
     )
 
 
-def mnist_table(results: dict) -> Markdown:
-    """10-way one-shot accuracy on MNIST (the paper's Table 3): ``results`` maps a row's
-    label to its :class:`~siamese_utils.evaluate.OneShotResult` on the same trials."""
-    rows = []
-    for label, result in results.items():
-        estimate = Estimate.over_tasks(result.correct, trials_per_task=1)
-        half = t_quantile(estimate.degrees_of_freedom) * estimate.standard_error
-        rows.append(
-            [
-                label,
-                f"{100 * estimate.mean:.1f}",
-                f"{100 * (estimate.mean - half):.1f} to {100 * (estimate.mean + half):.1f}",
-                "-",
-            ]
-        )
-    rows += [
-        [f"{name} (paper)", "-", "-", f"{value:.1f}"]
-        for name, value in mnist.PAPER_TABLE_3.items()
-    ]
-    trials = len(next(iter(results.values())).correct)
-    return markdown_table(
-        [
-            "model",
-            "accuracy (%)",
-            "95% interval",
-            "Koch et al. (2015), Table 3",
-        ],
-        rows,
-        caption=f"10-way one-shot accuracy on {trials} MNIST trials, no fine-tuning: "
-        "this page's network and pixel nearest neighbours on the same trials, and "
-        "the paper's Table 3 (its own trials, a reduced network on 35x35 images)",
-    )
-
-
-def mnist_gain(network_result, pixel_result) -> Markdown:
-    """The network's gain over pixel nearest neighbours on the same MNIST trials."""
-    change = difference(
-        Estimate.over_tasks(network_result.correct, trials_per_task=1),
-        Estimate.over_tasks(pixel_result.correct, trials_per_task=1),
-    )
-    paper = mnist.PAPER_TABLE_3
-    return Markdown(
-        "On the same trials, paired trial by trial, the network scores "
-        f"{change.describe()} against pixel nearest neighbours. The paper's network "
-        f"gained {paper['Convolutional Siamese Net'] - paper['1-Nearest Neighbor']:.1f} "
-        "points over its own pixel baseline. The two pixel baselines differ "
-        f"({100 * pixel_result.accuracy:.1f}% here, {paper['1-Nearest Neighbor']:.1f}% "
-        "in the paper), so the two sets of trials are not alike, and each network is "
-        "best read against the baseline beside it."
-    )
-
-
 def benchmark_table() -> Markdown:
     """The latest run of each benchmark (``python -m bench``, ``latest.json``): what was
     measured against what, in the same run, the ratio with its interval, and the target."""
@@ -383,87 +333,4 @@ def chapter_costs_table() -> Markdown:
         ],
         caption=f"Each chapter executed in the `{first['profile']}` profile by "
         f"`{first['command']}` on {first['machine']}",
-    )
-
-
-TABLE_1_ROWS = records.RESULTS_FOLDER / "table1.jsonl"
-TABLE_1_DISTORTIONS = {"none": 0, "pool": 1}  # column of PAPER_TABLE_1
-
-
-def table1_design() -> Markdown:
-    """The paper's Table 1 design at the fast size (``python -m bench.table1``): each set
-    size without and with distortions, beside the paper's, and each effect's verdict."""
-    cells = {}
-    for row in records.read_rows(TABLE_1_ROWS):
-        cells.setdefault((row["pairs"], row["distortions"]), {})[
-            row["seed"]
-        ] = row
-    if not cells:
-        return Markdown(
-            "The paper's Table 1 design is not recorded here yet: `python -m "
-            "bench.table1` trains its six cells."
-        )
-
-    def estimate(pairs, distortions):
-        runs = cells.get((pairs, distortions), {})
-        figures = {s: r["verification_accuracy"] for s, r in runs.items()}
-        return Estimate.over(figures, "seed") if figures else None
-
-    def shown(value):
-        if value is None:
-            return "-"
-        if value.standard_error is None:
-            return f"{100 * value.mean:.2f}"
-        half = t_quantile(value.degrees_of_freedom) * value.standard_error
-        return f"{100 * value.mean:.2f} ± {100 * half:.2f}"
-
-    sizes = sorted(evaluate.PAPER_TABLE_1)
-    rows = [
-        [
-            f"{n:,}",
-            *(f"{v:.2f}" for v in evaluate.PAPER_TABLE_1[n]),
-            *(shown(estimate(n, d)) for d in TABLE_1_DISTORTIONS),
-        ]
-        for n in sizes
-    ]
-    effects = []
-    for n in sizes:
-        plain, pooled = estimate(n, "none"), estimate(n, "pool")
-        if plain and pooled:
-            effects.append(
-                f"distortions at {n:,} pairs: {difference(pooled, plain).describe()}"
-            )
-    small, large = estimate(sizes[0], "pool"), estimate(sizes[-1], "pool")
-    if small and large:
-        effects.append(
-            f"{sizes[-1]:,} pairs against {sizes[0]:,}, with distortions: "
-            f"{difference(large, small).describe()}"
-        )
-    seeds = sorted({s for runs in cells.values() for s in runs})
-    some = next(iter(next(iter(cells.values())).values()))
-    table = markdown_table(
-        [
-            "pairs in the training set",
-            "paper, none (%)",
-            "paper, x8 affine (%)",
-            "book, none (%)",
-            "book, 8 per image (%)",
-        ],
-        rows,
-        caption="Verification accuracy on 10,000 test pairs after training on a fixed "
-        f"set of pairs (the book: fast profile, the paper's recipe, {some['epochs']} "
-        f"epochs of 100 steps of 128 pairs, seed{'s' if len(seeds) > 1 else ''} "
-        f"{', '.join(map(str, seeds))}"
-        + (
-            "; mean ± half the 95% interval over seeds"
-            if len(seeds) > 1
-            else ""
-        )
-        + "; `python -m bench.table1`)",
-    )
-    return Markdown(
-        table.data
-        + "\n\nThe effects, by the book's one rule: "
-        + "; ".join(effects)
-        + "."
     )

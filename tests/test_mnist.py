@@ -59,3 +59,79 @@ def test_a_corrupt_cached_file_is_named_and_kept(tmp_path):
     with pytest.raises(FileNotFoundError, match="Could not obtain MNIST"):
         mnist.mnist_path("t10k-labels-idx1-ubyte.gz", cache_dir=tmp_path)
     assert (cached.parent / "t10k-labels-idx1-ubyte.gz.corrupt").exists()
+
+
+def _kept_run(folder, profile):
+    """A finished run's folder as the reproduction leaves it: ``best.keras`` and
+    ``results.json`` (an untrained network: the scoring is under test, not training)."""
+    from siamese_utils import checkpoints, model
+    from siamese_utils.recipe import recipe_for
+
+    folder.mkdir(parents=True)
+    checkpoints.save_network(
+        model.siamese_network(**profile.network_kwargs()), folder / "best.keras"
+    )
+    checkpoints.write_json(
+        folder / "results.json",
+        {
+            "recipe": recipe_for(profile).as_dict(),
+            "validation_one_shot": 0.5,
+            "one_shot_official_runs": 0.5,
+            "one_shot_paper_protocol": 0.5,
+            "train_seconds": 1.0,
+        },
+    )
+
+
+def test_table_3_over_seeds_scores_each_kept_network_and_pixels_on_its_own_trials(
+    tmp_path, monkeypatch
+):
+    from bench import mnist as bench_mnist
+    from siamese_utils import paper_tables, profiles
+
+    smoke = profiles.get_profile("smoke")
+    monkeypatch.setattr(bench_mnist, "RUNS", tmp_path)
+    for seed in (1, 2):
+        _kept_run(tmp_path / f"mnist-smoke-seed{seed}", smoke)
+    digits, labels = mnist.load_mnist_test(smoke.image_size)
+    rows = [bench_mnist.score_seed(smoke, s, digits, labels) for s in (1, 2)]
+    for row in rows:
+        assert (
+            row["trials"] == mnist.PAPER_TRIALS == len(row["network_correct"])
+        )
+        assert row["network"] == pytest.approx(np.mean(row["network_correct"]))
+        assert row["pixels"] == pytest.approx(np.mean(row["pixels_correct"]))
+    # Each seed draws its own trials: the pixel baseline differs trial by trial.
+    assert rows[0]["pixels_correct"] != rows[1]["pixels_correct"]
+
+    monkeypatch.setattr(paper_tables, "MNIST_ROWS", tmp_path / "mnist.jsonl")
+    for row in rows:
+        bench_mnist.common.append_row(tmp_path / "mnist.jsonl", row)
+    text = paper_tables.mnist_over_seeds("smoke").data
+    assert "seeds 1, 2" in text and "70.3" in text and "26.5" in text
+    assert "paired by seed" in text
+
+
+def test_table_3_over_seeds_trains_a_missing_network_and_refuses_another_recipes(
+    tmp_path, monkeypatch
+):
+    from bench import mnist as bench_mnist
+    from siamese_utils import checkpoints, profiles
+
+    smoke = profiles.get_profile("smoke")
+    monkeypatch.setattr(bench_mnist, "RUNS", tmp_path)
+    network, results = bench_mnist.trained_network(smoke, 7, "the command")
+    assert (tmp_path / "mnist-smoke-seed7" / "best.keras").is_file()
+    assert (
+        results["command"] == "the command"
+        and network.name == "siamese_network"
+    )
+
+    folder = tmp_path / "mnist-smoke-seed8"
+    _kept_run(folder, smoke)
+    checkpoints.write_json(
+        folder / "results.json", {"recipe": {"learning_rate": 9.0}}
+    )
+    with pytest.raises(ValueError, match="another recipe"):
+        bench_mnist.trained_network(smoke, 8, "the command")
+    assert (folder / "best.keras").is_file()  # refused, not replaced

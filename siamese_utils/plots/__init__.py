@@ -15,6 +15,7 @@ from siamese_utils.plots.charts import (
     embedding_scatter,
     negative_weights,
     parameter_bars,
+    scale_curve,
     score_matrix,
 )
 from siamese_utils.plots.diagram import PART_COLOURS, network_diagram
@@ -58,6 +59,7 @@ __all__ = [
     "parameter_bars",
     "response_gallery",
     "schedule_plot",
+    "scale_curve",
     "score_matrix",
     "step_curves",
     "trial_gallery",

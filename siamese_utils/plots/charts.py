@@ -253,3 +253,114 @@ def negative_weights(weights, same_alphabet, top: int = 20):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+# The scale curve's two axes: colour, marker, how a point is labelled and where its label
+# sits (the axes share one point, so their labels go above and below it).
+SCALE_STYLES = {
+    "size": ("tab:blue", "o", "{} px", (4, 5)),
+    "epochs": ("tab:orange", "s", "{} ep", (4, -13)),
+}
+
+
+def _scale_line(ax, line, x, key, halves=None):
+    """One axis's points at ``x``: filled with interval bars from ``halves`` when given,
+    open and dotted (a reference line) when not."""
+    color, marker, _, _ = SCALE_STYLES[line[0].axis]
+    errors = (
+        [100 * (halves.get((p.axis, p.value)) or 0) for p in line]
+        if halves
+        else None
+    )
+    drawn = ax.errorbar(
+        x,
+        [100 * p.estimate(key).mean for p in line],
+        yerr=errors if errors and any(errors) else None,
+        color=color,
+        marker=marker,
+        markersize=5,
+        capsize=3,
+        lw=1.2 if halves is not None else 0.8,
+        ls="-" if halves is not None else ":",
+        markerfacecolor=color if halves is not None else "white",
+        elinewidth=0.8,
+    )
+    for bars in drawn[2]:
+        bars.set_alpha(
+            0.45
+        )  # the intervals are wide; the line must stay legible
+
+
+def scale_curve(points: dict, halves: dict, paper: float):
+    """The paper protocol's score against image size (left) and minutes of training
+    (right), from :func:`siamese_utils.scale_curve.scale_points`.
+
+    ``halves`` maps ``(axis, value)`` to half the 95% interval of that point (a fraction, or
+    ``None``), drawn as bars. The right panel draws both axes' points by their training
+    time, each labelled with its pixels or epochs, so the two ways of spending time can be
+    compared. The official runs' scores of the size axis are drawn open, for reference;
+    ``paper``, the paper's score on its protocol in percent, is a dashed line.
+    """
+    protocol, official = "one_shot_paper_protocol", "one_shot_official_runs"
+    fig, (size_ax, time_ax) = plt.subplots(
+        1, 2, figsize=(9.6, 3.6), sharey=True
+    )
+    sizes = points.get("size", [])
+    if sizes:
+        xs = [p.value for p in sizes]
+        _scale_line(size_ax, sizes, xs, protocol, halves)
+        _scale_line(size_ax, sizes, xs, official)
+        size_ax.set_xticks(xs)
+    size_ax.set(
+        xlabel="image side (pixels)", ylabel="20-way one-shot accuracy (%)"
+    )
+    for axis, line in points.items():
+        if not line:
+            continue
+        color, _, tag, offset = SCALE_STYLES[axis]
+        _scale_line(time_ax, line, [p.minutes for p in line], protocol, halves)
+        for p in line:
+            time_ax.annotate(
+                tag.format(p.value),
+                (p.minutes, 100 * p.estimate().mean),
+                textcoords="offset points",
+                xytext=offset,
+                fontsize=SMALLEST_FONT,
+                color=color,
+            )
+    time_ax.set(xlabel="minutes of training")
+    for ax in (size_ax, time_ax):
+        ax.axhline(paper, color="grey", lw=0.8, ls="--")
+        ax.text(
+            ax.get_xlim()[1],
+            paper + 0.4,
+            "paper, its protocol",
+            fontsize=SMALLEST_FONT,
+            color="grey",
+            ha="right",
+        )
+    line = mpl.lines.Line2D
+    handles = [
+        line(
+            [], [], color="tab:blue", marker="o", label="image size: protocol"
+        ),
+        line(
+            [],
+            [],
+            color="tab:blue",
+            marker="o",
+            ls=":",
+            markerfacecolor="white",
+            label="image size: official runs",
+        ),
+        line([], [], color="tab:orange", marker="s", label="epochs: protocol"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=3,
+        fontsize=SMALLEST_FONT,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig

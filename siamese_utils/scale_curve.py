@@ -1,0 +1,185 @@
+"""Chapter 6's scale curve: the paper protocol's score against image size and training time.
+
+``python -m bench.scale`` trains the fast recipe at several points of two axes and appends
+one row per point and seed to ``bench/results/scale.jsonl`` (:data:`SCALE_ROWS`):
+
+* ``size``: the image side in pixels, each for the recipe's own number of epochs;
+* ``epochs``: the schedule's length at the profile's own image size.
+
+The point of the size axis at the profile's own size *is* the time axis's point at the
+recipe's own epochs, trained once; :func:`scale_points` puts it on both. This module turns
+the rows into the points :func:`siamese_utils.plots.scale_curve` draws, and into the
+sentences that say what the curve shows, each verdict by the book's one rule
+(:func:`siamese_utils.statistics.difference`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from IPython.display import Markdown
+
+from siamese_utils import records
+from siamese_utils.evaluate import PAPER_TABLE_2
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import recipe_for
+from siamese_utils.statistics import Estimate, difference, t_quantile
+
+SCALE_ROWS = records.RESULTS_FOLDER / "scale.jsonl"
+# The score the curve is about, and the one drawn beside it, as results.json names them.
+PROTOCOL = "one_shot_paper_protocol"
+OFFICIAL = "one_shot_official_runs"
+# The paper's Table 2 figure on its own protocol.
+PAPER_PROTOCOL_SCORE = PAPER_TABLE_2["Convolutional Siamese Net"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalePoint:
+    """One point of the curve over its recorded seeds.
+
+    Attributes:
+        axis: ``"size"`` or ``"epochs"``.
+        value: pixels or epochs.
+        protocol: seed -> score on the paper's protocol (a fraction).
+        official: seed -> score on the official runs (a fraction).
+        minutes: the mean minutes of training over the seeds.
+    """
+
+    axis: str
+    value: int
+    protocol: dict
+    official: dict
+    minutes: float
+
+    def estimate(self, key: str = PROTOCOL) -> Estimate:
+        """The point's score over seeds (``key``: :data:`PROTOCOL` or :data:`OFFICIAL`)."""
+        figures = self.protocol if key == PROTOCOL else self.official
+        return Estimate.over(figures, "seed")
+
+
+def scale_points(
+    rows=None, profile_name: str = "fast"
+) -> dict[str, list[ScalePoint]]:
+    """``{"size": [...], "epochs": [...]}``, each axis's points in increasing order.
+
+    Only ``profile_name``'s rows count, the latest of each point and seed (a rerun replaces
+    its row). The size point at the profile's own image size joins the epochs axis at the
+    recipe's own epochs, where it belongs.
+    """
+    rows = records.read_rows(SCALE_ROWS) if rows is None else rows
+    profile = get_profile(profile_name)
+    own_epochs = recipe_for(profile).max_epochs
+    latest = {}
+    for row in rows:
+        if row["profile"] == profile_name:
+            latest[(row["axis"], row["value"], row["seed"])] = row
+    for (axis, value, seed), row in list(latest.items()):
+        if axis == "size" and value == profile.image_size:
+            latest.setdefault(("epochs", own_epochs, seed), row)
+    grouped: dict = {}
+    for (axis, value, seed), row in latest.items():
+        grouped.setdefault((axis, value), {})[seed] = row
+    points: dict[str, list[ScalePoint]] = {"size": [], "epochs": []}
+    for (axis, value), by_seed in sorted(grouped.items()):
+        points[axis].append(
+            ScalePoint(
+                axis,
+                value,
+                {s: r[PROTOCOL] for s, r in by_seed.items()},
+                {s: r[OFFICIAL] for s, r in by_seed.items()},
+                float(
+                    np.mean([r["train_seconds"] for r in by_seed.values()]) / 60
+                ),
+            )
+        )
+    return points
+
+
+def seed_spread(profile_name: str = "fast") -> tuple[float, int] | None:
+    """The seed-to-seed standard deviation of the protocol score recorded for the profile's
+    own recipe (``python -m bench.seeds``) and its degrees of freedom; ``None`` below two
+    seeds. It is a one-seed point's uncertainty: what another seed would have moved it."""
+    seeds = records.seed_rows(get_profile(profile_name))
+    if len(seeds) < 2:
+        return None
+    return float(np.std([r[PROTOCOL] for r in seeds], ddof=1)), len(seeds) - 1
+
+
+def _estimate(point: ScalePoint, spread) -> Estimate:
+    """Over seeds when the point has two or more, else one run carrying ``spread``."""
+    if len(point.protocol) > 1 or spread is None:
+        return point.estimate()
+    (value,) = point.protocol.values()
+    return Estimate.single_run(value, *spread)
+
+
+def half_interval(point: ScalePoint, spread=None) -> float | None:
+    """Half the 95% interval of the point's protocol score (a fraction); ``None`` when
+    neither seeds nor a recorded spread give one."""
+    estimate = _estimate(point, spread)
+    if estimate.standard_error is None:
+        return None
+    return t_quantile(estimate.degrees_of_freedom) * estimate.standard_error
+
+
+def intervals(points, profile_name: str = "fast") -> dict:
+    """``(axis, value) -> half the 95% interval`` of every point, for the figure's bars."""
+    spread = seed_spread(profile_name)
+    return {
+        (p.axis, p.value): half_interval(p, spread)
+        for line in points.values()
+        for p in line
+    }
+
+
+AXIS_WORDS = {
+    "size": ("images of {} pixels", "image size"),
+    "epochs": ("{} epochs", "schedule length"),
+}
+
+
+def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
+    """What the curve shows, in sentences rendered from the rows: each axis's first point
+    against its last with a verdict, and the best point against the paper's 92.0."""
+    points = (
+        scale_points(profile_name=profile_name) if points is None else points
+    )
+    recorded = [p for axis in points.values() for p in axis]
+    if not recorded:
+        return Markdown(
+            "The scale curve is not recorded here yet: `python -m bench.scale` trains "
+            "its points."
+        )
+    spread = seed_spread(profile_name)
+    seeds = sorted({s for p in recorded for s in p.protocol})
+    parts = []
+    for axis, (name, what) in AXIS_WORDS.items():
+        line = points[axis]
+        if len(line) < 2:
+            continue
+        first, last = line[0], line[-1]
+        change = difference(_estimate(last, spread), _estimate(first, spread))
+        parts.append(
+            f"Along {what}, from {name.format(first.value)} to "
+            f"{name.format(last.value)} ({first.minutes:.0f} to {last.minutes:.0f} "
+            f"minutes of training), the protocol score moved from "
+            f"{100 * first.estimate().mean:.1f}% to {100 * last.estimate().mean:.1f}%: "
+            f"{change.describe()}."
+        )
+    best = max(recorded, key=lambda p: p.estimate().mean)
+    parts.append(
+        f"The best point, {AXIS_WORDS[best.axis][0].format(best.value)}, scored "
+        f"{100 * best.estimate().mean:.1f}% on the protocol, against the paper's "
+        f"{PAPER_PROTOCOL_SCORE:.1f}%."
+    )
+    if len(seeds) == 1 and spread:
+        uncertainty = (
+            f"Each point is one seed ({seeds[0]}); its uncertainty is the "
+            f"{100 * spread[0]:.1f}-point standard deviation between the {spread[1] + 1} "
+            f"recorded seeds of the {profile_name} recipe, measured at its own size and "
+            "length and assumed to hold along the curve."
+        )
+    else:
+        uncertainty = f"Seeds {', '.join(map(str, seeds))}, paired by seed."
+    return Markdown(" ".join([uncertainty, *parts]))

@@ -1,0 +1,107 @@
+"""Chapter 6's scale curve: bench.scale's rows become points on two axes, the findings say
+what changed with an interval, and the figure draws every point with its label."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+from siamese_utils import plots, scale_curve
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import recipe_for
+
+FAST = get_profile("fast")
+OWN_EPOCHS = recipe_for(FAST).max_epochs
+
+
+def _row(
+    axis, value, seed=2015, protocol=0.78, official=0.9, seconds=600.0, **extra
+):
+    return {
+        "axis": axis,
+        "value": value,
+        "seed": seed,
+        "profile": "fast",
+        "one_shot_paper_protocol": protocol,
+        "one_shot_official_runs": official,
+        "train_seconds": seconds,
+        **extra,
+    }
+
+
+def test_the_size_point_at_the_profiles_own_size_is_also_the_schedules_own_length():
+    rows = [
+        _row("size", FAST.image_size, protocol=0.78),
+        _row("size", 105, protocol=0.83, seconds=2400),
+        _row("epochs", 6, protocol=0.70, seconds=150),
+    ]
+    points = scale_curve.scale_points(rows)
+    assert [p.value for p in points["size"]] == [FAST.image_size, 105]
+    assert [p.value for p in points["epochs"]] == [6, OWN_EPOCHS]
+    assert points["epochs"][1].protocol == {2015: 0.78}
+    assert points["size"][1].minutes == pytest.approx(40.0)
+
+
+def test_a_rerun_replaces_its_row_and_other_profiles_do_not_count():
+    rows = [
+        _row("size", 70, protocol=0.60),
+        _row("size", 70, protocol=0.80),
+        {**_row("size", 70, protocol=0.10), "profile": "smoke"},
+    ]
+    (point,) = scale_curve.scale_points(rows)["size"]
+    assert point.protocol == {2015: 0.80}
+
+
+def test_seeds_of_one_point_are_averaged_and_give_it_an_interval():
+    rows = [
+        _row("size", 80, seed=s, protocol=p)
+        for s, p in [(1, 0.8), (2, 0.82), (3, 0.84)]
+    ]
+    (point,) = scale_curve.scale_points(rows)["size"]
+    assert point.estimate().mean == pytest.approx(0.82)
+    assert scale_curve.half_interval(point) == pytest.approx(
+        4.303 * 0.02 / 3**0.5
+    )
+
+
+def test_the_findings_compare_each_axis_end_to_end_against_the_paper():
+    rows = [
+        _row("size", FAST.image_size, protocol=0.78, seconds=480),
+        _row("size", 105, protocol=0.84, seconds=1800),
+        _row("epochs", 6, protocol=0.70, seconds=120),
+        _row("epochs", 48, protocol=0.80, seconds=960),
+    ]
+    text = scale_curve.scale_findings(scale_curve.scale_points(rows)).data
+    assert (
+        f"from images of {FAST.image_size} pixels to images of 105 pixels"
+        in text
+    )
+    assert "from 78.0% to 84.0%: +6.0 points" in text
+    assert "from 6 epochs to 48 epochs (2 to 16 minutes" in text
+    assert "The best point, images of 105 pixels, scored 84.0%" in text
+    assert "92.0%" in text
+
+
+def test_without_rows_the_findings_name_the_command_that_records_them():
+    empty = {"size": [], "epochs": []}
+    assert "python -m bench.scale" in scale_curve.scale_findings(empty).data
+
+
+def test_the_figure_labels_every_point_and_marks_the_papers_score():
+    rows = [
+        _row("size", FAST.image_size, protocol=0.78, seconds=480),
+        _row("size", 105, protocol=0.84, seconds=1800),
+        _row("epochs", 12, protocol=0.74, seconds=240),
+    ]
+    points = scale_curve.scale_points(rows)
+    fig = plots.scale_curve(points, {("size", 105): 0.05}, paper=92.0)
+    size_ax, time_ax = fig.axes
+    texts = {t.get_text() for t in time_ax.findobj(matplotlib.text.Text)}
+    assert {
+        f"{FAST.image_size} px",
+        "105 px",
+        "12 ep",
+        f"{OWN_EPOCHS} ep",
+    } <= texts
+    assert any(line.get_ydata()[0] == 92.0 for line in size_ax.get_lines())
+    assert list(size_ax.get_xticks()) == [FAST.image_size, 105]
+    plt.close(fig)
