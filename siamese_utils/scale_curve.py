@@ -21,6 +21,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import records
+from siamese_utils.display import markdown_table
 from siamese_utils.evaluate import PAPER_TABLE_2
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for
@@ -183,3 +184,36 @@ def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
     else:
         uncertainty = f"Seeds {', '.join(map(str, seeds))}, paired by seed."
     return Markdown(" ".join([uncertainty, *parts]))
+
+
+def scale_table(rows=None, profile_name: str = "fast") -> Markdown:
+    """Every recorded point of the curve, one row per point and seed, with its command."""
+    rows = records.read_rows(SCALE_ROWS) if rows is None else rows
+    rows = [r for r in rows if r["profile"] == profile_name]
+    if not rows:
+        return Markdown("No point of the scale curve is recorded yet.")
+    return markdown_table(
+        [
+            "point",
+            "seed",
+            "protocol (%)",
+            "official runs (%)",
+            "validation (%)",
+            "training (min)",
+            "command",
+        ],
+        [
+            [
+                AXIS_WORDS[r["axis"]][0].format(r["value"]),
+                r["seed"],
+                f"{100 * r[PROTOCOL]:.1f}",
+                f"{100 * r[OFFICIAL]:.1f}",
+                f"{100 * r['validation_one_shot']:.1f}",
+                f"{r['train_seconds'] / 60:.1f}",
+                f"`{r['command']}`",
+            ]
+            for r in rows
+        ],
+        caption=f"The scale curve's runs of the {profile_name} recipe, in the order they "
+        f"were recorded ({rows[0]['machine']})",
+    )

@@ -105,3 +105,19 @@ def test_the_figure_labels_every_point_and_marks_the_papers_score():
     assert any(line.get_ydata()[0] == 92.0 for line in size_ax.get_lines())
     assert list(size_ax.get_xticks()) == [FAST.image_size, 105]
     plt.close(fig)
+
+
+def test_the_record_table_lists_every_run_with_the_command_that_repeats_it():
+    rows = [
+        _row(
+            "size",
+            105,
+            protocol=0.84,
+            validation_one_shot=0.9,
+            command="python -m bench.scale --points size:105 --seeds 2015",
+            machine="x86_64, 2 CPUs",
+        )
+    ]
+    text = scale_curve.scale_table(rows).data
+    assert "| images of 105 pixels | 2015 | 84.0 | 90.0 | 90.0 | 10.0 |" in text
+    assert "`python -m bench.scale --points size:105 --seeds 2015`" in text
