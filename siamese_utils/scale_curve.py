@@ -154,7 +154,7 @@ def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
         )
     spread = seed_spread(profile_name)
     seeds = sorted({s for p in recorded for s in p.protocol})
-    parts = []
+    parts, compared, moved = [], [], []
     for axis, (name, what) in AXIS_WORDS.items():
         line = points[axis]
         if len(line) < 2:
@@ -168,12 +168,27 @@ def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
             f"{100 * first.estimate().mean:.1f}% to {100 * last.estimate().mean:.1f}%: "
             f"{change.describe()}."
         )
+        compared.append(what)
+        if change.beyond_uncertainty:
+            moved.append(what)
     best = max(recorded, key=lambda p: p.estimate().mean)
     parts.append(
         f"The best point, {AXIS_WORDS[best.axis][0].format(best.value)}, scored "
         f"{100 * best.estimate().mean:.1f}% on the protocol, against the paper's "
         f"{PAPER_PROTOCOL_SCORE:.1f}%."
     )
+    if moved:
+        parts.append(
+            f"Only {' and '.join(moved)} moved the protocol score beyond its "
+            "uncertainty along these ranges."
+        )
+    elif compared:
+        parts.append(
+            "No lever moved the protocol score beyond its uncertainty, so within these "
+            "ranges the curve gives no evidence that the gap to the paper is the "
+            f"recipe's {' or its '.join(compared)}; it cannot rule out a smaller effect, "
+            "or one beyond the ranges a CPU reaches."
+        )
     if len(seeds) == 1 and spread:
         uncertainty = (
             f"Each point is one seed ({seeds[0]}); its uncertainty is the "

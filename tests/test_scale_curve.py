@@ -79,6 +79,28 @@ def test_the_findings_compare_each_axis_end_to_end_against_the_paper():
     assert "from 6 epochs to 48 epochs (2 to 16 minutes" in text
     assert "The best point, images of 105 pixels, scored 84.0%" in text
     assert "92.0%" in text
+    # One seed a point, and the recorded seeds' spread: neither change exceeds it.
+    assert (
+        "no evidence that the gap to the paper is the recipe's image size or its "
+        in text
+    )
+
+
+def test_a_change_beyond_its_uncertainty_is_named_as_the_one_that_moved():
+    rows = [
+        _row("size", 70, seed=s, protocol=p)
+        for s, p in [(1, 0.70), (2, 0.72), (3, 0.71)]
+    ] + [
+        _row("size", 105, seed=s, protocol=p)
+        for s, p in [(1, 0.80), (2, 0.82), (3, 0.81)]
+    ]
+    text = scale_curve.scale_findings(scale_curve.scale_points(rows)).data
+    assert "Seeds 1, 2, 3, paired by seed." in text
+    assert "+10.0 points (95% interval +10.0 to +10.0, beyond" in text
+    assert (
+        "Only image size moved the protocol score beyond its uncertainty"
+        in text
+    )
 
 
 def test_without_rows_the_findings_name_the_command_that_records_them():
