@@ -255,11 +255,13 @@ def negative_weights(weights, same_alphabet, top: int = 20):
     return fig
 
 
-# The scale curve's two axes: colour, marker, how a point is labelled and where its label
-# sits (the axes share one point, so their labels go above and below it).
+# The scale curve's two axes: colour, marker, how a point is labelled and where its labels
+# sit, taken in turn along the line. The axes share one point, so one axis labels above
+# and the other below; neighbouring sizes can lie close in time, so their labels take two
+# heights in turn.
 SCALE_STYLES = {
-    "size": ("tab:blue", "o", "{} px", (4, 5)),
-    "epochs": ("tab:orange", "s", "{} ep", (4, -13)),
+    "size": ("tab:blue", "o", "{} px", ((4, 5), (4, 16))),
+    "epochs": ("tab:orange", "s", "{} ep", ((4, -13),)),
 }
 
 
@@ -317,28 +319,20 @@ def scale_curve(points: dict, halves: dict, paper: float):
     for axis, line in points.items():
         if not line:
             continue
-        color, _, tag, offset = SCALE_STYLES[axis]
+        color, _, tag, offsets = SCALE_STYLES[axis]
         _scale_line(time_ax, line, [p.minutes for p in line], protocol, halves)
-        for p in line:
+        for index, p in enumerate(line):
             time_ax.annotate(
                 tag.format(p.value),
                 (p.minutes, 100 * p.estimate().mean),
                 textcoords="offset points",
-                xytext=offset,
+                xytext=offsets[index % len(offsets)],
                 fontsize=SMALLEST_FONT,
                 color=color,
             )
     time_ax.set(xlabel="minutes of training")
     for ax in (size_ax, time_ax):
         ax.axhline(paper, color="grey", lw=0.8, ls="--")
-        ax.text(
-            ax.get_xlim()[1],
-            paper + 0.4,
-            "paper, its protocol",
-            fontsize=SMALLEST_FONT,
-            color="grey",
-            ha="right",
-        )
     line = mpl.lines.Line2D
     handles = [
         line(
@@ -354,11 +348,14 @@ def scale_curve(points: dict, halves: dict, paper: float):
             label="image size: official runs",
         ),
         line([], [], color="tab:orange", marker="s", label="epochs: protocol"),
+        line(
+            [], [], color="grey", lw=0.8, ls="--", label=f"paper: {paper:.1f}"
+        ),
     ]
     fig.legend(
         handles=handles,
         loc="lower center",
-        ncol=3,
+        ncol=4,
         fontsize=SMALLEST_FONT,
         frameon=False,
     )
