@@ -349,7 +349,12 @@ def scale_curve(points: dict, halves: dict, paper: float):
         ),
         line([], [], color="tab:orange", marker="s", label="epochs: protocol"),
         line(
-            [], [], color="grey", lw=0.8, ls="--", label=f"paper: {paper:.1f}"
+            [],
+            [],
+            color="grey",
+            lw=0.8,
+            ls="--",
+            label=f"paper, its protocol: {paper:.1f}",
         ),
     ]
     fig.legend(
