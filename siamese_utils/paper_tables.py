@@ -19,7 +19,18 @@ from IPython.display import Markdown
 
 from siamese_utils import evaluate, mnist, records
 from siamese_utils.display import markdown_table
-from siamese_utils.statistics import Estimate, difference, t_quantile
+from siamese_utils.statistics import Estimate, difference
+
+
+def mean_and_half(estimate: Estimate | None, decimals: int = 1) -> str:
+    """``"87.88 ± 0.62"``: an accuracy in % with half its 95% interval, the mean alone
+    when it has no interval, ``"-"`` when nothing was recorded."""
+    if estimate is None:
+        return "-"
+    if estimate.half_width is None:
+        return f"{100 * estimate.mean:.{decimals}f}"
+    return f"{100 * estimate.mean:.{decimals}f} ± {100 * estimate.half_width:.{decimals}f}"
+
 
 TABLE_1_ROWS = records.RESULTS_FOLDER / "table1.jsonl"
 TABLE_1_DISTORTIONS = {"none": 0, "pool": 1}  # column of PAPER_TABLE_1
@@ -44,20 +55,15 @@ def table1_design() -> Markdown:
         figures = {s: r["verification_accuracy"] for s, r in runs.items()}
         return Estimate.over(figures, "seed") if figures else None
 
-    def shown(value):
-        if value is None:
-            return "-"
-        if value.standard_error is None:
-            return f"{100 * value.mean:.2f}"
-        half = t_quantile(value.degrees_of_freedom) * value.standard_error
-        return f"{100 * value.mean:.2f} ± {100 * half:.2f}"
-
     sizes = sorted(evaluate.PAPER_TABLE_1)
     rows = [
         [
             f"{n:,}",
             *(f"{v:.2f}" for v in evaluate.PAPER_TABLE_1[n]),
-            *(shown(estimate(n, d)) for d in TABLE_1_DISTORTIONS),
+            *(
+                mean_and_half(estimate(n, d), decimals=2)
+                for d in TABLE_1_DISTORTIONS
+            ),
         ]
         for n in sizes
     ]
@@ -110,7 +116,7 @@ def mnist_table(results: dict) -> Markdown:
     rows = []
     for label, result in results.items():
         estimate = Estimate.over_tasks(result.correct, trials_per_task=1)
-        half = t_quantile(estimate.degrees_of_freedom) * estimate.standard_error
+        half = estimate.half_width
         rows.append(
             [
                 label,
@@ -177,24 +183,18 @@ def mnist_over_seeds(profile_name: str = "fast") -> Markdown:
     network = Estimate.over({s: latest[s]["network"] for s in seeds}, "seed")
     pixels = Estimate.over({s: latest[s]["pixels"] for s in seeds}, "seed")
 
-    def shown(estimate):
-        if estimate.standard_error is None:
-            return f"{100 * estimate.mean:.1f}"
-        half = t_quantile(estimate.degrees_of_freedom) * estimate.standard_error
-        return f"{100 * estimate.mean:.1f} ± {100 * half:.1f}"
-
     paper = mnist.PAPER_TABLE_3
     table = markdown_table(
         ["model", "book (%)", "Koch et al. (2015), Table 3 (%)"],
         [
             [
                 f"the {profile_name} recipe's network",
-                shown(network),
+                mean_and_half(network),
                 f"{paper['Convolutional Siamese Net']:.1f}",
             ],
             [
                 "1-nearest neighbour in pixels",
-                shown(pixels),
+                mean_and_half(pixels),
                 f"{paper['1-Nearest Neighbor']:.1f}",
             ],
         ],

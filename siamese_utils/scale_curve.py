@@ -25,7 +25,7 @@ from siamese_utils.display import markdown_table
 from siamese_utils.evaluate import PAPER_TABLE_2
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for
-from siamese_utils.statistics import Estimate, difference, t_quantile
+from siamese_utils.statistics import Estimate, difference
 
 SCALE_ROWS = records.RESULTS_FOLDER / "scale.jsonl"
 # The score the curve is about, and the one drawn beside it, as results.json names them.
@@ -118,10 +118,7 @@ def _estimate(point: ScalePoint, spread) -> Estimate:
 def half_interval(point: ScalePoint, spread=None) -> float | None:
     """Half the 95% interval of the point's protocol score (a fraction); ``None`` when
     neither seeds nor a recorded spread give one."""
-    estimate = _estimate(point, spread)
-    if estimate.standard_error is None:
-        return None
-    return t_quantile(estimate.degrees_of_freedom) * estimate.standard_error
+    return _estimate(point, spread).half_width
 
 
 def intervals(points, profile_name: str = "fast") -> dict:

@@ -89,6 +89,14 @@ class Estimate:
     unit: str
     clusters: Mapping = dataclasses.field(default_factory=dict)
 
+    @property
+    def half_width(self) -> float | None:
+        """Half the 95% interval of ``mean`` (Student's t); ``None`` without a standard
+        error."""
+        if self.standard_error is None:
+            return None
+        return t_quantile(self.degrees_of_freedom) * self.standard_error
+
     @classmethod
     def over(cls, clusters: Mapping, unit: str) -> Estimate:
         """The mean of ``clusters`` (label -> figure), e.g. seed -> validation accuracy."""
