@@ -23,6 +23,7 @@ flows:
 * :mod:`siamese_utils.train` - the chapters' training runs, their callbacks and the threshold's calibration;
 * :mod:`siamese_utils.evaluate` - N-way one-shot tasks and the official 20 runs;
 * :mod:`siamese_utils.mnist` - the paper's Table 3: 10-way one-shot trials on MNIST digits;
+* :mod:`siamese_utils.test_time` - one-shot scores averaged over distorted views or over an ensemble of networks;
 * :mod:`siamese_utils.recipe` - how each profile trains the reproduction;
 * :mod:`siamese_utils.epoch_data` - each epoch's batches of indices and a run's pool of fixed distortions;
 * :mod:`siamese_utils.checkpoints` - run folders, checkpoints and resuming;
@@ -40,6 +41,7 @@ flows:
 * :mod:`siamese_utils.drawer_gap` - chapter 6's gap section: the official runs, the protocol and the drawers;
 * :mod:`siamese_utils.paper_tables` - chapter 6's comparisons with the paper's Tables 1 (verification) and 3 (MNIST);
 * :mod:`siamese_utils.scale_curve` - chapter 6's scale curve: the protocol score against image size and training time;
+* :mod:`siamese_utils.protocol_levers` - chapter 6's other levers on the protocol, each against the fast recipe on the same seeds;
 * :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;

@@ -144,6 +144,46 @@ def test_every_recipe_variant_changes_the_recipe_fast_was_chosen_from():
     )
 
 
+def test_the_protocol_levers_change_the_current_fast_recipe_in_one_setting():
+    from bench import ablation
+    from siamese_utils.profiles import get_profile
+    from siamese_utils.recipe import RECIPES
+
+    fast_profile, fast = get_profile("fast"), RECIPES["fast"]
+    levers = [n for n in ablation.RECIPE_VARIANTS if n.startswith("fast-")]
+    assert levers
+    for name in levers:
+        profile, recipe = ablation.recipe_variant(name)
+        changed = [
+            field
+            for field in dataclasses.fields(fast)
+            if getattr(recipe, field.name) != getattr(fast, field.name)
+        ] + [
+            field
+            for field in dataclasses.fields(fast_profile)
+            if getattr(profile, field.name) != getattr(fast_profile, field.name)
+        ]
+        assert len(changed) == 1, (name, [f.name for f in changed])
+
+
+def test_an_ensembles_members_are_its_seed_then_steps_of_a_hundred():
+    from bench import test_time
+
+    assert test_time.member_seeds(2015, 3) == [2015, 2115, 2215]
+    # No two of the book's seeds share a member.
+    members = [set(test_time.member_seeds(s, 5)) for s in (2015, 2016, 2017)]
+    assert not (members[0] & members[1] or members[1] & members[2])
+
+
+@pytest.mark.parametrize("option", [["--members", "1"], ["--views", "0"]])
+def test_a_scoring_lever_needs_two_members_and_one_view(option, capsys):
+    from bench import test_time
+
+    with pytest.raises(SystemExit):
+        test_time.main(["--seeds", "2015", *option])
+    assert "--members 2 or more" in capsys.readouterr().err
+
+
 def test_the_paper_recipe_rows_train_the_paper_recipe_for_the_fast_budget():
     import dataclasses
 

@@ -1,0 +1,175 @@
+"""Issue 32's scoring levers on the fast reproduction: distorted views and ensembles.
+
+``python -m bench.test_time [--seeds 2015 2016 2017] [--views 8] [--members 3]`` takes each
+seed's fast reproduction (the network ``python -m bench.mnist`` trains into
+``results/mnist-fast-seedSEED``; trained here when missing) and scores the seed's 320
+validation tasks and its 400 trials of the paper's protocol three ways, none of them in the
+paper:
+
+* the network alone, as its run scored it;
+* ``distortion-averaging``: each pair's score averaged over the undistorted pair and
+  ``--views`` pairs of distorted views (:func:`siamese_utils.test_time.view_scores`);
+* ``ensemble-K``: the mean score of ``--members`` fast reproductions, the seed's own and
+  ones trained with the seed plus 100, plus 200, ... (trained here when missing, into the
+  same kind of folder), so no two seeds' ensembles share a network
+  (:func:`siamese_utils.test_time.ensemble_scores`). Its training time is its members'.
+
+One row per lever and seed goes to ``bench/results/test-time.jsonl``, with the network
+alone beside it on the same trials. A lever is worth keeping only if it wins on the
+validation tasks; the protocol columns are the test, read once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bench import common
+from bench.mnist import run_folder, trained_network
+from siamese_utils import evaluate, test_time
+from siamese_utils.paths import RECORDS, RUNS
+from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import recipe_for
+from siamese_utils.run_data import load_splits
+
+ROWS = RECORDS / "test-time.jsonl"
+DEFAULT_VIEWS = 8
+DEFAULT_MEMBERS = 3
+MEMBER_SEED_STEP = 100
+TRIAL_SETS = {
+    "validation_one_shot": "validation_trials",
+    "one_shot_paper_protocol": "test_trials",
+}
+
+
+def accuracies(scores_of, splits) -> dict:
+    """Accuracy of ``scores_of(trials)`` on the validation tasks and the protocol's trials."""
+    return {
+        key: test_time.accuracy(
+            scores_of(getattr(splits, name)), getattr(splits, name)
+        )
+        for key, name in TRIAL_SETS.items()
+    }
+
+
+def member_seeds(seed: int, members: int) -> list[int]:
+    """The seeds of an ensemble's members: the seed itself, then a step of
+    :data:`MEMBER_SEED_STEP` for each further member (no two seeds' ensembles share one)."""
+    return [seed + MEMBER_SEED_STEP * member for member in range(members)]
+
+
+def seed_rows(
+    profile, seed: int, network_of, views: int, members: int
+) -> list[dict]:
+    """The seed's two rows: its network with distorted views, and its ensemble.
+
+    ``network_of(seed)`` returns ``(network, results.json)`` of the fast reproduction
+    trained with that seed.
+    """
+    splits = load_splits(profile, recipe_for(profile), seed)
+    alone = accuracies(
+        lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
+        splits,
+    )
+    ensemble = member_seeds(seed, members)
+    levers = {
+        "distortion-averaging": (
+            f"each pair's score averaged over the undistorted pair and {views} "
+            "pairs of distorted views (the paper's ranges)",
+            [seed],
+            lambda trials: test_time.view_scores(
+                network_of(seed)[0], trials, views
+            ),
+        ),
+        f"ensemble-{members}": (
+            f"the mean score of {members} fast networks, trained with the seed and "
+            f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)",
+            ensemble,
+            lambda trials: test_time.ensemble_scores(
+                [network_of(member)[0] for member in ensemble], trials
+            ),
+        ),
+    }
+    rows = []
+    for lever, (description, used, scores_of) in levers.items():
+        started = time.perf_counter()
+        scored = accuracies(scores_of, splits)
+        rows.append(
+            {
+                "lever": lever,
+                "description": description,
+                "profile": profile.name,
+                "seed": seed,
+                "members": used,
+                "views": views if lever == "distortion-averaging" else 0,
+                **scored,
+                **{f"{key}_alone": value for key, value in alone.items()},
+                "train_seconds": round(
+                    sum(network_of(m)[1]["train_seconds"] for m in used), 1
+                ),
+                "evaluation_seconds": round(time.perf_counter() - started, 1),
+                "run_folders": [
+                    str(run_folder(profile, member).relative_to(RUNS.parent))
+                    for member in used
+                ],
+            }
+        )
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = common.command_parser(
+        "bench.test_time", __doc__, profile=False, seeds="several"
+    )
+    parser.add_argument(
+        "--views",
+        type=int,
+        default=DEFAULT_VIEWS,
+        help=f"distortions per image (default {DEFAULT_VIEWS})",
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=DEFAULT_MEMBERS,
+        help=f"networks per ensemble (default {DEFAULT_MEMBERS})",
+    )
+    args = parser.parse_args(argv)
+    if args.members < 2 or args.views < 1:
+        parser.error(
+            "an ensemble needs --members 2 or more, and --views 1 or more"
+        )
+    profile = get_profile("fast")
+    command = "python -m bench.test_time --seeds " + " ".join(
+        str(seed) for seed in args.seeds
+    )
+    for option, value, default in (
+        ("--views", args.views, DEFAULT_VIEWS),
+        ("--members", args.members, DEFAULT_MEMBERS),
+    ):
+        command += f" {option} {value}" if value != default else ""
+    # Every member is trained (or its finished run read) before any scoring is timed.
+    trained = {
+        member: trained_network(profile, member, command)
+        for seed in args.seeds
+        for member in member_seeds(seed, args.members)
+    }
+    for seed in args.seeds:
+        for row in seed_rows(
+            profile, seed, trained.__getitem__, args.views, args.members
+        ):
+            row.update(
+                command=command, machine=common.machine(), date=common.now()
+            )
+            common.append_row(ROWS, row)
+            print(
+                f"seed {seed} {row['lever']}: validation "
+                f"{100 * row['validation_one_shot_alone']:.1f} -> "
+                f"{100 * row['validation_one_shot']:.1f}%, protocol "
+                f"{100 * row['one_shot_paper_protocol_alone']:.1f} -> "
+                f"{100 * row['one_shot_paper_protocol']:.1f}%",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

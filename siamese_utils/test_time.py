@@ -1,0 +1,92 @@
+"""Scoring one-shot trials with more than one look: distorted views and ensembles.
+
+Two levers of issue 32 change how trained networks answer a trial, not how they train, and
+neither is in Koch et al. (2015):
+
+* :func:`view_scores` averages each pair's score over distorted views of its two images
+  (test-time averaging): view 0 is the image itself, views 1 to V are fixed draws of the
+  paper's affine distortions, the same draws for every network scored on the trials;
+* :func:`ensemble_scores` averages the scores of several trained networks.
+
+Both return a ``(trials, n_way)`` array of scores, like
+:func:`siamese_utils.evaluate.siamese_scores`, so :func:`siamese_utils.evaluate.pick_candidates`
+chooses from them the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from siamese_utils.distortions import PAPER_RANGES, POOL_LEVELS, warp_copies
+from siamese_utils.embeddings import embed
+from siamese_utils.evaluate import (
+    OneShotResult,
+    OneShotTrials,
+    pick_candidates,
+    siamese_scores,
+)
+from siamese_utils.model import score_embeddings
+
+
+def distorted_views(
+    images: np.ndarray, views: int, seed: int = 0, ranges=PAPER_RANGES
+) -> np.ndarray:
+    """Each image and ``views`` seeded distortions of it, ``(n, views + 1, size, size, 1)``.
+
+    Raises:
+        ValueError: ``views`` is not a positive integer.
+    """
+    if not isinstance(views, (int, np.integer)) or views < 1:
+        raise ValueError(
+            f"views counts the distortions per image and must be at least 1, got "
+            f"{views!r}; score with siamese_scores for no distortions."
+        )
+    pool = warp_copies(images, int(views), np.random.default_rng(seed), ranges)
+    return pool.astype(np.float32) / POOL_LEVELS
+
+
+def view_scores(
+    network, trials: OneShotTrials, views: int, seed: int = 0
+) -> np.ndarray:
+    """Each (query, candidate) score averaged over ``views + 1`` aligned views, ``(t, n)``.
+
+    View ``k`` of the query is scored against view ``k`` of each candidate: the score of
+    the undistorted pair and of ``views`` pairs whose two images are both distorted. Every
+    pool image is embedded once per view.
+    """
+    pool = distorted_views(trials.images, views, seed)
+    count, looks = pool.shape[:2]
+    embeddings = embed(network, pool.reshape(-1, *pool.shape[2:])).reshape(
+        count, looks, -1
+    )
+    candidates = trials.candidates.ravel()
+    scores = [
+        score_embeddings(
+            network,
+            np.repeat(embeddings[trials.queries, look], trials.n_way, axis=0),
+            embeddings[candidates, look],
+        )
+        for look in range(looks)
+    ]
+    return np.mean(scores, axis=0).reshape(len(trials), trials.n_way)
+
+
+def ensemble_scores(networks, trials: OneShotTrials) -> np.ndarray:
+    """The mean score (logit) of several networks on every pair of the trials, ``(t, n)``.
+
+    Raises:
+        ValueError: no network was given.
+    """
+    networks = list(networks)
+    if not networks:
+        raise ValueError(
+            "An ensemble needs at least one trained network; got none."
+        )
+    return np.mean(
+        [siamese_scores(network, trials) for network in networks], axis=0
+    )
+
+
+def accuracy(scores: np.ndarray, trials: OneShotTrials, seed: int = 0) -> float:
+    """Share of ``trials`` answered correctly by ``scores`` (ties broken at random, seeded)."""
+    return OneShotResult(trials, scores, pick_candidates(scores, seed)).accuracy

@@ -1,0 +1,115 @@
+"""Chapter 6's levers on the protocol: each recorded lever sits beside the fast recipe on the
+same seeds, is judged on validation with an interval, and the best protocol score is held
+against the 85% target."""
+
+import pytest
+
+from siamese_utils import protocol_levers
+
+FAST = {
+    seed: {
+        "seed": seed,
+        "validation_one_shot": validation,
+        "one_shot_paper_protocol": protocol,
+        "train_seconds": 300.0,
+    }
+    for seed, validation, protocol in [
+        (1, 0.88, 0.82),
+        (2, 0.84, 0.75),
+        (3, 0.81, 0.78),
+    ]
+}
+
+
+def ablation_row(name, seed, validation, protocol, seconds=600.0):
+    return {
+        "name": name,
+        "description": f"the fast recipe, {name}",
+        "seed": seed,
+        "validation_one_shot": validation,
+        "one_shot_paper_protocol": protocol,
+        "train_seconds": seconds,
+        "command": f"python -m bench.ablation {name}",
+    }
+
+
+def test_a_training_lever_is_paired_with_the_fast_run_of_its_own_seed():
+    rows = [
+        ablation_row("fast-width-1.5", 1, 0.90, 0.84),
+        ablation_row(
+            "recipe-batch-norm", 1, 0.99, 0.99
+        ),  # an older base: not a lever
+        ablation_row("fast-width-1.5", 9, 0.99, 0.99),  # no fast run of seed 9
+    ]
+    (lever,) = protocol_levers.training_levers(rows, FAST)
+    assert lever.name == "fast-width-1.5" and lever.seeds == [1]
+    assert lever.baseline["validation_one_shot"] == {1: 0.88}
+    assert lever.minutes == pytest.approx(10.0)
+
+
+def test_a_scoring_lever_keeps_the_latest_row_per_seed_and_its_own_baseline():
+    rows = [
+        {
+            "lever": "ensemble-3",
+            "description": "three networks",
+            "seed": seed,
+            "members": [seed, seed + 100, seed + 200],
+            "validation_one_shot": validation,
+            "one_shot_paper_protocol": validation - 0.05,
+            "validation_one_shot_alone": validation - 0.02,
+            "one_shot_paper_protocol_alone": validation - 0.08,
+            "train_seconds": 900.0,
+            "command": "python -m bench.test_time",
+        }
+        for seed, validation in [(1, 0.5), (1, 0.9), (2, 0.86), (3, 0.83)]
+    ]
+    (lever,) = protocol_levers.scoring_levers(rows)
+    assert lever.scores["validation_one_shot"] == {1: 0.9, 2: 0.86, 3: 0.83}
+    before, after = (
+        lever.estimates("one_shot_paper_protocol")[1].mean,
+        lever.estimates("one_shot_paper_protocol")[0].mean,
+    )
+    assert after - before == pytest.approx(0.03)
+    assert lever.minutes == pytest.approx(15.0)
+
+
+def test_one_seed_carries_the_fast_recipes_seed_spread_and_gets_an_interval():
+    rows = [ablation_row("fast-width-1.5", 1, 0.90, 0.84)]
+    (lever,) = protocol_levers.training_levers(rows, FAST)
+    spread = protocol_levers.validation_spread(FAST)
+    assert spread[1] == 2
+    after, before = lever.estimates("validation_one_shot", spread)
+    assert after.half_width == pytest.approx(before.half_width)
+    assert after.half_width == pytest.approx(4.303 * spread[0])
+
+
+def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
+    rows = [
+        ablation_row(
+            name, seed, FAST[seed]["validation_one_shot"] + gain, 0.8 + gain
+        )
+        for name, gain in [("fast-a", 0.05), ("fast-b", -0.01)]
+        for seed in FAST
+    ]
+    levers = protocol_levers.training_levers(rows, FAST)
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "fast-a: +5.0 points" in text and "fast-b: -1.0 points" in text
+    assert "Beyond its uncertainty on validation: fast-a." in text
+    assert "fast-a has the best protocol mean, 85.0%" in text
+    assert "(the fast recipe's on the same seeds and trials: 78.3%)" in text
+    assert "reaching the 85% target" in text
+    table = protocol_levers.levers_table(levers, FAST).data
+    assert "84.3 → 89.3 (+5.0 points)" in table
+
+
+def test_nothing_recorded_says_which_commands_record_it():
+    text = protocol_levers.levers_table([], FAST).data
+    assert "python -m bench.test_time" in text
+
+
+def test_a_one_seed_lever_cannot_meet_a_three_seed_target():
+    rows = [ablation_row("fast-width-1.5", 1, 0.95, 0.95)]
+    levers = protocol_levers.training_levers(rows, FAST)
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "no lever is recorded for that many yet" in text
+    assert "reaching" not in text and "short of" not in text

@@ -1,0 +1,101 @@
+"""Scoring with more than one look: distorted views of each image, and ensembles of networks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from siamese_utils import evaluate, model, profiles, test_time
+from siamese_utils.seeding import set_seed
+
+
+@pytest.fixture(scope="module")
+def trials(evaluation):
+    return evaluate.paper_protocol_trials(evaluation, num_trials=40, seed=3)
+
+
+def untrained_network(seed: int):
+    set_seed(seed)
+    return model.siamese_network(
+        **profiles.get_profile("smoke").network_kwargs()
+    )
+
+
+@pytest.fixture(scope="module")
+def networks():
+    return [untrained_network(seed) for seed in (1, 2)]
+
+
+def test_view_zero_is_the_image_and_the_other_views_are_seeded_distortions(
+    trials,
+):
+    views = test_time.distorted_views(trials.images[:5], views=3, seed=7)
+    assert views.shape == (5, 4, *trials.images.shape[1:])
+    np.testing.assert_allclose(views[:, 0], trials.images[:5], atol=1 / 255)
+    assert not np.allclose(views[:, 1], views[:, 0], atol=1 / 255)
+    again = test_time.distorted_views(trials.images[:5], views=3, seed=7)
+    np.testing.assert_array_equal(views, again)
+
+
+@pytest.mark.parametrize("views", [0, -2, 1.5])
+def test_a_view_count_below_one_is_refused_with_the_way_out(trials, views):
+    with pytest.raises(ValueError, match="siamese_scores"):
+        test_time.distorted_views(trials.images[:2], views=views)
+
+
+def test_view_scores_average_the_undistorted_and_the_distorted_pairs(
+    trials, networks
+):
+    network = networks[0]
+    averaged = test_time.view_scores(network, trials, views=2, seed=5)
+    assert averaged.shape == (len(trials), trials.n_way)
+    # The same mean, computed by hand: each view's images scored as their own trials.
+    pool = test_time.distorted_views(trials.images, views=2, seed=5)
+    by_view = [
+        evaluate.siamese_scores(
+            network, dataclass_with_images(trials, pool[:, look])
+        )
+        for look in range(3)
+    ]
+    np.testing.assert_allclose(
+        averaged, np.mean(by_view, axis=0), rtol=1e-4, atol=1e-4
+    )
+    plain = evaluate.siamese_scores(network, trials)
+    np.testing.assert_allclose(by_view[0], plain, rtol=1e-4, atol=1e-4)
+
+
+def dataclass_with_images(trials, images):
+    return dataclasses.replace(trials, images=np.ascontiguousarray(images))
+
+
+def test_an_ensemble_of_one_network_scores_as_that_network(trials, networks):
+    alone = evaluate.siamese_scores(networks[0], trials)
+    np.testing.assert_allclose(
+        test_time.ensemble_scores(networks[:1], trials), alone, rtol=1e-6
+    )
+
+
+def test_an_ensemble_scores_the_mean_of_its_members(trials, networks):
+    members = [evaluate.siamese_scores(n, trials) for n in networks]
+    np.testing.assert_allclose(
+        test_time.ensemble_scores(networks, trials),
+        np.mean(members, axis=0),
+        rtol=1e-6,
+    )
+    assert not np.allclose(members[0], members[1])
+
+
+def test_an_empty_ensemble_is_refused(trials):
+    with pytest.raises(ValueError, match="at least one trained network"):
+        test_time.ensemble_scores([], trials)
+
+
+def test_accuracy_counts_the_trials_whose_answer_scores_highest(trials):
+    scores = np.zeros((len(trials), trials.n_way))
+    scores[np.arange(len(trials)), trials.answers] = 1.0
+    assert test_time.accuracy(scores, trials) == 1.0
+    scores[0] = 0.0
+    scores[0, (trials.answers[0] + 1) % trials.n_way] = 1.0
+    assert test_time.accuracy(scores, trials) == pytest.approx(
+        1 - 1 / len(trials)
+    )
