@@ -187,7 +187,7 @@ def levers_table(recorded=None, fast=None) -> Markdown:
     spread = validation_spread(fast)
     return markdown_table(
         [
-            "lever (none is in the paper)",
+            "lever",
             "seeds",
             "validation one-shot (%)",
             "paper protocol (%)",
