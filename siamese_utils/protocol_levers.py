@@ -171,7 +171,7 @@ def _change(lever: Lever, figure: str, spread) -> str:
     after, before = lever.estimates(figure, spread)
     return (
         f"{100 * before.mean:.1f} → {100 * after.mean:.1f} "
-        f"({difference(after, before).describe().split(' (')[0]})"
+        f"({100 * difference(after, before).mean:+.1f} points)"
     )
 
 
