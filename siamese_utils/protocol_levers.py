@@ -69,14 +69,10 @@ class Lever:
     def estimates(self, figure: str, spread=None) -> tuple[Estimate, Estimate]:
         """``(lever, fast recipe)`` on ``figure``: over seeds, or, for one seed, one run
         carrying ``spread`` (the fast recipe's seed-to-seed ``(sd, degrees of freedom)``)."""
-
-        def estimate(values):
-            if len(values) > 1 or spread is None:
-                return Estimate.over(values, "seed")
-            (value,) = values.values()
-            return Estimate.single_run(value, *spread)
-
-        return estimate(self.scores[figure]), estimate(self.baseline[figure])
+        return (
+            Estimate.over_seeds(self.scores[figure], spread),
+            Estimate.over_seeds(self.baseline[figure], spread),
+        )
 
 
 def fast_runs(profile_name: str = "fast") -> dict[int, dict]:

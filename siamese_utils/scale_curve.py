@@ -109,10 +109,7 @@ def seed_spread(profile_name: str = "fast") -> tuple[float, int] | None:
 
 def _estimate(point: ScalePoint, spread) -> Estimate:
     """Over seeds when the point has two or more, else one run carrying ``spread``."""
-    if len(point.protocol) > 1 or spread is None:
-        return point.estimate()
-    (value,) = point.protocol.values()
-    return Estimate.single_run(value, *spread)
+    return Estimate.over_seeds(point.protocol, spread)
 
 
 def half_interval(point: ScalePoint, spread=None) -> float | None:

@@ -108,6 +108,16 @@ class Estimate:
         return cls(float(values.mean()), error, n - 1, unit, dict(clusters))
 
     @classmethod
+    def over_seeds(cls, by_seed: Mapping, spread=None) -> Estimate:
+        """A recipe's figure over its seeds (seed -> figure). With one seed and ``spread``,
+        the recipe's seed-to-seed ``(sd, degrees of freedom)`` measured elsewhere, it is
+        one run carrying that spread (:meth:`single_run`), which still has an interval."""
+        if len(by_seed) > 1 or spread is None:
+            return cls.over(by_seed, "seed")
+        (value,) = by_seed.values()
+        return cls.single_run(value, *spread)
+
+    @classmethod
     def over_tasks(cls, correct, trials_per_task: int = 20) -> Estimate:
         """One network's accuracy over tasks, from its trials' outcomes in task order."""
         correct = np.asarray(correct, float)

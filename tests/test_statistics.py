@@ -60,6 +60,18 @@ def test_single_runs_carry_the_spread_another_seed_would_show():
     assert not change.beyond_uncertainty
 
 
+def test_a_recipe_over_seeds_is_a_mean_and_one_seed_borrows_the_recorded_spread():
+    three = Estimate.over_seeds({2015: 0.80, 2016: 0.84, 2017: 0.82}, (0.05, 9))
+    assert three == Estimate.over({2015: 0.80, 2016: 0.84, 2017: 0.82}, "seed")
+    one = Estimate.over_seeds({2015: 0.80}, (0.05, 9))
+    assert (one.mean, one.standard_error, one.degrees_of_freedom) == (
+        0.80,
+        0.05,
+        9,
+    )
+    assert Estimate.over_seeds({2015: 0.80}).half_width is None
+
+
 def test_tasks_are_the_clusters_of_one_network():
     # 20 tasks of 20 trials: whole tasks right or wrong make a wide interval, the same
     # number of right trials spread evenly over the tasks a narrow one.
