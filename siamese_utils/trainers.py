@@ -236,7 +236,10 @@ class AllPairsTrainer(keras.Model):
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
         loss = self.objective.of_episodes(self, y, y_pred)
-        return loss + ops.sum(self.losses) if self.losses else loss
+        # Stacked first: on the JAX backend the penalties are tracers of two kinds (from
+        # jit and from grad), and keras.ops.sum of the bare list makes jax.numpy turn one
+        # into a NumPy array, which it refuses (found training the fast recipe on JAX for bench/gpu.sh).
+        return loss + ops.sum(ops.stack(self.losses)) if self.losses else loss
 
     def ranking_loss(self, characters, logits):
         """Chapter 7's :func:`siamese_utils.learning.ranking_loss` of the batch's episodes.
