@@ -42,6 +42,7 @@ flows:
 * :mod:`siamese_utils.paper_tables` - chapter 6's comparisons with the paper's Tables 1 (verification) and 3 (MNIST);
 * :mod:`siamese_utils.scale_curve` - chapter 6's scale curve: the protocol score against image size and training time;
 * :mod:`siamese_utils.protocol_levers` - chapter 6's other levers on the protocol, each against the fast recipe on the same seeds;
+* :mod:`siamese_utils.paper_scale` - chapter 6's GPU runs at the paper's scale: its recipe cut short, and the fast recipe on its network;
 * :mod:`siamese_utils.choices` - how the fast recipe was chosen: the ablation's and the seeds' verdicts;
 * :mod:`siamese_utils.distributed` - data-parallel training with ``tf.distribute``;
 * :mod:`siamese_utils.anatomy` - layer tables, compute counts, activations, gradients;

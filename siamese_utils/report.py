@@ -1,10 +1,10 @@
 """Chapter 6's tables and verdict sentences, rendered from a run's results and the records.
 
 The chapter trains and looks inside; what it reports about recorded runs (the seeds of each
-recipe, the paper-scale GPU run, the benchmarks) is bookkeeping, and lives here
-so that the page shows one call per table; the drawer gap has a module of its own,
-:mod:`siamese_utils.drawer_gap`, and so do the paper's Tables 1 and 3,
-:mod:`siamese_utils.paper_tables`. Every function reads ``bench/results`` (through
+recipe, the benchmarks) is bookkeeping, and lives here so that the page shows one call per
+table; the drawer gap has a module of its own, :mod:`siamese_utils.drawer_gap`, and so do
+the paper's Tables 1 and 3, :mod:`siamese_utils.paper_tables`, and the GPU runs at the
+paper's scale, :mod:`siamese_utils.paper_scale`. Every function reads ``bench/results`` (through
 :mod:`siamese_utils.records`) and returns what a notebook displays: a Markdown table
 (:func:`siamese_utils.display.markdown_table`) or a Markdown sentence. Every "is it real"
 verdict goes through the book's one rule, :func:`siamese_utils.statistics.difference`.
@@ -17,7 +17,7 @@ import json
 import numpy as np
 from IPython.display import Markdown
 
-from siamese_utils import checkpoints, evaluate, records
+from siamese_utils import evaluate, records
 from siamese_utils.display import markdown_table
 from siamese_utils.profiles import get_profile
 
@@ -201,77 +201,6 @@ def seed_check(profile, seed: int, results: dict) -> Markdown:
         "rounds differently, and a change of the code since the record (in the "
         "validation draw, say) trains another network. The table above is the record; "
         "`python -m bench.seeds` records the seeds again with the code of the day."
-    )
-
-
-def paper_gpu_run() -> tuple[dict, dict]:
-    """The recorded paper-scale GPU run: its ``results.json`` and its history."""
-    folder = records.RESULTS_FOLDER / "paper-gpu"
-    results = json.loads((folder / "results.json").read_text())
-    return results, checkpoints.read_history(folder / "history.csv")
-
-
-def paper_gpu_table(profile) -> Markdown:
-    """The paper-scale GPU run beside the CPU recipe's seeds and the paper's figures."""
-    gpu, _ = paper_gpu_run()
-    keys = list(SEED_FIGURES)[1:]
-    seeds = records.seed_rows(profile)
-    rows = [
-        [
-            f"paper profile, seed {gpu['seed']}, {gpu['epochs_trained']} epochs "
-            f"({gpu['hardware']['description']})",
-            *(percent(gpu, k) for k in keys),
-        ]
-    ]
-    if seeds:
-        rows.append(
-            [
-                f"{profile.name} profile, mean of {len(seeds)} seeds (above)",
-                *(f"{100 * np.mean([r[k] for r in seeds]):.1f}" for k in keys),
-            ]
-        )
-    rows.append(
-        [
-            evaluate.PAPER_TABLE_2_COLUMN + " and Table 1",
-            "-",
-            f"{evaluate.PAPER_TABLE_2['Convolutional Siamese Net']:.1f}",
-            f"{max(evaluate.PAPER_TABLE_1[max(evaluate.PAPER_TABLE_1)]):.1f}",
-        ]
-    )
-    return markdown_table(
-        ["run", "official runs (%)", "paper protocol (%)", "verification (%)"],
-        rows,
-        caption="The paper's recipe at its scale (the paper's verification: its "
-        "best, 150,000 pairs x 8 distortions), recorded by `KERAS_BACKEND=jax "
-        f"{gpu['command']}`",
-    )
-
-
-def paper_gpu_course() -> Markdown:
-    """How the GPU run's validation accuracy moved, and whether its budget cut it short."""
-    gpu, history = paper_gpu_run()
-    one_shot = history["val_one_shot"]
-    after_best = gpu["epochs_trained"] - gpu["best_epoch"]
-    cut_short = (
-        gpu["stopped_by"] == "time budget"
-        and after_best < gpu["recipe"]["patience"]
-    )
-    text = (
-        f"In {gpu['train_seconds'] / 60:.1f} minutes of training steps "
-        f"({gpu['pairs_trained']:,} pairs, "
-        f"{gpu['pairs_trained'] / gpu['train_seconds']:,.0f} a second) the "
-        f"validation one-shot accuracy rose from {100 * one_shot[0]:.1f}% after "
-        f"the first epoch to {100 * gpu['validation_one_shot']:.1f}% at epoch "
-        f"{gpu['best_epoch']}"
-    )
-    if not cut_short:
-        return Markdown(text + ".")
-    return Markdown(
-        text
-        + f", and it had not stopped rising: the run ended {after_best} epochs "
-        f"after its best, where the paper's early stopping waits "
-        f"{gpu['recipe']['patience']}. Its test figures are those of a run cut short "
-        "by its budget, not the recipe's final ones."
     )
 
 
