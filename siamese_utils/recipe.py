@@ -49,12 +49,14 @@ PAPER_LEARNING_RATE_RANGE = (1e-4, 1e-1)
 # ``record_version``) wrote ``distortion_pool`` and ``batch_norm`` only when set, since rows
 # from before those settings existed had to compare equal; version 2 wrote every field;
 # version 3 leaves out the evaluation's sizes, which the profile owns now; version 4 adds
-# ``pair_set``.
-RECORD_VERSION = 4
+# ``pair_set``; version 5 adds ``weight_average``.
+RECORD_VERSION = 5
 # What version 1 left out, at the value it meant.
 VERSION_1_DEFAULTS = {"distortion_pool": 0, "batch_norm": False}
 # What versions 1 to 3 did not have, at the value it meant.
 VERSION_3_DEFAULTS = {"pair_set": 0}
+# What versions 1 to 4 did not have, at the value it meant.
+VERSION_4_DEFAULTS = {"weight_average": 0.0}
 # What versions 1 and 2 wrote that the profile now owns (the evaluation's sizes).
 MOVED_TO_THE_PROFILE = (
     "validation_trials",
@@ -74,6 +76,8 @@ def recorded_recipe(values: dict) -> dict:
             values.pop(key, None)
     if values.get("record_version", 1) < 4:
         values = {**VERSION_3_DEFAULTS, **values}
+    if values.get("record_version", 1) < 5:
+        values = {**VERSION_4_DEFAULTS, **values}
     values["record_version"] = RECORD_VERSION
     return values
 
@@ -119,6 +123,10 @@ class Recipe:
             always train all of them (they do not stop early).
         patience: epochs without a better validation one-shot accuracy before stopping
             (the paper: 20).
+        weight_average: the momentum of an exponential moving average of the weights,
+            updated after every step (Adam's ``use_ema``), or ``0.0`` for none (not in the
+            paper). With it, every validation scores the averaged weights, and the epoch
+            kept is an average's: a momentum of 0.998 averages over about 500 steps.
     """
 
     sampler: str
@@ -139,6 +147,7 @@ class Recipe:
     steps_per_epoch: int = 100
     max_epochs: int = 10
     patience: int = 5
+    weight_average: float = 0.0
 
     def __post_init__(self):
         sampling = sampler_named(self.sampler)
@@ -165,6 +174,14 @@ class Recipe:
             momentum_epochs=self.momentum_epochs,
             episodes_per_step=self.episodes_per_step,
         )
+        if not 0.0 <= self.weight_average < 1.0 or (
+            self.weight_average and self.optimizer != "adam"
+        ):
+            raise ValueError(
+                f"weight_average={self.weight_average!r}: a momentum in (0, 1) of Adam's "
+                "moving average of the weights, or 0.0 for none; the paper's per-layer "
+                "SGD keeps no average."
+            )
         if self.distortion_pool < 0 or (
             self.distortion_pool and self.distortions is None
         ):
@@ -440,6 +457,10 @@ def make_optimizer(recipe: Recipe):
         if recipe.cosine_decay:
             rate = keras.optimizers.schedules.CosineDecay(
                 rate, decay_steps=recipe.max_steps
+            )
+        if recipe.weight_average:
+            return keras.optimizers.Adam(
+                rate, use_ema=True, ema_momentum=recipe.weight_average
             )
         return keras.optimizers.Adam(rate)
     return LayerwiseSGD(

@@ -163,6 +163,11 @@ def prepare(
     budget = TimeBudget(60.0 * max_minutes) if max_minutes is not None else None
     if strategy is not None:
         check_distributable(recipe, strategy.num_replicas_in_sync)
+        if recipe.weight_average:
+            raise ValueError(
+                "weight_average is Keras' fit on one device (Adam's use_ema with "
+                "SwapEMAWeights); train this recipe without --strategy."
+            )
     chief = strategy is None or _distributed().is_chief(strategy)
     training_drawers = sorted(int(d) for d in training_drawers)
     folder, state = checkpoints.run_state(
@@ -177,6 +182,14 @@ def prepare(
     # Everything the final evaluation reads is fetched before the first step, so a run
     # that cannot be scored (offline, no all_runs.zip cached) fails now, not hours later.
     evaluate.official_runs_path()
+    if recipe.weight_average and state.get("epoch", 0):
+        # Its checkpoints hold the average in the network and the raw weights in the
+        # optimiser (SwapEMAWeights), which a resumed fit would not swap back.
+        raise ValueError(
+            f"The run in {folder} averages its weights (weight_average="
+            f"{recipe.weight_average}) and cannot be resumed; start it again with "
+            "--overwrite."
+        )
     set_seed(seed)
     splits = load_splits(profile, recipe, seed, data_dir, training_drawers)
     network, trainable, optimizer = build_trainable(
@@ -222,9 +235,10 @@ def asked_settings(profile, seed: int, recipe, training_drawers) -> dict:
 
 
 def run_callbacks(network, optimizer, splits, recipe, folder, state):
-    """The early stopping, and the end-of-epoch work in order: the clock, threshold
-    calibration (when the loss leaves the threshold free), validation pairs, early
-    stopping, the checkpoint. A resumed run's stopping takes up where it was."""
+    """The early stopping, and the end-of-epoch work in order: the clock, the averaged
+    weights swapped in (a recipe with ``weight_average``), threshold calibration (when
+    the loss leaves the threshold free), validation pairs, early stopping, the
+    checkpoint. A resumed run's stopping takes up where it was."""
     stopping = OneShotEarlyStopping(
         network,
         splits.validation_trials,
@@ -244,6 +258,10 @@ def run_callbacks(network, optimizer, splits, recipe, folder, state):
         callbacks.insert(
             1, train.ThresholdCalibration(network, *splits.calibration_pairs)
         )
+    if recipe.weight_average:
+        # Right after the clock: everything after it at an epoch's end (validation, the
+        # kept best, the checkpoint) sees the average, and the next epoch trains on.
+        callbacks.insert(1, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     callbacks.append(
         RunCheckpoint(folder, network, optimizer, stopping, state, clock)
     )

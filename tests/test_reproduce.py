@@ -17,6 +17,7 @@ from siamese_utils import (
     checkpoints,
     data,
     epoch_data,
+    model,
     pipeline,
     profiles,
     recipe,
@@ -633,6 +634,11 @@ def test_the_command_line_refuses_zero_epochs_or_minutes_with_a_message(
         ({"sampler": "pairs", "loss": "ranking"}, "all-pairs"),
         ({"distortion_pool": -1}, "distortion_pool"),
         ({"distortions": None}, "needs distortion ranges"),
+        ({"weight_average": 1.0}, "weight_average"),
+        (
+            {"optimizer": "layerwise-sgd", "weight_average": 0.99},
+            "per-layer SGD",
+        ),
     ],
 )
 def test_impossible_recipes_are_refused(changes, message):
@@ -665,3 +671,72 @@ def test_a_run_can_train_on_other_background_drawers():
     assert np.array_equal(
         held_out.test_trials.candidates, usual.test_trials.candidates
     )
+
+
+# Weight averaging -----------------------------------------------------------------------
+
+
+class _WeightsAtEpochEnd(run_callbacks.keras.callbacks.Callback):
+    """What the end-of-epoch work saw: the network's weights after each epoch."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network, self.seen = network, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(self.network.get_weights())
+
+
+def _weights_seen_at_epoch_ends(folder, weight_average):
+    averaged = dataclasses.replace(
+        RECIPE,
+        optimizer="adam",
+        learning_rate=1e-2,
+        max_epochs=2,
+        patience=2,
+        weight_average=weight_average,
+    )
+    run = reproduce.prepare(SMOKE, 1, folder, recipe=averaged, verbose=False)
+    watcher = _WeightsAtEpochEnd(run.network)
+    run.callbacks.append(watcher)
+    reproduce.fit(run)
+    first, second = watcher.seen
+    change = max(float(np.abs(a - b).max()) for a, b in zip(first, second))
+    return change, run, watcher.seen
+
+
+def test_a_weight_averaged_run_validates_and_keeps_the_average(tmp_path):
+    # A momentum this near 1 keeps the average at the first step's weights: every
+    # end-of-epoch callback (validation, the kept best) sees it standing still, while the
+    # weights themselves go on moving, as the same run without an average shows.
+    still, run, seen = _weights_seen_at_epoch_ends(
+        tmp_path / "average", 0.999999
+    )
+    moving, _, _ = _weights_seen_at_epoch_ends(tmp_path / "plain", 0.0)
+    assert still < 1e-3 * moving
+    kept = model.load_model(tmp_path / "average" / checkpoints.BEST)
+    at_best = seen[run.stopping.best_epoch - 1]
+    for kept_weight, averaged in zip(kept.get_weights(), at_best):
+        np.testing.assert_array_equal(kept_weight, averaged)
+
+
+def test_a_weight_averaged_run_is_not_resumed_or_distributed(tmp_path):
+    averaged = dataclasses.replace(
+        RECIPE, optimizer="adam", max_epochs=1, weight_average=0.9
+    )
+    _run(tmp_path, recipe=averaged)
+    (tmp_path / "results.json").unlink()
+    state = json.loads((tmp_path / "state.json").read_text())
+    state["recipe"]["max_epochs"] = 2
+    checkpoints.write_json(tmp_path / "state.json", state)
+    with pytest.raises(ValueError, match="cannot be resumed.*--overwrite"):
+        _run(
+            tmp_path,
+            recipe=dataclasses.replace(averaged, max_epochs=2),
+            resume=True,
+        )
+    strategy = types.SimpleNamespace(num_replicas_in_sync=1)
+    with pytest.raises(ValueError, match="without --strategy"):
+        reproduce.prepare(
+            SMOKE, 1, tmp_path / "other", recipe=averaged, strategy=strategy
+        )
