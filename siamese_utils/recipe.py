@@ -482,8 +482,16 @@ def check_distributable(recipe: Recipe, replicas: int) -> None:
     A slice of an ``all-pairs`` step must hold whole episodes (a cut episode would lose the
     pairs between its halves), so the step's episodes must divide among the replicas.
 
+    A recipe that averages its weights is refused too: the average is swapped in by a
+    callback of Keras' ``fit`` on one device, which the strategies' custom loop does not run.
+
     Raises:
         ValueError: for an ``all-pairs`` recipe whose ``episodes_per_step`` is not a multiple
-            of ``replicas``.
+            of ``replicas``, or a recipe with ``weight_average``.
     """
+    if recipe.weight_average:
+        raise ValueError(
+            "weight_average is Keras' fit on one device (Adam's use_ema with "
+            "SwapEMAWeights); train this recipe without --strategy."
+        )
     recipe.sampling.check_replicas(recipe, replicas)

@@ -163,11 +163,6 @@ def prepare(
     budget = TimeBudget(60.0 * max_minutes) if max_minutes is not None else None
     if strategy is not None:
         check_distributable(recipe, strategy.num_replicas_in_sync)
-        if recipe.weight_average:
-            raise ValueError(
-                "weight_average is Keras' fit on one device (Adam's use_ema with "
-                "SwapEMAWeights); train this recipe without --strategy."
-            )
     chief = strategy is None or _distributed().is_chief(strategy)
     training_drawers = sorted(int(d) for d in training_drawers)
     folder, state = checkpoints.run_state(
