@@ -10,6 +10,7 @@ import sys
 import time
 import types
 
+import keras
 import numpy as np
 import pytest
 
@@ -676,7 +677,7 @@ def test_a_run_can_train_on_other_background_drawers():
 # Weight averaging -----------------------------------------------------------------------
 
 
-class _WeightsAtEpochEnd(run_callbacks.keras.callbacks.Callback):
+class _WeightsAtEpochEnd(keras.callbacks.Callback):
     """What the end-of-epoch work saw: the network's weights after each epoch."""
 
     def __init__(self, network):
