@@ -10,8 +10,12 @@ beside its MNIST ones; chapter 6 shows their mean over seeds beside the paper's 
 seed's network and its trials are both drawn anew, so the spread over seeds holds both
 sources of chance.
 
-A finished run of another recipe in that folder is refused, never replaced: the message
-says how to start it again.
+``--reduced`` does the same with the paper's Table 3 set-up: the profile's network and
+recipe on 35x35 images (:func:`siamese_utils.mnist.reduced_profile`), trained into
+``results/mnist-PROFILE-35px-seedSEED``; its rows carry ``image_size`` 35.
+
+A finished run of another recipe or image size in that folder is refused, never replaced:
+the message says how to start it again.
 """
 
 from __future__ import annotations
@@ -34,9 +38,21 @@ OMNIGLOT_FIGURES = (
 )
 
 
+def is_reduced(profile) -> bool:
+    """Whether ``profile`` is its named profile on other images (the reduced network)."""
+    return profile.image_size != get_profile(profile.name).image_size
+
+
 def run_folder(profile, seed: int):
     """Where the seed's network is trained and kept."""
-    return RUNS / f"mnist-{profile.name}-seed{seed}"
+    size = f"-{profile.image_size}px" if is_reduced(profile) else ""
+    return RUNS / f"mnist-{profile.name}{size}-seed{seed}"
+
+
+def command_for(profile, seed: int) -> str:
+    """The command line that trains and scores ``profile``'s network for ``seed``."""
+    reduced = " --reduced" if is_reduced(profile) else ""
+    return f"python -m bench.mnist --profile {profile.name}{reduced} --seeds {seed}"
 
 
 def trained_network(profile, seed: int, command: str):
@@ -45,7 +61,7 @@ def trained_network(profile, seed: int, command: str):
 
     Raises:
         ValueError: the folder holds a finished run of another recipe than the profile's
-            current one (it is left as it is).
+            current one, or a network for other images (it is left as it is).
     """
     folder = run_folder(profile, seed)
     path, results = folder / "best.keras", folder / "results.json"
@@ -62,12 +78,19 @@ def trained_network(profile, seed: int, command: str):
             f"The run in {folder} trained by another recipe than the {profile.name} "
             f"profile's current one. Delete that folder to train it again."
         )
-    return model.load_model(path), recorded
+    network = model.load_model(path)
+    if tuple(network.input_shape[0][1:]) != profile.input_shape:
+        raise ValueError(
+            f"The network in {folder} takes {network.input_shape[0][1:]} images, not "
+            f"the {profile.input_shape} this run scores. Delete that folder to train "
+            "it again."
+        )
+    return network, recorded
 
 
 def score_seed(profile, seed: int, digits, labels) -> dict:
     """One seed's row: its network and pixel nearest neighbours on its 400 trials."""
-    command = f"python -m bench.mnist --profile {profile.name} --seeds {seed}"
+    command = command_for(profile, seed)
     network, results = trained_network(profile, seed, command)
     trials = mnist.mnist_trials(digits, labels, seed=seed)
     on_digits = evaluate.one_shot(network, trials)
@@ -91,8 +114,16 @@ def score_seed(profile, seed: int, digits, labels) -> dict:
 
 def main(argv=None) -> int:
     parser = common.command_parser("bench.mnist", __doc__, seeds="several")
+    parser.add_argument(
+        "--reduced",
+        action="store_true",
+        help="the paper's Table 3 set-up: the profile's network on "
+        f"{mnist.REDUCED_IMAGE_SIZE}x{mnist.REDUCED_IMAGE_SIZE} images",
+    )
     args = parser.parse_args(argv)
     profile = get_profile(args.profile)
+    if args.reduced:
+        profile = mnist.reduced_profile(profile)
     digits, labels = mnist.load_mnist_test(profile.image_size)
     for seed in args.seeds:
         row = score_seed(profile, seed, digits, labels)

@@ -19,6 +19,7 @@ from IPython.display import Markdown
 
 from siamese_utils import evaluate, mnist, records
 from siamese_utils.display import markdown_table
+from siamese_utils.profiles import get_profile
 from siamese_utils.statistics import Estimate, difference
 
 
@@ -165,52 +166,130 @@ def mnist_gain(network_result, pixel_result) -> Markdown:
 MNIST_ROWS = records.RESULTS_FOLDER / "mnist.jsonl"
 
 
+def mnist_rows(profile_name: str, image_size: int) -> dict:
+    """The latest recorded row of each seed for ``profile_name``'s network on
+    ``image_size`` images (``python -m bench.mnist``, with ``--reduced`` for 35x35)."""
+    return {
+        row["seed"]: row
+        for row in records.read_rows(MNIST_ROWS)
+        if row["profile"] == profile_name and row["image_size"] == image_size
+    }
+
+
+def _over_seeds(rows: dict, figure: str) -> Estimate:
+    """``figure``'s mean over the seeds of ``rows`` (seed -> row)."""
+    return Estimate.over(
+        {seed: rows[seed][figure] for seed in sorted(rows)}, "seed"
+    )
+
+
 def mnist_over_seeds(profile_name: str = "fast") -> Markdown:
     """Table 3 over seeds (``python -m bench.mnist``): ``profile_name``'s reproduction
     trained for each seed and pixel nearest neighbours, each seed on its own 400 trials,
-    beside the paper's figures; and the network's gain, paired by seed."""
-    latest = {
-        row["seed"]: row
-        for row in records.read_rows(MNIST_ROWS)
-        if row["profile"] == profile_name
-    }
-    if not latest:
+    beside the paper's figures; the reduced network on 35x35 images where it is recorded
+    (``--reduced``), beside the paper's reduced one; and the gains, paired by seed."""
+    size = get_profile(profile_name).image_size
+    own = mnist_rows(profile_name, size)
+    reduced = mnist_rows(profile_name, mnist.REDUCED_IMAGE_SIZE)
+    if not own:
         return Markdown(
             "Table 3 is not recorded over seeds yet: `python -m bench.mnist` trains a "
             "network for each seed and scores it."
         )
-    seeds = sorted(latest)
-    network = Estimate.over({s: latest[s]["network"] for s in seeds}, "seed")
-    pixels = Estimate.over({s: latest[s]["pixels"] for s in seeds}, "seed")
-
+    network, pixels = _over_seeds(own, "network"), _over_seeds(own, "pixels")
     paper = mnist.PAPER_TABLE_3
+    # The paper's network was the reduced one: its figure stands beside ours at its size.
+    paper_network = f"{paper['Convolutional Siamese Net']:.1f}"
+    table_rows = [
+        [
+            f"the {profile_name} recipe's network, {size}x{size} images",
+            mean_and_half(network),
+            "-" if reduced else paper_network,
+        ],
+        [
+            f"1-nearest neighbour in pixels, {size}x{size} images",
+            mean_and_half(pixels),
+            f"{paper['1-Nearest Neighbor']:.1f}",
+        ],
+    ]
+    gains = [
+        "the network against pixel nearest neighbours on the same trials, "
+        f"{difference(network, pixels).describe()}"
+    ]
+    if reduced:
+        small, side = _over_seeds(reduced, "network"), mnist.REDUCED_IMAGE_SIZE
+        table_rows.insert(
+            1,
+            [
+                f"the same network and recipe on {side}x{side} images (reduced)",
+                mean_and_half(small),
+                paper_network,
+            ],
+        )
+        gains += [
+            f"the reduced network against pixel nearest neighbours at {side}x{side}, "
+            f"{difference(small, _over_seeds(reduced, 'pixels')).describe()}",
+            f"the reduced network against the {size}x{size} one, "
+            f"{difference(small, network).describe()}",
+        ]
+    seeds = sorted(own)
     table = markdown_table(
         ["model", "book (%)", "Koch et al. (2015), Table 3 (%)"],
-        [
-            [
-                f"the {profile_name} recipe's network",
-                mean_and_half(network),
-                f"{paper['Convolutional Siamese Net']:.1f}",
-            ],
-            [
-                "1-nearest neighbour in pixels",
-                mean_and_half(pixels),
-                f"{paper['1-Nearest Neighbor']:.1f}",
-            ],
-        ],
+        table_rows,
         caption=f"10-way one-shot accuracy on MNIST, no fine-tuning: the {profile_name} "
         f"reproduction trained for seeds {', '.join(map(str, seeds))}, each network "
-        f"on {latest[seeds[0]]['trials']} trials drawn with its seed"
+        f"on {own[seeds[0]]['trials']} trials drawn with its seed"
         + (
             "; mean ± half the 95% interval over seeds"
             if len(seeds) > 1
             else ""
         )
-        + "; `python -m bench.mnist`. The paper's: a reduced network on 35x35 "
-        "images, its own trials",
+        + "; `python -m bench.mnist`"
+        + (" (`--reduced` for the 35x35 row)" if reduced else "")
+        + ". The paper's: a reduced network on 35x35 images, its own trials",
     )
     return Markdown(
         table.data
-        + "\n\nThe network against pixel nearest neighbours on the same trials, "
-        f"paired by seed: {difference(network, pixels).describe()}."
+        + "\n\nThe differences, paired by seed: "
+        + "; ".join(gains)
+        + "."
+    )
+
+
+def reduced_on_omniglot(profile_name: str = "fast") -> Markdown:
+    """What the reduced network (35x35 images) gives up on Omniglot: its validation and
+    protocol scores and its training minutes against ``profile_name``'s own network,
+    paired by the seeds both were trained with (``bench.mnist``'s rows)."""
+    size = get_profile(profile_name).image_size
+    own = mnist_rows(profile_name, size)
+    reduced = mnist_rows(profile_name, mnist.REDUCED_IMAGE_SIZE)
+    seeds = sorted(own.keys() & reduced.keys())
+    if not seeds:
+        return Markdown(
+            "The reduced network is not recorded yet: `python -m bench.mnist --reduced` "
+            "trains it for each seed."
+        )
+    own = {seed: own[seed] for seed in seeds}
+    reduced = {seed: reduced[seed] for seed in seeds}
+    side = mnist.REDUCED_IMAGE_SIZE
+    parts = []
+    for figure, name in (
+        ("validation_one_shot", "the validation tasks"),
+        ("one_shot_paper_protocol", "the paper's protocol"),
+    ):
+        small, large = _over_seeds(reduced, figure), _over_seeds(own, figure)
+        parts.append(
+            f"on {name} it scores {100 * small.mean:.1f}% against "
+            f"{100 * large.mean:.1f}%, {difference(small, large).describe()}"
+        )
+    minutes = [
+        _over_seeds(rows, "train_seconds").mean / 60 for rows in (reduced, own)
+    ]
+    return Markdown(
+        f"On Omniglot, the {side}x{side} network trained for seeds "
+        f"{', '.join(map(str, seeds))} against the {size}x{size} one of the same seeds: "
+        + "; ".join(parts)
+        + f". It trained for {minutes[0]:.1f} minutes a seed on average, against "
+        f"{minutes[1]:.1f} (each as its own run recorded it; machines of one kind here "
+        "differ in speed, so the ratio is the reading, not the minutes)."
     )

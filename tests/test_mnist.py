@@ -135,3 +135,91 @@ def test_table_3_over_seeds_trains_a_missing_network_and_refuses_another_recipes
     with pytest.raises(ValueError, match="another recipe"):
         bench_mnist.trained_network(smoke, 8, "the command")
     assert (folder / "best.keras").is_file()  # refused, not replaced
+
+
+def test_the_reduced_network_is_the_profile_on_35_pixel_images_with_kernels_that_fit():
+    from siamese_utils import profiles
+    from siamese_utils.network_checks import feature_map_sizes
+
+    fast = profiles.get_profile("fast")
+    reduced = mnist.reduced_profile(fast)
+    assert reduced.image_size == 35 and reduced.recipe == fast.recipe
+    assert (reduced.filters, reduced.embedding_units) == (
+        fast.filters,
+        fast.embedding_units,
+    )
+    # The same 2x2 last feature map as the fast network's on its 52-pixel images.
+    assert feature_map_sizes(35, reduced.kernel_sizes)[-1] == 2
+    assert feature_map_sizes(52, fast.kernel_sizes)[-1] == 2
+
+
+def test_table_3_shows_the_reduced_network_beside_the_papers_reduced_one(
+    tmp_path, monkeypatch
+):
+    from bench import mnist as bench_mnist
+    from siamese_utils import paper_tables, profiles
+
+    smoke = profiles.get_profile("smoke")
+    reduced = mnist.reduced_profile(smoke)
+    monkeypatch.setattr(bench_mnist, "RUNS", tmp_path)
+    assert bench_mnist.run_folder(reduced, 1).name == "mnist-smoke-35px-seed1"
+    assert "--reduced" in bench_mnist.command_for(reduced, 1)
+    assert "--reduced" not in bench_mnist.command_for(smoke, 1)
+    rows = []
+    for profile in (smoke, reduced):
+        digits, labels = mnist.load_mnist_test(profile.image_size)
+        for seed in (1, 2):
+            _kept_run(bench_mnist.run_folder(profile, seed), profile)
+            rows.append(bench_mnist.score_seed(profile, seed, digits, labels))
+    assert [row["image_size"] for row in rows] == [32, 32, 35, 35]
+    assert "--reduced" in rows[-1]["command"]
+
+    monkeypatch.setattr(paper_tables, "MNIST_ROWS", tmp_path / "mnist.jsonl")
+    for row in rows:
+        bench_mnist.common.append_row(tmp_path / "mnist.jsonl", row)
+    text = paper_tables.mnist_over_seeds("smoke").data
+    reduced_line = next(
+        line for line in text.splitlines() if "35x35 images (" in line
+    )
+    assert reduced_line.endswith(
+        "| 70.3 |"
+    )  # the paper's reduced network beside ours
+    own_line = next(
+        line for line in text.splitlines() if "32x32 images" in line
+    )
+    assert own_line.endswith("| - |")
+    assert "the reduced network against the 32x32 one" in text
+    omniglot = paper_tables.reduced_on_omniglot("smoke").data
+    assert (
+        "the 35x35 network trained for seeds 1, 2 against the 32x32 one"
+        in omniglot
+    )
+    assert "on the paper's protocol it scores 50.0% against 50.0%" in omniglot
+
+
+def test_without_reduced_rows_the_omniglot_comparison_says_how_to_record_them(
+    tmp_path, monkeypatch
+):
+    from siamese_utils import paper_tables
+
+    monkeypatch.setattr(paper_tables, "MNIST_ROWS", tmp_path / "mnist.jsonl")
+    text = paper_tables.reduced_on_omniglot("smoke").data
+    assert "python -m bench.mnist --reduced" in text
+
+
+def test_a_kept_network_for_other_images_is_refused_not_replaced(
+    tmp_path, monkeypatch
+):
+    from bench import mnist as bench_mnist
+    from siamese_utils import profiles
+
+    smoke = profiles.get_profile("smoke")
+    reduced = mnist.reduced_profile(smoke)
+    monkeypatch.setattr(bench_mnist, "RUNS", tmp_path)
+    folder = bench_mnist.run_folder(reduced, 3)
+    _kept_run(
+        folder, smoke
+    )  # a 32-pixel network where the 35-pixel one belongs
+    with pytest.raises(ValueError, match="takes .* images, not"):
+        bench_mnist.trained_network(reduced, 3, "the command")
+    assert (folder / "best.keras").is_file()
