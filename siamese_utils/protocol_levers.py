@@ -24,7 +24,8 @@ from IPython.display import Markdown
 
 from siamese_utils import records
 from siamese_utils.display import markdown_table
-from siamese_utils.paper_tables import MNIST_ROWS
+from siamese_utils.paper_tables import mnist_rows
+from siamese_utils.profiles import get_profile
 from siamese_utils.statistics import Estimate, difference
 
 ABLATION_ROWS = records.RESULTS_FOLDER / "ablation.jsonl"
@@ -76,12 +77,9 @@ class Lever:
 
 
 def fast_runs(profile_name: str = "fast") -> dict[int, dict]:
-    """seed -> the fast reproduction's recorded figures (``bench.mnist``'s rows)."""
-    return {
-        row["seed"]: row
-        for row in records.read_rows(MNIST_ROWS)
-        if row["profile"] == profile_name
-    }
+    """seed -> the fast reproduction's recorded figures (``bench.mnist``'s rows of the
+    profile's own image size; its reduced network's rows are another network)."""
+    return mnist_rows(profile_name, get_profile(profile_name).image_size)
 
 
 FIGURES = (VALIDATION, PROTOCOL)
