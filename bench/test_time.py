@@ -14,6 +14,11 @@ paper:
   same kind of folder), so no two seeds' ensembles share a network
   (:func:`siamese_utils.test_time.ensemble_scores`). Its training time is its members'.
 
+``--reduced`` does the same with the 35x35 network of the paper's Table 3
+(``python -m bench.mnist --reduced``; :func:`siamese_utils.mnist.reduced_profile`), which
+trains in about half the time: its levers are named with a ``-35px`` suffix, and the network
+alone beside them is the 35x35 one.
+
 One row per lever and seed goes to ``bench/results/test-time.jsonl``, with the network
 alone beside it on the same trials. A lever is worth keeping only if it wins on the
 validation tasks; the protocol columns are the test, read once.
@@ -24,8 +29,8 @@ from __future__ import annotations
 import time
 
 from bench import common
-from bench.mnist import run_folder, trained_network
-from siamese_utils import evaluate, test_time
+from bench.mnist import is_reduced, run_folder, trained_network
+from siamese_utils import evaluate, mnist, test_time
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for
@@ -66,22 +71,27 @@ def seed_rows(
     trained with that seed.
     """
     splits = load_splits(profile, recipe_for(profile), seed)
+    # The reduced network's levers are other levers: named, and described, by their size.
+    size, on_images = "", ""
+    if is_reduced(profile):
+        size = f"-{profile.image_size}px"
+        on_images = f" on {profile.image_size}x{profile.image_size} images"
     alone = accuracies(
         lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
         splits,
     )
     ensemble = member_seeds(seed, members)
     levers = {
-        "distortion-averaging": (
+        f"distortion-averaging{size}": (
             f"each pair's score averaged over the undistorted pair and {views} "
-            "pairs of distorted views (the paper's ranges)",
+            f"pairs of distorted views (the paper's ranges){on_images}",
             [seed],
             lambda trials: test_time.view_scores(
                 network_of(seed)[0], trials, views
             ),
         ),
-        f"ensemble-{members}": (
-            f"the mean score of {members} fast networks, trained with the seed and "
+        f"ensemble-{members}{size}": (
+            f"the mean score of {members} fast networks{on_images}, trained with the seed and "
             f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)",
             ensemble,
             lambda trials: test_time.ensemble_scores(
@@ -98,9 +108,12 @@ def seed_rows(
                 "lever": lever,
                 "description": description,
                 "profile": profile.name,
+                "image_size": profile.image_size,
                 "seed": seed,
                 "members": used,
-                "views": views if lever == "distortion-averaging" else 0,
+                "views": views
+                if lever.startswith("distortion-averaging")
+                else 0,
                 **scored,
                 **{f"{key}_alone": value for key, value in alone.items()},
                 "train_seconds": round(
@@ -132,15 +145,24 @@ def main(argv=None) -> int:
         default=DEFAULT_MEMBERS,
         help=f"networks per ensemble (default {DEFAULT_MEMBERS})",
     )
+    parser.add_argument(
+        "--reduced",
+        action="store_true",
+        help="the fast network on "
+        f"{mnist.REDUCED_IMAGE_SIZE}x{mnist.REDUCED_IMAGE_SIZE} images (bench.mnist --reduced)",
+    )
     args = parser.parse_args(argv)
     if args.members < 2 or args.views < 1:
         parser.error(
             "an ensemble needs --members 2 or more, and --views 1 or more"
         )
     profile = get_profile("fast")
+    if args.reduced:
+        profile = mnist.reduced_profile(profile)
     command = "python -m bench.test_time --seeds " + " ".join(
         str(seed) for seed in args.seeds
     )
+    command += " --reduced" if args.reduced else ""
     for option, value, default in (
         ("--views", args.views, DEFAULT_VIEWS),
         ("--members", args.members, DEFAULT_MEMBERS),

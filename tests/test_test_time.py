@@ -99,3 +99,28 @@ def test_accuracy_counts_the_trials_whose_answer_scores_highest(trials):
     assert test_time.accuracy(scores, trials) == pytest.approx(
         1 - 1 / len(trials)
     )
+
+
+def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
+    from bench import test_time as bench_test_time
+    from siamese_utils import mnist
+
+    reduced = mnist.reduced_profile(profiles.get_profile("smoke"))
+    network = model.siamese_network(**reduced.network_kwargs())
+    rows = bench_test_time.seed_rows(
+        reduced,
+        5,
+        lambda seed: (network, {"train_seconds": 2.0}),
+        views=1,
+        members=2,
+    )
+    assert [row["lever"] for row in rows] == [
+        "distortion-averaging-35px",
+        "ensemble-2-35px",
+    ]
+    assert all(
+        row["image_size"] == 35 and "on 35x35 images" in row["description"]
+        for row in rows
+    )
+    assert rows[1]["members"] == [5, 105] and rows[1]["train_seconds"] == 4.0
+    assert rows[1]["run_folders"][0].endswith("mnist-smoke-35px-seed5")
