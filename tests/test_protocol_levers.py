@@ -75,6 +75,36 @@ def test_a_scoring_lever_keeps_the_latest_row_per_seed_and_its_own_baseline():
     assert lever.minutes == pytest.approx(15.0)
 
 
+def test_a_lever_on_the_reduced_network_says_it_starts_from_that_network():
+    rows = [
+        {
+            "lever": "ensemble-5-35px",
+            "description": "five networks on 35x35 images",
+            "image_size": 35,
+            "seed": seed,
+            "validation_one_shot": 0.9,
+            "one_shot_paper_protocol": 0.86,
+            "validation_one_shot_alone": 0.85,
+            "one_shot_paper_protocol_alone": 0.78,
+            "train_seconds": 900.0,
+            "command": "python -m bench.test_time --reduced",
+        }
+        for seed in FAST
+    ]
+    levers = protocol_levers.scoring_levers(rows)
+    assert levers[0].baseline_name == "the fast recipe's 35x35 network"
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert (
+        "ensemble-5-35px (against the fast recipe's 35x35 network alone)"
+        in text
+    )
+    assert "(the fast recipe's 35x35 network alone on the same seeds" in text
+    table = protocol_levers.levers_table(levers, FAST).data
+    assert (
+        "ensemble-5-35px starts from the fast recipe's 35x35 network" in table
+    )
+
+
 def test_one_seed_carries_the_fast_recipes_seed_spread_and_gets_an_interval():
     rows = [ablation_row("fast-width-1.5", 1, 0.90, 0.84)]
     (lever,) = protocol_levers.training_levers(rows, FAST)
@@ -98,7 +128,10 @@ def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
     assert "fast-a: +5.0 points" in text and "fast-b: -1.0 points" in text
     assert "Beyond its uncertainty on validation: fast-a." in text
     assert "fast-a has the best protocol mean, 85.0%" in text
-    assert "(the fast recipe's on the same seeds and trials: 78.3%)" in text
+    assert (
+        "(the fast recipe's network alone on the same seeds and trials: 78.3%)"
+        in text
+    )
     assert "reaching the 85% target" in text
     table = protocol_levers.levers_table(levers, FAST).data
     assert "84.3 → 89.3 (+5.0 points)" in table
