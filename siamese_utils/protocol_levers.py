@@ -215,16 +215,21 @@ def levers_table(recorded=None, fast=None) -> Markdown:
         caption="Levers towards 85% on the paper's protocol, each against the fast "
         "recipe's own networks on the same seeds and trials (fast → lever, change in "
         "points"
-        + "".join(
-            sorted(
-                {
-                    f"; {lever.name} starts from {lever.baseline_name}"
-                    for lever in recorded
-                    if lever.baseline_name != Lever.baseline_name
-                }
-            )
-        )
+        + _other_baselines(recorded)
         + "); chosen on the validation tasks, the protocol read once",
+    )
+
+
+def _other_baselines(recorded) -> str:
+    """``"; A and B start from N"`` for the levers whose network alone is not the fast
+    recipe's (:attr:`Lever.baseline_name`), for the table's caption; empty otherwise."""
+    by_baseline: dict[str, list[str]] = {}
+    for lever in recorded:
+        if lever.baseline_name != Lever.baseline_name:
+            by_baseline.setdefault(lever.baseline_name, []).append(lever.name)
+    return "".join(
+        f"; {' and '.join(names)} start{'s' if len(names) == 1 else ''} from {baseline}"
+        for baseline, names in by_baseline.items()
     )
 
 
