@@ -43,10 +43,15 @@ def is_reduced(profile) -> bool:
     return profile.image_size != get_profile(profile.name).image_size
 
 
+def size_tag(profile) -> str:
+    """``"-35px"`` for the reduced network, ``""`` for the profile's own: what its run
+    folders and its levers' names carry."""
+    return f"-{profile.image_size}px" if is_reduced(profile) else ""
+
+
 def run_folder(profile, seed: int):
     """Where the seed's network is trained and kept."""
-    size = f"-{profile.image_size}px" if is_reduced(profile) else ""
-    return RUNS / f"mnist-{profile.name}{size}-seed{seed}"
+    return RUNS / f"mnist-{profile.name}{size_tag(profile)}-seed{seed}"
 
 
 def command_for(profile, seed: int) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 
 from bench import common
-from bench.mnist import is_reduced, run_folder, trained_network
+from bench.mnist import run_folder, size_tag, trained_network
 from siamese_utils import evaluate, mnist, test_time
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
@@ -72,10 +72,10 @@ def seed_rows(
     """
     splits = load_splits(profile, recipe_for(profile), seed)
     # The reduced network's levers are other levers: named, and described, by their size.
-    size, on_images = "", ""
-    if is_reduced(profile):
-        size = f"-{profile.image_size}px"
-        on_images = f" on {profile.image_size}x{profile.image_size} images"
+    size = size_tag(profile)
+    on_images = (
+        f" on {profile.image_size}x{profile.image_size} images" if size else ""
+    )
     alone = accuracies(
         lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
         splits,

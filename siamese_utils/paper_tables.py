@@ -176,6 +176,17 @@ def mnist_rows(profile_name: str, image_size: int) -> dict:
     }
 
 
+def _own_and_reduced(profile_name: str) -> tuple[int, dict, dict]:
+    """The profile's image size, and its recorded MNIST rows on those images and on the
+    reduced network's (:func:`mnist_rows`)."""
+    size = get_profile(profile_name).image_size
+    return (
+        size,
+        mnist_rows(profile_name, size),
+        mnist_rows(profile_name, mnist.REDUCED_IMAGE_SIZE),
+    )
+
+
 def _over_seeds(rows: dict, figure: str) -> Estimate:
     """``figure``'s mean over the seeds of ``rows`` (seed -> row)."""
     return Estimate.over(
@@ -188,9 +199,7 @@ def mnist_over_seeds(profile_name: str = "fast") -> Markdown:
     trained for each seed and pixel nearest neighbours, each seed on its own 400 trials,
     beside the paper's figures; the reduced network on 35x35 images where it is recorded
     (``--reduced``), beside the paper's reduced one; and the gains, paired by seed."""
-    size = get_profile(profile_name).image_size
-    own = mnist_rows(profile_name, size)
-    reduced = mnist_rows(profile_name, mnist.REDUCED_IMAGE_SIZE)
+    size, own, reduced = _own_and_reduced(profile_name)
     if not own:
         return Markdown(
             "Table 3 is not recorded over seeds yet: `python -m bench.mnist` trains a "
@@ -260,9 +269,7 @@ def reduced_on_omniglot(profile_name: str = "fast") -> Markdown:
     """What the reduced network (35x35 images) gives up on Omniglot: its validation and
     protocol scores and its training minutes against ``profile_name``'s own network,
     paired by the seeds both were trained with (``bench.mnist``'s rows)."""
-    size = get_profile(profile_name).image_size
-    own = mnist_rows(profile_name, size)
-    reduced = mnist_rows(profile_name, mnist.REDUCED_IMAGE_SIZE)
+    size, own, reduced = _own_and_reduced(profile_name)
     seeds = sorted(own.keys() & reduced.keys())
     if not seeds:
         return Markdown(

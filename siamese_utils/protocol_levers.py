@@ -110,8 +110,9 @@ def _lever(name: str, kind: str, by_seed: dict, baseline) -> Lever:
 def _baseline_name(row: dict) -> dict:
     """``baseline_name`` for a lever whose network alone is not the fast profile's own
     (a scoring lever on the reduced 35x35 network); nothing otherwise."""
-    size = row.get("image_size", get_profile("fast").image_size)
-    if size == get_profile("fast").image_size:
+    fast_size = get_profile("fast").image_size
+    size = row.get("image_size", fast_size)
+    if size == fast_size:
         return {}
     return {"baseline_name": f"the fast recipe's {size}x{size} network"}
 
