@@ -3,7 +3,7 @@
 ``python -m bench.test_time [--seeds 2015 2016 2017] [--views 8] [--members 3]`` takes each
 seed's fast reproduction (the network ``python -m bench.mnist`` trains into
 ``results/mnist-fast-seedSEED``; trained here when missing) and scores the seed's 320
-validation tasks and its 400 trials of the paper's protocol three ways, none of them in the
+validation tasks and its 400 trials of the paper's protocol four ways, none of them in the
 paper:
 
 * the network alone, as its run scored it;
@@ -13,6 +13,8 @@ paper:
   ones trained with the seed plus 100, plus 200, ... (trained here when missing, into the
   same kind of folder), so no two seeds' ensembles share a network
   (:func:`siamese_utils.test_time.ensemble_scores`). Its training time is its members'.
+* ``ensemble-K-with-views``: both at once, each member's score averaged over its views
+  before the members' scores are averaged.
 
 ``--reduced`` does the same with the 35x35 network of the paper's Table 3
 (``python -m bench.mnist --reduced``; :func:`siamese_utils.mnist.reduced_profile`), which
@@ -81,26 +83,40 @@ def seed_rows(
         splits,
     )
     ensemble = member_seeds(seed, members)
+    distorted = f"the undistorted pair and {views} pairs of distorted views (the paper's ranges)"
+    networks = (
+        f"the mean score of {members} fast networks{on_images}, trained with the seed and "
+        f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)"
+    )
+    # lever -> (description, member seeds, distorted views, scores of some trials)
     levers = {
         f"distortion-averaging{size}": (
-            f"each pair's score averaged over the undistorted pair and {views} "
-            f"pairs of distorted views (the paper's ranges){on_images}",
+            f"each pair's score averaged over {distorted}{on_images}",
             [seed],
+            views,
             lambda trials: test_time.view_scores(
                 network_of(seed)[0], trials, views
             ),
         ),
         f"ensemble-{members}{size}": (
-            f"the mean score of {members} fast networks{on_images}, trained with the seed and "
-            f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)",
+            networks,
             ensemble,
+            0,
             lambda trials: test_time.ensemble_scores(
                 [network_of(member)[0] for member in ensemble], trials
             ),
         ),
+        f"ensemble-{members}-with-views{size}": (
+            f"{networks}, each network's score averaged over {distorted}",
+            ensemble,
+            views,
+            lambda trials: test_time.ensemble_scores(
+                [network_of(member)[0] for member in ensemble], trials, views
+            ),
+        ),
     }
     rows = []
-    for lever, (description, used, scores_of) in levers.items():
+    for lever, (description, used, lever_views, scores_of) in levers.items():
         started = time.perf_counter()
         scored = accuracies(scores_of, splits)
         rows.append(
@@ -111,9 +127,7 @@ def seed_rows(
                 "image_size": profile.image_size,
                 "seed": seed,
                 "members": used,
-                "views": views
-                if lever.startswith("distortion-averaging")
-                else 0,
+                "views": lever_views,
                 **scored,
                 **{f"{key}_alone": value for key, value in alone.items()},
                 "train_seconds": round(

@@ -71,8 +71,13 @@ def view_scores(
     return np.mean(scores, axis=0).reshape(len(trials), trials.n_way)
 
 
-def ensemble_scores(networks, trials: OneShotTrials) -> np.ndarray:
+def ensemble_scores(
+    networks, trials: OneShotTrials, views: int = 0
+) -> np.ndarray:
     """The mean score (logit) of several networks on every pair of the trials, ``(t, n)``.
+
+    With ``views``, each network's scores are first averaged over the undistorted pair and
+    ``views`` pairs of distorted views (:func:`view_scores`): both levers at once.
 
     Raises:
         ValueError: no network was given.
@@ -83,7 +88,13 @@ def ensemble_scores(networks, trials: OneShotTrials) -> np.ndarray:
             "An ensemble needs at least one trained network; got none."
         )
     return np.mean(
-        [siamese_scores(network, trials) for network in networks], axis=0
+        [
+            view_scores(network, trials, views)
+            if views
+            else siamese_scores(network, trials)
+            for network in networks
+        ],
+        axis=0,
     )
 
 

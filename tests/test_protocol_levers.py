@@ -127,7 +127,11 @@ def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
     text = protocol_levers.levers_findings(levers, FAST).data
     assert "fast-a: +5.0 points" in text and "fast-b: -1.0 points" in text
     assert "Beyond its uncertainty on validation: fast-a." in text
-    assert "fast-a has the best protocol mean, 85.0%" in text
+    assert (
+        "fast-a (the best validation mean, 89.3%) scores 85.0% on the protocol"
+        in text
+    )
+    assert "The best protocol mean" not in text
     assert (
         "(the fast recipe's network alone on the same seeds and trials: 78.3%)"
         in text
@@ -135,6 +139,27 @@ def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
     assert "reaching the 85% target" in text
     table = protocol_levers.levers_table(levers, FAST).data
     assert "84.3 → 89.3 (+5.0 points)" in table
+
+
+def test_the_target_is_judged_on_the_lever_validation_chose_not_on_the_best_test_score():
+    rows = [
+        ablation_row(
+            name, seed, FAST[seed]["validation_one_shot"] + gain, protocol
+        )
+        for name, gain, protocol in [
+            ("fast-a", 0.05, 0.80),
+            ("fast-b", 0.01, 0.86),
+        ]
+        for seed in FAST
+    ]
+    levers = protocol_levers.training_levers(rows, FAST)
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "fast-a (the best validation mean" in text
+    assert (
+        "scores 80.0% on the protocol" in text
+        and "short of the 85% target" in text
+    )
+    assert "The best protocol mean, fast-b's 86.0%, meets the target" in text
 
 
 def test_nothing_recorded_says_which_commands_record_it():

@@ -85,6 +85,17 @@ def test_an_ensemble_scores_the_mean_of_its_members(trials, networks):
     assert not np.allclose(members[0], members[1])
 
 
+def test_an_ensemble_with_views_averages_each_members_view_scores(
+    trials, networks
+):
+    by_member = [test_time.view_scores(n, trials, views=2) for n in networks]
+    both = test_time.ensemble_scores(networks, trials, views=2)
+    np.testing.assert_allclose(
+        both, np.mean(by_member, axis=0), rtol=1e-6, atol=1e-6
+    )
+    assert not np.allclose(both, test_time.ensemble_scores(networks, trials))
+
+
 def test_an_empty_ensemble_is_refused(trials):
     with pytest.raises(ValueError, match="at least one trained network"):
         test_time.ensemble_scores([], trials)
@@ -117,10 +128,13 @@ def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
     assert [row["lever"] for row in rows] == [
         "distortion-averaging-35px",
         "ensemble-2-35px",
+        "ensemble-2-with-views-35px",
     ]
+    assert [row["views"] for row in rows] == [1, 0, 1]
     assert all(
         row["image_size"] == 35 and "on 35x35 images" in row["description"]
         for row in rows
     )
-    assert rows[1]["members"] == [5, 105] and rows[1]["train_seconds"] == 4.0
+    assert rows[1]["members"] == rows[2]["members"] == [5, 105]
+    assert rows[1]["train_seconds"] == rows[2]["train_seconds"] == 4.0
     assert rows[1]["run_folders"][0].endswith("mnist-smoke-35px-seed5")
