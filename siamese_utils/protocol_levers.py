@@ -299,13 +299,13 @@ def target_sentence(recorded) -> str:
     if best is chosen:
         return sentence
     # The protocol is the test: its best lever is reported, never chosen by it.
-    best_mean = f"The best protocol mean, {best.name}'s {100 * mean(best, PROTOCOL):.1f}%,"
-    if mean(best, PROTOCOL) >= TARGET:
-        return sentence + (
-            f" {best_mean} meets the target, but the protocol is the test and chooses "
-            "nothing."
-        )
-    return sentence + (
-        f" {best_mean} falls short of it as well (the protocol is the test and chooses "
-        "nothing)."
+    best_mean = mean(best, PROTOCOL)
+    verdict = (
+        "meets the target, but the protocol is the test and chooses nothing."
+        if best_mean >= TARGET
+        else "falls short of it as well (the protocol is the test and chooses nothing)."
+    )
+    return (
+        f"{sentence} The best protocol mean, {best.name}'s {100 * best_mean:.1f}%, "
+        f"{verdict}"
     )

@@ -54,7 +54,16 @@ def view_scores(
     the undistorted pair and of ``views`` pairs whose two images are both distorted. Every
     pool image is embedded once per view.
     """
-    pool = distorted_views(trials.images, views, seed)
+    return _pool_scores(
+        network, trials, distorted_views(trials.images, views, seed)
+    )
+
+
+def _pool_scores(
+    network, trials: OneShotTrials, pool: np.ndarray
+) -> np.ndarray:
+    """:func:`view_scores` on views already drawn (:func:`distorted_views`), so several
+    networks can share one draw."""
     count, looks = pool.shape[:2]
     embeddings = embed(network, pool.reshape(-1, *pool.shape[2:])).reshape(
         count, looks, -1
@@ -87,14 +96,14 @@ def ensemble_scores(
         raise ValueError(
             "An ensemble needs at least one trained network; got none."
         )
+    if not views:
+        return np.mean(
+            [siamese_scores(network, trials) for network in networks], axis=0
+        )
+    # One draw of distorted views serves every member: view_scores' own draw, made once.
+    pool = distorted_views(trials.images, views)
     return np.mean(
-        [
-            view_scores(network, trials, views)
-            if views
-            else siamese_scores(network, trials)
-            for network in networks
-        ],
-        axis=0,
+        [_pool_scores(network, trials, pool) for network in networks], axis=0
     )
 
 
