@@ -16,6 +16,10 @@ paper:
 * ``ensemble-K-with-views``: both at once, each member's score averaged over its views
   before the members' scores are averaged.
 
+The ensemble's row also carries ``validation_agreement``
+(:func:`siamese_utils.test_time.agreement`): for each count of members right on their own,
+how many validation tasks had it and how many of those the ensemble answered correctly.
+
 ``--reduced`` does the same with the 35x35 network of the paper's Table 3
 (``python -m bench.mnist --reduced``; :func:`siamese_utils.mnist.reduced_profile`), which
 trains in about half the time: its levers are named with a ``-35px`` suffix, and the network
@@ -64,23 +68,19 @@ def member_seeds(seed: int, members: int) -> list[int]:
     return [seed + MEMBER_SEED_STEP * member for member in range(members)]
 
 
-def seed_rows(
-    profile, seed: int, network_of, views: int, members: int
-) -> list[dict]:
-    """The seed's two rows: its network with distorted views, and its ensemble.
+def ensemble_lever(profile, members: int) -> str:
+    """The plain ensemble's lever name, ``ensemble-10-35px`` for ten reduced networks."""
+    return f"ensemble-{members}{size_tag(profile)}"
 
-    ``network_of(seed)`` returns ``(network, results.json)`` of the fast reproduction
-    trained with that seed.
-    """
-    splits = load_splits(profile, recipe_for(profile), seed)
+
+def seed_levers(
+    profile, seed: int, network_of, views: int, members: int
+) -> dict:
+    """lever name -> (description, member seeds, distorted views, scores of some trials)."""
     # The reduced network's levers are other levers: named, and described, by their size.
     size = size_tag(profile)
     on_images = (
         f" on {profile.image_size}x{profile.image_size} images" if size else ""
-    )
-    alone = accuracies(
-        lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
-        splits,
     )
     ensemble = member_seeds(seed, members)
     distorted = f"the undistorted pair and {views} pairs of distorted views (the paper's ranges)"
@@ -88,8 +88,7 @@ def seed_rows(
         f"the mean score of {members} fast networks{on_images}, trained with the seed and "
         f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)"
     )
-    # lever -> (description, member seeds, distorted views, scores of some trials)
-    levers = {
+    return {
         f"distortion-averaging{size}": (
             f"each pair's score averaged over {distorted}{on_images}",
             [seed],
@@ -98,7 +97,7 @@ def seed_rows(
                 network_of(seed)[0], trials, views
             ),
         ),
-        f"ensemble-{members}{size}": (
+        ensemble_lever(profile, members): (
             networks,
             ensemble,
             0,
@@ -115,6 +114,33 @@ def seed_rows(
             ),
         ),
     }
+
+
+def seed_rows(
+    profile, seed: int, network_of, views: int, members: int
+) -> list[dict]:
+    """The seed's rows, one per lever of :func:`seed_levers`, each with the network alone.
+
+    ``network_of(seed)`` returns ``(network, results.json)`` of the fast reproduction
+    trained with that seed.
+    """
+    splits = load_splits(profile, recipe_for(profile), seed)
+    alone = accuracies(
+        lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
+        splits,
+    )
+    levers = seed_levers(profile, seed, network_of, views, members)
+    ensemble = member_seeds(seed, members)
+    # What the ensemble adds to its members: read on validation, never on the test.
+    agreement = test_time.agreement(
+        [
+            evaluate.siamese_scores(
+                network_of(member)[0], splits.validation_trials
+            )
+            for member in ensemble
+        ],
+        splits.validation_trials,
+    )
     rows = []
     for lever, (description, used, lever_views, scores_of) in levers.items():
         started = time.perf_counter()
@@ -140,6 +166,8 @@ def seed_rows(
                 ],
             }
         )
+        if lever == ensemble_lever(profile, members):
+            rows[-1]["validation_agreement"] = agreement
     return rows
 
 

@@ -271,6 +271,106 @@ def levers_findings(recorded=None, fast=None) -> Markdown:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Agreement:
+    """An ensemble's answers beside its networks' own, pooled over its seeds' validation
+    tasks (``bench.test_time``'s ``validation_agreement``,
+    :func:`siamese_utils.test_time.agreement`).
+
+    Attributes:
+        lever: the ensemble's lever name (``ensemble-10-35px``).
+        seeds: the seeds pooled.
+        table: ``(members + 1, 2)``: row ``k`` holds the tasks exactly ``k`` networks
+            answered correctly on their own, and how many of them the ensemble did.
+    """
+
+    lever: str
+    seeds: list
+    table: np.ndarray
+
+    @property
+    def members(self) -> int:
+        """The networks in the ensemble."""
+        return len(self.table) - 1
+
+    def group(self, rows: slice) -> tuple[int, int]:
+        """``(tasks, answered by the ensemble)`` over the member counts in ``rows``."""
+        tasks, answered = self.table[rows].sum(axis=0)
+        return int(tasks), int(answered)
+
+
+def ensemble_agreement(test_time_rows=None) -> Agreement | None:
+    """The agreement of the largest recorded ensemble, over its latest row per seed;
+    ``None`` where no ensemble row carries one."""
+    rows = (
+        records.read_rows(TEST_TIME_ROWS)
+        if test_time_rows is None
+        else test_time_rows
+    )
+    by_lever = _latest_by_seed(
+        [row for row in rows if "validation_agreement" in row], "lever"
+    )
+    if not by_lever:
+        return None
+    lever, by_seed = max(
+        by_lever.items(),
+        key=lambda item: len(next(iter(item[1].values()))["members"]),
+    )
+    return Agreement(
+        lever=lever,
+        seeds=sorted(by_seed),
+        table=np.sum(
+            [row["validation_agreement"] for row in by_seed.values()], axis=0
+        ),
+    )
+
+
+def agreement_sentence(agreement: Agreement | None) -> Markdown:
+    """How the ensemble's answers followed its networks' majority, in words
+    (:func:`ensemble_agreement`; ``None``, as it returns when nothing is recorded, says how
+    to record it)."""
+    if agreement is None:
+        return Markdown(
+            "No ensemble's agreement is recorded yet: `python -m bench.test_time "
+            "--reduced --members 10` records it."
+        )
+    members, half = agreement.members, agreement.members / 2
+    total = agreement.group(slice(None))[0]
+    groups = [
+        (
+            "more than half of the networks were right",
+            slice(int(half) + 1, None),
+        ),
+        ("fewer than half were right", slice(0, int(np.ceil(half)))),
+    ]
+    if members % 2 == 0:
+        groups.append(
+            (
+                f"the networks split {members // 2} against {members // 2}",
+                slice(members // 2, members // 2 + 1),
+            )
+        )
+    parts = []
+    for label, rows in groups:
+        tasks, answered = agreement.group(rows)
+        if tasks:
+            parts.append(
+                f"{100 * tasks / total:.1f}%{'' if parts else ' of the tasks'} {label}, "
+                "and the ensemble answered "
+                f"{100 * answered / tasks:.1f}% of those correctly"
+            )
+    all_wrong = agreement.group(slice(0, 1))[0]
+    return Markdown(
+        f"Over the {total} validation tasks of seeds "
+        f"{_listed([str(seed) for seed in agreement.seeds])}, the {members} networks "
+        f"of {agreement.lever} each answered alone, and the ensemble answered with "
+        "their mean score. On "
+        + "; on ".join(parts)
+        + f". All {members} networks were wrong on {100 * all_wrong / total:.1f}% of "
+        "the tasks."
+    )
+
+
 def target_sentence(recorded) -> str:
     """The lever validation chooses among those recorded over the target's three seeds (the
     best validation mean), its protocol mean beside its network alone on the same seeds,

@@ -6,7 +6,9 @@ neither is in Koch et al. (2015):
 * :func:`view_scores` averages each pair's score over distorted views of its two images
   (test-time averaging): view 0 is the image itself, views 1 to V are fixed draws of the
   paper's affine distortions, the same draws for every network scored on the trials;
-* :func:`ensemble_scores` averages the scores of several trained networks.
+* :func:`ensemble_scores` averages the scores of several trained networks;
+  :func:`agreement` counts, trial by trial, how many of them were right on their own and
+  whether their average was.
 
 Both return a ``(trials, n_way)`` array of scores, like
 :func:`siamese_utils.evaluate.siamese_scores`, so :func:`siamese_utils.evaluate.pick_candidates`
@@ -105,6 +107,38 @@ def ensemble_scores(
     return np.mean(
         [_pool_scores(network, trials, pool) for network in networks], axis=0
     )
+
+
+def agreement(
+    member_scores, trials: OneShotTrials, seed: int = 0
+) -> list[list[int]]:
+    """How an ensemble's answers follow its members': row ``k`` (0 to the member count) is
+    ``[trials exactly k members answer correctly on their own, those of them the mean of
+    the members' scores answers correctly]``.
+
+    ``member_scores`` holds one ``(t, n)`` score array per member (:func:`siamese_scores`);
+    the ensemble is their mean, as :func:`ensemble_scores` scores it.
+
+    Raises:
+        ValueError: no member's scores, or scores of another shape than the trials'.
+    """
+    member_scores = [np.asarray(scores) for scores in member_scores]
+    shape = (len(trials), trials.n_way)
+    if not member_scores or any(s.shape != shape for s in member_scores):
+        raise ValueError(
+            f"agreement needs one {shape} score array per member, one row per trial and "
+            f"one column per candidate; got shapes {[s.shape for s in member_scores]}."
+        )
+    right = np.array(
+        [pick_candidates(s, seed) == trials.answers for s in member_scores]
+    ).sum(axis=0)
+    ensemble_right = (
+        pick_candidates(np.mean(member_scores, axis=0), seed) == trials.answers
+    )
+    return [
+        [int(np.sum(right == k)), int(np.sum(ensemble_right[right == k]))]
+        for k in range(len(member_scores) + 1)
+    ]
 
 
 def accuracy(scores: np.ndarray, trials: OneShotTrials, seed: int = 0) -> float:

@@ -166,3 +166,14 @@ def test_the_push_figure_ranks_shares_and_splits_them_by_alphabet():
     # Each bar stacks to the mean share of that rank.
     np.testing.assert_allclose(np.add(from_own, from_others), [0.6, 0.25, 0.15])
     assert "3 highest-scoring of each anchor's 3" in fig.axes[0].get_xlabel()
+
+
+def test_the_agreement_figure_draws_every_count_of_networks_with_the_ensembles_part():
+    from siamese_utils.protocol_levers import Agreement
+
+    table = np.array([[4, 0], [3, 1], [2, 2], [9, 9]])
+    fig = plots.agreement_bars(Agreement("ensemble-3", [1], table))
+    bars = fig.axes[0].patches
+    assert [bar.get_height() for bar in bars[:4]] == [4, 3, 2, 9]
+    assert [bar.get_height() for bar in bars[4:]] == [0, 1, 2, 9]
+    assert "(of 3)" in fig.axes[0].get_xlabel()

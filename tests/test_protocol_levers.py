@@ -190,3 +190,63 @@ def test_the_fast_baseline_is_the_profiles_own_network_not_its_reduced_one(
     ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     assert protocol_levers.fast_runs()[1][protocol] == 0.82
+
+
+def agreement_row(lever, seed, members, table):
+    return {
+        "lever": lever,
+        "seed": seed,
+        "members": list(range(members)),
+        "validation_agreement": table,
+    }
+
+
+def test_the_agreement_pools_the_largest_ensembles_latest_row_of_each_seed():
+    rows = [
+        agreement_row("ensemble-2", 1, 2, [[1, 0], [1, 1], [8, 8]]),
+        agreement_row("ensemble-4", 1, 4, [[9, 9]] * 5),  # replaced below
+        agreement_row(
+            "ensemble-4", 1, 4, [[1, 0], [1, 0], [2, 1], [3, 3], [3, 3]]
+        ),
+        agreement_row(
+            "ensemble-4", 2, 4, [[0, 0], [1, 1], [2, 1], [3, 3], [4, 4]]
+        ),
+        {"lever": "distortion-averaging", "seed": 1, "members": [1]},
+    ]
+    agreement = protocol_levers.ensemble_agreement(rows)
+    assert agreement.lever == "ensemble-4" and agreement.seeds == [1, 2]
+    assert agreement.members == 4
+    assert agreement.table.tolist() == [[1, 0], [2, 1], [4, 2], [6, 6], [7, 7]]
+    assert agreement.group(slice(3, None)) == (13, 13)
+
+
+def test_the_agreement_sentence_splits_the_tasks_at_half_of_the_networks():
+    table = [[1, 0], [2, 1], [4, 2], [6, 6], [7, 7]]  # 20 tasks, 4 networks
+    agreement = protocol_levers.ensemble_agreement(
+        [agreement_row("ensemble-4", 1, 4, table)]
+    )
+    text = protocol_levers.agreement_sentence(agreement).data
+    assert "Over the 20 validation tasks of seeds 1" in text
+    assert (
+        "65.0% of the tasks more than half of the networks were right" in text
+    )
+    assert "100.0% of those" in text
+    # 3 tasks with fewer than half right, 1 of them answered; 4 split 2 against 2, 2 answered.
+    assert (
+        "15.0% fewer than half were right" in text and "33.3% of those" in text
+    )
+    assert (
+        "20.0% the networks split 2 against 2" in text
+        and "50.0% of those" in text
+    )
+    assert "All 4 networks were wrong on 5.0% of the tasks" in text
+
+
+def test_an_odd_ensemble_has_no_even_split_and_none_recorded_says_how_to_record_it():
+    agreement = protocol_levers.ensemble_agreement(
+        [agreement_row("ensemble-3", 1, 3, [[1, 0], [1, 0], [2, 2], [6, 6]])]
+    )
+    text = protocol_levers.agreement_sentence(agreement).data
+    assert "split" not in text and "20.0% fewer than half" in text
+    assert protocol_levers.ensemble_agreement([]) is None
+    assert "bench.test_time" in protocol_levers.agreement_sentence(None).data

@@ -101,6 +101,31 @@ def test_an_empty_ensemble_is_refused(trials):
         test_time.ensemble_scores([], trials)
 
 
+def test_agreement_counts_the_members_right_on_each_trial_and_the_ensembles_answer(
+    trials,
+):
+    right = np.zeros((len(trials), trials.n_way))
+    right[np.arange(len(trials)), trials.answers] = 1.0
+    wrong = np.roll(right, 1, axis=1)
+    # Two members right and one wrong on every trial: the mean follows the two,
+    # except on the first trial, where the wrong member is sure enough to outvote them.
+    loud = wrong.copy()
+    loud[0] *= 5.0
+    table = test_time.agreement([right, right, loud], trials)
+    assert table == [[0, 0], [0, 0], [len(trials), len(trials) - 1], [0, 0]]
+    # One member right, one wrong, each as sure: the tie is broken at random, so the
+    # ensemble's count lies between none and all of the trials.
+    (none, one, two) = test_time.agreement([right, wrong], trials)
+    assert none == [0, 0] and two == [0, 0] and one[0] == len(trials)
+    assert 0 < one[1] < len(trials)
+
+
+@pytest.mark.parametrize("members", [[], [np.zeros((3, 20))]])
+def test_agreement_refuses_scores_that_do_not_fit_the_trials(trials, members):
+    with pytest.raises(ValueError, match="one row per trial"):
+        test_time.agreement(members, trials)
+
+
 def test_accuracy_counts_the_trials_whose_answer_scores_highest(trials):
     scores = np.zeros((len(trials), trials.n_way))
     scores[np.arange(len(trials)), trials.answers] = 1.0
@@ -138,3 +163,10 @@ def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
     assert rows[1]["members"] == rows[2]["members"] == [5, 105]
     assert rows[1]["train_seconds"] == rows[2]["train_seconds"] == 4.0
     assert rows[1]["run_folders"][0].endswith("mnist-smoke-35px-seed5")
+    # Only the plain ensemble reads its members' agreement, on the validation tasks. Its
+    # two members are one network, so they are right together or wrong together, and the
+    # ensemble with them.
+    none, one, both = rows[1]["validation_agreement"]
+    assert one == [0, 0] and none[1] == 0 and both[0] == both[1]
+    assert none[0] + both[0] == reduced.validation_trials
+    assert "validation_agreement" not in rows[0] | rows[2]

@@ -10,6 +10,7 @@ training curves) and :mod:`~siamese_utils.plots.diagram` (the whole network).
 from siamese_utils.plots.charts import (
     accuracy_bars,
     activation_profile,
+    agreement_bars,
     compute_bars,
     distance_histograms,
     embedding_scatter,
@@ -44,6 +45,7 @@ __all__ = [
     "SMALLEST_FONT",
     "accuracy_bars",
     "activation_profile",
+    "agreement_bars",
     "character_grid",
     "compute_bars",
     "distance_histograms",

@@ -366,3 +366,25 @@ def scale_curve(points: dict, halves: dict, paper: float):
     )
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
+
+
+def agreement_bars(agreement):
+    """Validation tasks by how many of an ensemble's networks answered them correctly on
+    their own (bars), and the part the ensemble's mean score answered correctly (dark),
+    from :func:`siamese_utils.protocol_levers.ensemble_agreement`."""
+    tasks, answered = np.asarray(agreement.table).T
+    counts = np.arange(len(tasks))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.bar(counts, tasks, color="tab:blue", alpha=0.3, label="tasks")
+    ax.bar(counts, answered, color="tab:blue", label="answered by the ensemble")
+    # The ensemble's majority line: left of it most networks were wrong.
+    ax.axvline(agreement.members / 2, color="grey", lw=0.8, ls="--")
+    ax.set_xticks(counts)
+    ax.set(
+        xlabel=f"networks right on their own (of {agreement.members})",
+        ylabel="validation tasks",
+        yscale="log",
+    )
+    ax.legend(frameon=False, fontsize=SMALLEST_FONT, loc="upper left")
+    fig.tight_layout()
+    return fig
