@@ -21,6 +21,12 @@ def show_source(obj) -> Markdown:
     return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
 
 
+def listed(names) -> str:
+    """Names in prose: ``a``, ``a and b``, ``a, b and c``."""
+    names = list(names)
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
+
 def markdown_table(headers, rows, caption: str | None = None) -> Markdown:
     """A Markdown table (cells formatted with ``str``), with an optional caption line."""
     lines = [f"**{caption}**", ""] if caption else []

@@ -23,7 +23,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import records
-from siamese_utils.display import markdown_table
+from siamese_utils.display import listed, markdown_table
 from siamese_utils.paper_tables import mnist_rows
 from siamese_utils.profiles import get_profile
 from siamese_utils.statistics import Estimate, difference
@@ -229,14 +229,9 @@ def _other_baselines(recorded) -> str:
         if lever.baseline_name != Lever.baseline_name:
             by_baseline.setdefault(lever.baseline_name, []).append(lever.name)
     return "".join(
-        f"; {_listed(names)} start{'s' if len(names) == 1 else ''} from {baseline}"
+        f"; {listed(names)} start{'s' if len(names) == 1 else ''} from {baseline}"
         for baseline, names in by_baseline.items()
     )
-
-
-def _listed(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
 def levers_findings(recorded=None, fast=None) -> Markdown:
@@ -362,7 +357,7 @@ def agreement_sentence(agreement: Agreement | None) -> Markdown:
     all_wrong = agreement.group(slice(0, 1))[0]
     return Markdown(
         f"Over the {total} validation tasks of seeds "
-        f"{_listed([str(seed) for seed in agreement.seeds])}, the {members} networks "
+        f"{listed([str(seed) for seed in agreement.seeds])}, the {members} networks "
         f"of {agreement.lever} each answered alone, and the ensemble answered with "
         "their mean score. On "
         + "; on ".join(parts)

@@ -21,7 +21,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import records
-from siamese_utils.display import markdown_table
+from siamese_utils.display import listed, markdown_table
 from siamese_utils.evaluate import PAPER_TABLE_2
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for
@@ -44,14 +44,31 @@ class ScalePoint:
         value: pixels or epochs.
         protocol: seed -> score on the paper's protocol (a fraction).
         official: seed -> score on the official runs (a fraction).
-        minutes: the mean minutes of training over the seeds.
+        seconds: seed -> seconds of training.
     """
 
     axis: str
     value: int
     protocol: dict
     official: dict
-    minutes: float
+    seconds: dict
+
+    @property
+    def minutes(self) -> float:
+        """The mean minutes of training over the point's seeds."""
+        return float(np.mean(list(self.seconds.values()))) / 60
+
+    def on_seeds(self, seeds) -> ScalePoint:
+        """The point with only the runs of ``seeds``."""
+        return dataclasses.replace(
+            self,
+            **{
+                name: {
+                    s: v for s, v in getattr(self, name).items() if s in seeds
+                }
+                for name in ("protocol", "official", "seconds")
+            },
+        )
 
     def estimate(self, key: str = PROTOCOL) -> Estimate:
         """The point's score over seeds (``key``: :data:`PROTOCOL` or :data:`OFFICIAL`)."""
@@ -89,12 +106,37 @@ def scale_points(
                 value,
                 {s: r[PROTOCOL] for s, r in by_seed.items()},
                 {s: r[OFFICIAL] for s, r in by_seed.items()},
-                float(
-                    np.mean([r["train_seconds"] for r in by_seed.values()]) / 60
-                ),
+                {s: r["train_seconds"] for s, r in by_seed.items()},
             )
         )
     return points
+
+
+def shared_seeds(points) -> set:
+    """The seeds every point of the curve was trained with."""
+    recorded = [p for line in points.values() for p in line]
+    return (
+        set.intersection(*(set(p.protocol) for p in recorded))
+        if recorded
+        else set()
+    )
+
+
+def split_by_seeds(points) -> tuple[dict, dict]:
+    """``(the curve on its shared seeds, the points trained with more seeds)``, both by
+    axis: the figure draws the curve on the seeds all of its points have, so that no
+    point is higher or lower for its seeds alone, and the fuller points beside it."""
+    common = shared_seeds(points)
+    return (
+        {
+            axis: [p.on_seeds(common) for p in line]
+            for axis, line in points.items()
+        },
+        {
+            axis: [p for p in line if set(p.protocol) != common]
+            for axis, line in points.items()
+        },
+    )
 
 
 def seed_spread(profile_name: str = "fast") -> tuple[float, int] | None:
@@ -165,12 +207,7 @@ def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
         compared.append(what)
         if change.beyond_uncertainty:
             moved.append(what)
-    best = max(recorded, key=lambda p: p.estimate().mean)
-    parts.append(
-        f"The best point, {AXIS_WORDS[best.axis][0].format(best.value)}, scored "
-        f"{100 * best.estimate().mean:.1f}% on the protocol, against the paper's "
-        f"{PAPER_PROTOCOL_SCORE:.1f}%."
-    )
+    parts.append(_best_point(recorded))
     if moved:
         parts.append(
             f"Only {' and '.join(moved)} moved the protocol score beyond its "
@@ -183,16 +220,65 @@ def scale_findings(points=None, profile_name: str = "fast") -> Markdown:
             f"recipe's {' or its '.join(compared)}; it cannot rule out a smaller effect, "
             "or one beyond the ranges a CPU reaches."
         )
-    if len(seeds) == 1 and spread:
-        uncertainty = (
-            f"Each point is one seed ({seeds[0]}); its uncertainty is the "
-            f"{100 * spread[0]:.1f}-point standard deviation between the {spread[1] + 1} "
-            f"recorded seeds of the {profile_name} recipe, measured at its own size and "
-            "length and assumed to hold along the curve."
-        )
-    else:
-        uncertainty = f"Seeds {', '.join(map(str, seeds))}, paired by seed."
-    return Markdown(" ".join([uncertainty, *parts]))
+    return Markdown(
+        " ".join([_uncertainty(points, seeds, spread, profile_name), *parts])
+    )
+
+
+def _best_point(recorded) -> str:
+    """The best point against the paper's figure. Points trained with different seeds are
+    ranked on the seeds they all share, so that a lucky seed does not pick the point."""
+    common = shared_seeds({"all": recorded})
+    shared = bool(common) and any(set(p.protocol) != common for p in recorded)
+
+    def score(point):
+        if not shared:
+            return point.estimate().mean
+        return float(np.mean([point.protocol[s] for s in common]))
+
+    best = max(recorded, key=score)
+    on = (
+        f"On seed{'s' if len(common) > 1 else ''} "
+        f"{listed([str(s) for s in sorted(common)])}, which every point was trained "
+        "with, the best point"
+        if shared
+        else "The best point"
+    )
+    return (
+        f"{on}, {AXIS_WORDS[best.axis][0].format(best.value)}, scored "
+        f"{100 * score(best):.1f}% on the protocol, against the paper's "
+        f"{PAPER_PROTOCOL_SCORE:.1f}%."
+    )
+
+
+def _uncertainty(points, seeds, spread, profile_name: str) -> str:
+    """Which points have several seeds (compared paired by seed), and what a one-seed
+    point's uncertainty is: the profile's own seed-to-seed spread."""
+    own_epochs = recipe_for(get_profile(profile_name)).max_epochs
+    # The 24-epoch point is the size point at the profile's own size: named once.
+    distinct = [
+        *points["size"],
+        *(p for p in points["epochs"] if p.value != own_epochs),
+    ]
+    several = [p for p in distinct if len(p.protocol) > 1]
+    single = {s for p in distinct if len(p.protocol) == 1 for s in p.protocol}
+    if not single or not spread:
+        return f"Seeds {', '.join(map(str, seeds))}, paired by seed."
+    one_seed = (
+        f"its uncertainty is the {100 * spread[0]:.1f}-point standard deviation between "
+        f"the {spread[1] + 1} recorded seeds of the {profile_name} recipe, measured at "
+        "its own size and length and assumed to hold along the curve."
+    )
+    single_seeds = ", ".join(map(str, sorted(single)))
+    if not several:
+        return f"Each point is one seed ({single_seeds}); {one_seed}"
+    names = [AXIS_WORDS[p.axis][0].format(p.value) for p in several]
+    several_seeds = sorted({s for p in several for s in p.protocol})
+    return (
+        f"{listed(names).capitalize()} were trained with seeds "
+        f"{listed([str(s) for s in several_seeds])}, and two such points are compared "
+        f"paired by seed; every other point is one seed ({single_seeds}), and {one_seed}"
+    )
 
 
 def scale_table(rows=None, profile_name: str = "fast") -> Markdown:

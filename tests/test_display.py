@@ -97,3 +97,11 @@ def test_an_accuracy_given_as_text_is_shown_as_it_is():
     ).data
     assert "| over seeds | 86.2 ± 2.7 |" in table
     assert "| one run | 85.2 |" in table
+
+
+@pytest.mark.parametrize(
+    "names, prose",
+    [(["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c")],
+)
+def test_names_are_listed_with_commas_and_a_final_and(names, prose):
+    assert display.listed(names) == prose

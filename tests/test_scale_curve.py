@@ -143,3 +143,69 @@ def test_the_record_table_lists_every_run_with_the_command_that_repeats_it():
     text = scale_curve.scale_table(rows).data
     assert "| images of 105 pixels | 2015 | 84.0 | 90.0 | 90.0 | 10.0 |" in text
     assert "`python -m bench.scale --points size:105 --seeds 2015`" in text
+
+
+def test_points_with_more_seeds_are_named_and_the_others_carry_the_seed_spread(
+    monkeypatch,
+):
+    monkeypatch.setattr(scale_curve, "seed_spread", lambda name: (0.03, 2))
+    rows = [
+        _row("size", size, seed=s, protocol=p)
+        for size, by_seed in [
+            (FAST.image_size, [(1, 0.80), (2, 0.75), (3, 0.78)]),
+            (105, [(1, 0.78), (2, 0.76), (3, 0.80)]),
+        ]
+        for s, p in by_seed
+    ] + [
+        _row("size", 70, seed=1),
+        _row("epochs", 6, seed=1),
+        _row("epochs", 48, seed=1),
+    ]
+    text = scale_curve.scale_findings(scale_curve.scale_points(rows)).data
+    assert text.startswith(
+        f"Images of {FAST.image_size} pixels and images of 105 pixels were trained "
+        "with seeds 1, 2 and 3, and two such points are compared paired by seed; every "
+        "other point is one seed (1), and its uncertainty is the 3.0-point standard "
+        "deviation"
+    )
+    # 52 -> 105 pixels, paired: +0.03, -0.01 and +0.02 points by seed.
+    assert "from 77.7% to 78.0%: +0.3 points (95% interval" in text
+    # The one-seed points scored 78.0% on seed 1, the 52-pixel point 80.0%: it is the best
+    # on the seed they share, though its mean over three seeds is lower than 78.0%.
+    assert (
+        f"On seed 1, which every point was trained with, the best point, images of "
+        f"{FAST.image_size} pixels, scored 80.0% on the protocol" in text
+    )
+
+
+def test_the_curve_is_drawn_on_the_shared_seed_and_fuller_points_beside_it():
+    rows = [
+        _row("size", FAST.image_size, seed=s, protocol=p, seconds=60.0 * s)
+        for s, p in [(1, 0.80), (2, 0.70), (3, 0.75)]
+    ] + [_row("size", 105, seed=1, protocol=0.78)]
+    curve, fuller = scale_curve.split_by_seeds(scale_curve.scale_points(rows))
+    own, large = curve["size"]
+    assert own.protocol == {1: 0.80} and own.minutes == pytest.approx(1.0)
+    assert large.protocol == {1: 0.78}
+    (three,) = fuller["size"]
+    assert three.estimate().mean == pytest.approx(0.75)
+    fig = plots.scale_curve(
+        curve,
+        scale_curve.intervals(curve),
+        paper=92.0,
+        fuller=fuller,
+        fuller_halves=scale_curve.intervals(fuller),
+    )
+    size_ax, _ = fig.axes
+    # The line's 52-pixel point is seed 1's 80%; the diamond beside it the mean, 75%.
+    heights = sorted(
+        round(float(y), 3)
+        for line in size_ax.get_lines()
+        for y in line.get_ydata()
+        if line.get_marker() in ("o", "D")
+    )
+    assert 80.0 in heights and 75.0 in heights
+    assert "more seeds (mean): protocol" in {
+        t.get_text() for t in fig.legends[0].get_texts()
+    }
+    plt.close(fig)

@@ -293,7 +293,94 @@ def _scale_line(ax, line, x, key, halves=None):
         )  # the intervals are wide; the line must stay legible
 
 
-def scale_curve(points: dict, halves: dict, paper: float):
+def _scale_legend(fig, paper: float, with_fuller: bool):
+    """The scale curve's legend under both panels (two rows when it holds the fuller
+    points' diamonds)."""
+    line = mpl.lines.Line2D
+    handles = [
+        line(
+            [], [], color="tab:blue", marker="o", label="image size: protocol"
+        ),
+        line(
+            [],
+            [],
+            color="tab:blue",
+            marker="o",
+            ls=":",
+            markerfacecolor="white",
+            label="image size: official runs",
+        ),
+        line([], [], color="tab:orange", marker="s", label="epochs: protocol"),
+        *(
+            [
+                line(
+                    [],
+                    [],
+                    color="black",
+                    marker="D",
+                    ls="none",
+                    label="more seeds (mean): protocol",
+                )
+            ]
+            if with_fuller
+            else []
+        ),
+        line(
+            [],
+            [],
+            color="grey",
+            lw=0.8,
+            ls="--",
+            label=f"paper, its protocol: {paper:.1f}",
+        ),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=3 if len(handles) > 4 else 4,
+        fontsize=SMALLEST_FONT,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.14 if len(handles) > 4 else 0.08, 1, 1))
+
+
+def _fuller_points(size_ax, time_ax, fuller: dict, halves: dict):
+    """Points trained with more seeds than the curve's, as black diamonds with their own
+    intervals: by image side on the left (size points), by minutes on the right."""
+    style = dict(
+        color="black",
+        marker="D",
+        markersize=5,
+        ls="none",
+        capsize=3,
+        elinewidth=0.8,
+    )
+    drawn = {}
+    for line in fuller.values():
+        for p in line:
+            # The size point at the profile's own size is also a point of the epochs axis.
+            drawn.setdefault((round(p.minutes, 3), p.estimate().mean), p)
+    # Dodged a little to the right, so the curve's own point at the same place stays visible.
+    dodge = {size_ax: 2.0, time_ax: 0.5}
+    for p in drawn.values():
+        error = 100 * (halves.get((p.axis, p.value)) or 0) or None
+        mean = 100 * p.estimate().mean
+        time_ax.errorbar(
+            [p.minutes + dodge[time_ax]], [mean], yerr=error, **style
+        )
+        if p.axis == "size":
+            size_ax.errorbar(
+                [p.value + dodge[size_ax]], [mean], yerr=error, **style
+            )
+
+
+def scale_curve(
+    points: dict,
+    halves: dict,
+    paper: float,
+    fuller: dict | None = None,
+    fuller_halves: dict | None = None,
+):
     """The paper protocol's score against image size (left) and minutes of training
     (right), from :func:`siamese_utils.scale_curve.scale_points`.
 
@@ -301,7 +388,10 @@ def scale_curve(points: dict, halves: dict, paper: float):
     ``None``), drawn as bars. The right panel draws both axes' points by their training
     time, each labelled with its pixels or epochs, so the two ways of spending time can be
     compared. The official runs' scores of the size axis are drawn open, for reference;
-    ``paper``, the paper's score on its protocol in percent, is a dashed line.
+    ``paper``, the paper's score on its protocol in percent, is a dashed line. ``fuller``
+    (by axis, as ``points``) holds points trained with more seeds than the curve's, drawn
+    as black diamonds with ``fuller_halves`` as their intervals
+    (:func:`siamese_utils.scale_curve.split_by_seeds`).
     """
     protocol, official = "one_shot_paper_protocol", "one_shot_official_runs"
     fig, (size_ax, time_ax) = plt.subplots(
@@ -331,40 +421,11 @@ def scale_curve(points: dict, halves: dict, paper: float):
                 color=color,
             )
     time_ax.set(xlabel="minutes of training")
+    if fuller and any(fuller.values()):
+        _fuller_points(size_ax, time_ax, fuller, fuller_halves or {})
     for ax in (size_ax, time_ax):
         ax.axhline(paper, color="grey", lw=0.8, ls="--")
-    line = mpl.lines.Line2D
-    handles = [
-        line(
-            [], [], color="tab:blue", marker="o", label="image size: protocol"
-        ),
-        line(
-            [],
-            [],
-            color="tab:blue",
-            marker="o",
-            ls=":",
-            markerfacecolor="white",
-            label="image size: official runs",
-        ),
-        line([], [], color="tab:orange", marker="s", label="epochs: protocol"),
-        line(
-            [],
-            [],
-            color="grey",
-            lw=0.8,
-            ls="--",
-            label=f"paper, its protocol: {paper:.1f}",
-        ),
-    ]
-    fig.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=4,
-        fontsize=SMALLEST_FONT,
-        frameon=False,
-    )
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _scale_legend(fig, paper, bool(fuller and any(fuller.values())))
     return fig
 
 
