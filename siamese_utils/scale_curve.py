@@ -122,10 +122,23 @@ def shared_seeds(points) -> set:
     )
 
 
-def split_by_seeds(points) -> tuple[dict, dict]:
+def distinct_points(points, profile_name: str = "fast") -> dict:
+    """``points`` without the epochs axis's copy of the size point at the profile's own
+    size (:func:`scale_points` puts that one run on both axes), so it is counted once."""
+    own_epochs = recipe_for(get_profile(profile_name)).max_epochs
+    return {
+        axis: [
+            p for p in line if not (axis == "epochs" and p.value == own_epochs)
+        ]
+        for axis, line in points.items()
+    }
+
+
+def split_by_seeds(points, profile_name: str = "fast") -> tuple[dict, dict]:
     """``(the curve on its shared seeds, the points trained with more seeds)``, both by
     axis: the figure draws the curve on the seeds all of its points have, so that no
-    point is higher or lower for its seeds alone, and the fuller points beside it."""
+    point is higher or lower for its seeds alone, and the fuller points beside it, each
+    once (:func:`distinct_points`)."""
     common = shared_seeds(points)
     return (
         {
@@ -134,7 +147,7 @@ def split_by_seeds(points) -> tuple[dict, dict]:
         },
         {
             axis: [p for p in line if set(p.protocol) != common]
-            for axis, line in points.items()
+            for axis, line in distinct_points(points, profile_name).items()
         },
     )
 
@@ -254,11 +267,10 @@ def _best_point(recorded) -> str:
 def _uncertainty(points, seeds, spread, profile_name: str) -> str:
     """Which points have several seeds (compared paired by seed), and what a one-seed
     point's uncertainty is: the profile's own seed-to-seed spread."""
-    own_epochs = recipe_for(get_profile(profile_name)).max_epochs
-    # The 24-epoch point is the size point at the profile's own size: named once.
     distinct = [
-        *points["size"],
-        *(p for p in points["epochs"] if p.value != own_epochs),
+        p
+        for line in distinct_points(points, profile_name).values()
+        for p in line
     ]
     several = [p for p in distinct if len(p.protocol) > 1]
     single = {s for p in distinct if len(p.protocol) == 1 for s in p.protocol}

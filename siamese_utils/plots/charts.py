@@ -355,14 +355,9 @@ def _fuller_points(size_ax, time_ax, fuller: dict, halves: dict):
         capsize=3,
         elinewidth=0.8,
     )
-    drawn = {}
-    for line in fuller.values():
-        for p in line:
-            # The size point at the profile's own size is also a point of the epochs axis.
-            drawn.setdefault((round(p.minutes, 3), p.estimate().mean), p)
     # Dodged a little to the right, so the curve's own point at the same place stays visible.
     dodge = {size_ax: 2.0, time_ax: 0.5}
-    for p in drawn.values():
+    for p in (p for line in fuller.values() for p in line):
         error = 100 * (halves.get((p.axis, p.value)) or 0) or None
         mean = 100 * p.estimate().mean
         time_ax.errorbar(
@@ -389,8 +384,8 @@ def scale_curve(
     time, each labelled with its pixels or epochs, so the two ways of spending time can be
     compared. The official runs' scores of the size axis are drawn open, for reference;
     ``paper``, the paper's score on its protocol in percent, is a dashed line. ``fuller``
-    (by axis, as ``points``) holds points trained with more seeds than the curve's, drawn
-    as black diamonds with ``fuller_halves`` as their intervals
+    (by axis, as ``points``, each point once) holds points trained with more seeds than the
+    curve's, drawn as black diamonds with ``fuller_halves`` as their intervals
     (:func:`siamese_utils.scale_curve.split_by_seeds`).
     """
     protocol, official = "one_shot_paper_protocol", "one_shot_official_runs"
