@@ -26,13 +26,17 @@ trains in about half the time: its levers are named with a ``-35px`` suffix, and
 alone beside them is the 35x35 one.
 
 One row per lever and seed goes to ``bench/results/test-time.jsonl``, with the network
-alone beside it on the same trials. A lever is worth keeping only if it wins on the
+alone beside it on the same trials. Each member is scored once per trial set, with and
+without views, and every lever reads those scores: ``scoring_seconds`` is that work, the
+seed's, the same on its rows. A lever is worth keeping only if it wins on the
 validation tasks; the protocol columns are the test, read once.
 """
 
 from __future__ import annotations
 
 import time
+
+import numpy as np
 
 from bench import common
 from bench.mnist import run_folder, size_tag, trained_network
@@ -52,16 +56,6 @@ TRIAL_SETS = {
 }
 
 
-def accuracies(scores_of, splits) -> dict:
-    """Accuracy of ``scores_of(trials)`` on the validation tasks and the protocol's trials."""
-    return {
-        key: test_time.accuracy(
-            scores_of(getattr(splits, name)), getattr(splits, name)
-        )
-        for key, name in TRIAL_SETS.items()
-    }
-
-
 def member_seeds(seed: int, members: int) -> list[int]:
     """The seeds of an ensemble's members: the seed itself, then a step of
     :data:`MEMBER_SEED_STEP` for each further member (no two seeds' ensembles share one)."""
@@ -73,10 +67,13 @@ def ensemble_lever(profile, members: int) -> str:
     return f"ensemble-{members}{size_tag(profile)}"
 
 
-def seed_levers(
-    profile, seed: int, network_of, views: int, members: int
-) -> dict:
-    """lever name -> (description, member seeds, distorted views, scores of some trials)."""
+def seed_levers(profile, seed: int, views: int, members: int) -> dict:
+    """lever name -> (description, member seeds, distorted views).
+
+    A lever scores a pair by the mean score of its members, each first averaged over its
+    views when it has any. Its members are always the first of the seed's ensemble
+    (:func:`member_seeds`), so every lever reads the same scored members.
+    """
     # The reduced network's levers are other levers: named, and described, by their size.
     size = size_tag(profile)
     on_images = (
@@ -93,27 +90,30 @@ def seed_levers(
             f"each pair's score averaged over {distorted}{on_images}",
             [seed],
             views,
-            lambda trials: test_time.view_scores(
-                network_of(seed)[0], trials, views
-            ),
         ),
-        ensemble_lever(profile, members): (
-            networks,
-            ensemble,
-            0,
-            lambda trials: test_time.ensemble_scores(
-                [network_of(member)[0] for member in ensemble], trials
-            ),
-        ),
+        ensemble_lever(profile, members): (networks, ensemble, 0),
         f"ensemble-{members}-with-views{size}": (
             f"{networks}, each network's score averaged over {distorted}",
             ensemble,
             views,
-            lambda trials: test_time.ensemble_scores(
-                [network_of(member)[0] for member in ensemble], trials, views
-            ),
         ),
     }
+
+
+def member_scores(networks, splits, views: int) -> dict:
+    """Every network's scores on each trial set, without and with distorted views, computed
+    once for all the levers: ``{figure: {0: [scores], views: [scores]}}``, one ``(t, n)``
+    array per network in the networks' order."""
+    scored = {}
+    for figure, name in TRIAL_SETS.items():
+        trials = getattr(splits, name)
+        scored[figure] = {
+            0: [
+                evaluate.siamese_scores(network, trials) for network in networks
+            ],
+            views: test_time.member_view_scores(networks, trials, views),
+        }
+    return scored
 
 
 def seed_rows(
@@ -125,26 +125,28 @@ def seed_rows(
     trained with that seed.
     """
     splits = load_splits(profile, recipe_for(profile), seed)
-    alone = accuracies(
-        lambda trials: evaluate.siamese_scores(network_of(seed)[0], trials),
-        splits,
-    )
-    levers = seed_levers(profile, seed, network_of, views, members)
     ensemble = member_seeds(seed, members)
-    # What the ensemble adds to its members: read on validation, never on the test.
-    agreement = test_time.agreement(
-        [
-            evaluate.siamese_scores(
-                network_of(member)[0], splits.validation_trials
-            )
-            for member in ensemble
-        ],
-        splits.validation_trials,
+    started = time.perf_counter()
+    scored = member_scores(
+        [network_of(member)[0] for member in ensemble], splits, views
     )
+    scoring_seconds = round(time.perf_counter() - started, 1)
+
+    def accuracies(used: int, lever_views: int) -> dict:
+        # The mean score of the ensemble's first `used` networks, on each trial set.
+        return {
+            figure: test_time.accuracy(
+                np.mean(scored[figure][lever_views][:used], axis=0),
+                getattr(splits, name),
+            )
+            for figure, name in TRIAL_SETS.items()
+        }
+
+    alone = accuracies(1, 0)
     rows = []
-    for lever, (description, used, lever_views, scores_of) in levers.items():
-        started = time.perf_counter()
-        scored = accuracies(scores_of, splits)
+    for lever, (description, used, lever_views) in seed_levers(
+        profile, seed, views, members
+    ).items():
         rows.append(
             {
                 "lever": lever,
@@ -154,12 +156,12 @@ def seed_rows(
                 "seed": seed,
                 "members": used,
                 "views": lever_views,
-                **scored,
+                **accuracies(len(used), lever_views),
                 **{f"{key}_alone": value for key, value in alone.items()},
                 "train_seconds": round(
                     sum(network_of(m)[1]["train_seconds"] for m in used), 1
                 ),
-                "evaluation_seconds": round(time.perf_counter() - started, 1),
+                "scoring_seconds": scoring_seconds,
                 "run_folders": [
                     str(run_folder(profile, member).relative_to(RUNS.parent))
                     for member in used
@@ -167,7 +169,10 @@ def seed_rows(
             }
         )
         if lever == ensemble_lever(profile, members):
-            rows[-1]["validation_agreement"] = agreement
+            # What the ensemble adds to its members: read on validation, never on the test.
+            rows[-1]["validation_agreement"] = test_time.agreement(
+                scored["validation_one_shot"][0], splits.validation_trials
+            )
     return rows
 
 

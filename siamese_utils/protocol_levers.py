@@ -329,21 +329,16 @@ def agreement_sentence(agreement: Agreement | None) -> Markdown:
             "No ensemble's agreement is recorded yet: `python -m bench.test_time "
             "--reduced --members 10` records it."
         )
-    members, half = agreement.members, agreement.members / 2
+    members, half = agreement.members, agreement.members // 2
     total = agreement.group(slice(None))[0]
+    # Right counts k with k > members / 2, and k < members / 2, in whole numbers.
     groups = [
-        (
-            "more than half of the networks were right",
-            slice(int(half) + 1, None),
-        ),
-        ("fewer than half were right", slice(0, int(np.ceil(half)))),
+        ("more than half of the networks were right", slice(half + 1, None)),
+        ("fewer than half were right", slice(0, (members + 1) // 2)),
     ]
     if members % 2 == 0:
         groups.append(
-            (
-                f"the networks split {members // 2} against {members // 2}",
-                slice(members // 2, members // 2 + 1),
-            )
+            (f"the networks split {half} against {half}", slice(half, half + 1))
         )
     parts = []
     for label, rows in groups:

@@ -6,7 +6,8 @@ neither is in Koch et al. (2015):
 * :func:`view_scores` averages each pair's score over distorted views of its two images
   (test-time averaging): view 0 is the image itself, views 1 to V are fixed draws of the
   paper's affine distortions, the same draws for every network scored on the trials;
-* :func:`ensemble_scores` averages the scores of several trained networks;
+* :func:`ensemble_scores` averages the scores of several trained networks
+  (:func:`member_view_scores` gives each one's view-averaged scores, for several levers);
   :func:`agreement` counts, trial by trial, how many of them were right on their own and
   whether their average was.
 
@@ -102,11 +103,19 @@ def ensemble_scores(
         return np.mean(
             [siamese_scores(network, trials) for network in networks], axis=0
         )
-    # One draw of distorted views serves every member: view_scores' own draw, made once.
-    pool = distorted_views(trials.images, views)
-    return np.mean(
-        [_pool_scores(network, trials, pool) for network in networks], axis=0
-    )
+    return np.mean(member_view_scores(networks, trials, views), axis=0)
+
+
+def member_view_scores(
+    networks, trials: OneShotTrials, views: int, seed: int = 0
+) -> list[np.ndarray]:
+    """:func:`view_scores` of each network, ``(t, n)`` apiece, from one draw of the views.
+
+    The draw is the one :func:`view_scores` makes with the same ``seed``, made once for all
+    the networks, so a network scores the same here as alone.
+    """
+    pool = distorted_views(trials.images, views, seed)
+    return [_pool_scores(network, trials, pool) for network in networks]
 
 
 def agreement(

@@ -170,3 +170,54 @@ def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
     assert one == [0, 0] and none[1] == 0 and both[0] == both[1]
     assert none[0] + both[0] == reduced.validation_trials
     assert "validation_agreement" not in rows[0] | rows[2]
+
+
+def test_each_lever_scores_its_members_mean_from_members_scored_once(
+    networks, monkeypatch
+):
+    from bench import test_time as bench_test_time
+    from siamese_utils.recipe import recipe_for
+    from siamese_utils.run_data import load_splits
+
+    smoke = profiles.get_profile("smoke")
+    by_seed = dict(zip(bench_test_time.member_seeds(5, 2), networks))
+    calls = {"plain": 0, "views": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        evaluate, "siamese_scores", counted("plain", evaluate.siamese_scores)
+    )
+    monkeypatch.setattr(
+        test_time, "_pool_scores", counted("views", test_time._pool_scores)
+    )
+    rows = bench_test_time.seed_rows(
+        smoke,
+        5,
+        lambda seed: (by_seed[seed], {"train_seconds": 1.0}),
+        views=2,
+        members=2,
+    )
+    # Two networks, two trial sets, each scored once without views and once with them.
+    assert calls == {"plain": 4, "views": 4}
+    monkeypatch.undo()
+    splits = load_splits(smoke, recipe_for(smoke), 5)
+    for figure, name in bench_test_time.TRIAL_SETS.items():
+        chosen = getattr(splits, name)
+        expected = [
+            test_time.view_scores(networks[0], chosen, views=2),
+            test_time.ensemble_scores(networks, chosen),
+            test_time.ensemble_scores(networks, chosen, views=2),
+        ]
+        assert [row[figure] for row in rows] == [
+            test_time.accuracy(scores, chosen) for scores in expected
+        ]
+        alone = test_time.accuracy(
+            evaluate.siamese_scores(networks[0], chosen), chosen
+        )
+        assert all(row[f"{figure}_alone"] == alone for row in rows)
