@@ -71,8 +71,8 @@ def seed_levers(profile, seed: int, views: int, members: int) -> dict:
     """lever name -> (description, member seeds, distorted views).
 
     A lever scores a pair by the mean score of its members, each first averaged over its
-    views when it has any. Its members are always the first of the seed's ensemble
-    (:func:`member_seeds`), so every lever reads the same scored members.
+    views when it has any; every lever's members are among the seed's ensemble
+    (:func:`member_seeds`), so all of them read the same scored members.
     """
     # The reduced network's levers are other levers: named, and described, by their size.
     size = size_tag(profile)
@@ -100,18 +100,20 @@ def seed_levers(profile, seed: int, views: int, members: int) -> dict:
     }
 
 
-def member_scores(networks, splits, views: int) -> dict:
+def member_scores(networks: dict, splits, views: int) -> dict:
     """Every network's scores on each trial set, without and with distorted views, computed
-    once for all the levers: ``{figure: {0: [scores], views: [scores]}}``, one ``(t, n)``
-    array per network in the networks' order."""
+    once for all the levers: ``{figure: {0: {seed: scores}, views: {seed: scores}}}``, one
+    ``(t, n)`` array per network of ``networks`` (member seed -> network)."""
     scored = {}
     for figure, name in TRIAL_SETS.items():
         trials = getattr(splits, name)
+        viewed = test_time.member_view_scores(networks.values(), trials, views)
         scored[figure] = {
-            0: [
-                evaluate.siamese_scores(network, trials) for network in networks
-            ],
-            views: test_time.member_view_scores(networks, trials, views),
+            0: {
+                seed: evaluate.siamese_scores(network, trials)
+                for seed, network in networks.items()
+            },
+            views: dict(zip(networks, viewed)),
         }
     return scored
 
@@ -125,24 +127,28 @@ def seed_rows(
     trained with that seed.
     """
     splits = load_splits(profile, recipe_for(profile), seed)
-    ensemble = member_seeds(seed, members)
     started = time.perf_counter()
     scored = member_scores(
-        [network_of(member)[0] for member in ensemble], splits, views
+        {
+            member: network_of(member)[0]
+            for member in member_seeds(seed, members)
+        },
+        splits,
+        views,
     )
     scoring_seconds = round(time.perf_counter() - started, 1)
 
-    def accuracies(used: int, lever_views: int) -> dict:
-        # The mean score of the ensemble's first `used` networks, on each trial set.
+    def accuracies(used: list, lever_views: int) -> dict:
+        # The mean score of the networks trained with the `used` seeds, on each trial set.
         return {
             figure: test_time.accuracy(
-                np.mean(scored[figure][lever_views][:used], axis=0),
+                np.mean([scored[figure][lever_views][m] for m in used], axis=0),
                 getattr(splits, name),
             )
             for figure, name in TRIAL_SETS.items()
         }
 
-    alone = accuracies(1, 0)
+    alone = accuracies([seed], 0)
     rows = []
     for lever, (description, used, lever_views) in seed_levers(
         profile, seed, views, members
@@ -156,7 +162,7 @@ def seed_rows(
                 "seed": seed,
                 "members": used,
                 "views": lever_views,
-                **accuracies(len(used), lever_views),
+                **accuracies(used, lever_views),
                 **{f"{key}_alone": value for key, value in alone.items()},
                 "train_seconds": round(
                     sum(network_of(m)[1]["train_seconds"] for m in used), 1
@@ -171,7 +177,8 @@ def seed_rows(
         if lever == ensemble_lever(profile, members):
             # What the ensemble adds to its members: read on validation, never on the test.
             rows[-1]["validation_agreement"] = test_time.agreement(
-                scored["validation_one_shot"][0], splits.validation_trials
+                list(scored["validation_one_shot"][0].values()),
+                splits.validation_trials,
             )
     return rows
 

@@ -416,11 +416,12 @@ def scale_curve(
                 color=color,
             )
     time_ax.set(xlabel="minutes of training")
-    if fuller and any(fuller.values()):
+    with_fuller = bool(fuller and any(fuller.values()))
+    if with_fuller:
         _fuller_points(size_ax, time_ax, fuller, fuller_halves or {})
     for ax in (size_ax, time_ax):
         ax.axhline(paper, color="grey", lw=0.8, ls="--")
-    _scale_legend(fig, paper, bool(fuller and any(fuller.values())))
+    _scale_legend(fig, paper, with_fuller)
     return fig
 
 
