@@ -26,7 +26,7 @@ from bench import common
 from siamese_utils import evaluate, mnist, model, records, reproduce
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import recipe_for
+from siamese_utils.recipe import recipe_for, recorded_recipe
 
 ROWS = RECORDS / "mnist.jsonl"
 # The Omniglot figures of the network, as results.json names them, kept in its row.
@@ -60,28 +60,38 @@ def command_for(profile, seed: int) -> str:
     return f"python -m bench.mnist --profile {profile.name}{reduced} --seeds {seed}"
 
 
-def trained_network(profile, seed: int, command: str):
+def trained_network(profile, seed: int, command: str, recipe=None, folder=None):
     """The seed's network and its run's ``results.json``: a finished run's, or a new
     reproduction's when the folder holds none.
 
+    ``recipe`` trains it (the profile's own when omitted) in ``folder`` (:func:`run_folder`
+    when omitted).
+
     Raises:
-        ValueError: the folder holds a finished run of another recipe than the profile's
-            current one, or a network for other images (it is left as it is).
+        ValueError: the folder holds a finished run of another recipe than the one asked
+            for, or a network for other images (it is left as it is).
     """
-    folder = run_folder(profile, seed)
+    recipe = recipe or recipe_for(profile)
+    folder = folder or run_folder(profile, seed)
     path, results = folder / "best.keras", folder / "results.json"
     if not (path.is_file() and results.is_file()):
         print(f"training seed {seed} into {folder}", flush=True)
         reproduce.reproduce(
-            profile, seed, folder, overwrite=True, command=command
+            profile,
+            seed,
+            folder,
+            recipe=recipe,
+            overwrite=True,
+            command=command,
         )
     recorded = json.loads(results.read_text())
-    if records.as_json(recorded["recipe"]) != records.as_json(
-        recipe_for(profile).as_dict()
+    # A record of an earlier version describes the same recipe in its own words.
+    if records.as_json(recorded_recipe(recorded["recipe"])) != records.as_json(
+        recipe.as_dict()
     ):
         raise ValueError(
-            f"The run in {folder} trained by another recipe than the {profile.name} "
-            f"profile's current one. Delete that folder to train it again."
+            f"The run in {folder} trained by another recipe than the one asked for "
+            f"({profile.name} profile). Delete that folder to train it again."
         )
     network = model.load_model(path)
     if tuple(network.input_shape[0][1:]) != profile.input_shape:

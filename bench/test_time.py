@@ -25,6 +25,12 @@ how many validation tasks had it and how many of those the ensemble answered cor
 trains in about half the time: its levers are named with a ``-35px`` suffix, and the network
 alone beside them is the 35x35 one.
 
+``--turns 3`` trains every member with the fast recipe plus each training character turned
+by 90, 180 and 270 degrees as three new characters (``Recipe.quarter_turns``, not in the
+paper), into ``results/test-time-fast[-35px]-turns3-seedSEED``: its levers are named with a
+``-turns3`` suffix, its rows carry ``quarter_turns``, and the network alone beside them is
+the turned one.
+
 One row per lever and seed goes to ``bench/results/test-time.jsonl``, with the network
 alone beside it on the same trials. Each member is scored once per trial set, with and
 without views, and every lever reads those scores: ``scoring_seconds`` is that work, the
@@ -34,6 +40,7 @@ validation tasks; the protocol columns are the test, read once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -62,36 +69,69 @@ def member_seeds(seed: int, members: int) -> list[int]:
     return [seed + MEMBER_SEED_STEP * member for member in range(members)]
 
 
-def ensemble_lever(profile, members: int) -> str:
+def turns_tag(turns: int) -> str:
+    """``"-turns3"`` for members trained with three quarter turns, ``""`` for none."""
+    return f"-turns{turns}" if turns else ""
+
+
+def ensemble_lever(profile, members: int, turns: int = 0) -> str:
     """The plain ensemble's lever name, ``ensemble-10-35px`` for ten reduced networks."""
-    return f"ensemble-{members}{size_tag(profile)}"
+    return f"ensemble-{members}{size_tag(profile)}{turns_tag(turns)}"
 
 
-def seed_levers(profile, seed: int, views: int, members: int) -> dict:
+def member_recipe(profile, turns: int):
+    """The recipe every member trains by: the profile's, with ``turns`` quarter turns."""
+    return dataclasses.replace(recipe_for(profile), quarter_turns=turns)
+
+
+def member_folder(profile, member: int, turns: int):
+    """Where a member is trained and kept: ``bench.mnist``'s folder for the profile's own
+    recipe, one of this command's own for members trained with turned characters."""
+    if not turns:
+        return run_folder(profile, member)
+    return RUNS / (
+        f"test-time-{profile.name}{size_tag(profile)}{turns_tag(turns)}-seed{member}"
+    )
+
+
+def seed_levers(
+    profile, seed: int, views: int, members: int, turns: int = 0
+) -> dict:
     """lever name -> (description, member seeds, distorted views).
 
     A lever scores a pair by the mean score of its members, each first averaged over its
     views when it has any; every lever's members are among the seed's ensemble
     (:func:`member_seeds`), so all of them read the same scored members.
     """
-    # The reduced network's levers are other levers: named, and described, by their size.
-    size = size_tag(profile)
+    # The reduced network's levers are other levers: named, and described, by their size,
+    # and so are those of members trained with turned characters.
+    size = size_tag(profile) + turns_tag(turns)
     on_images = (
-        f" on {profile.image_size}x{profile.image_size} images" if size else ""
+        f" on {profile.image_size}x{profile.image_size} images"
+        if size_tag(profile)
+        else ""
+    )
+    turned = (
+        f"also trained on the training characters turned by {turns} quarter turn"
+        f"{'s' if turns > 1 else ''}, as new characters (not in the paper)"
+        if turns
+        else ""
     )
     ensemble = member_seeds(seed, members)
     distorted = f"the undistorted pair and {views} pairs of distorted views (the paper's ranges)"
     networks = (
         f"the mean score of {members} fast networks{on_images}, trained with the seed and "
         f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)"
+        + (f", each {turned}" if turns else "")
     )
     return {
         f"distortion-averaging{size}": (
-            f"each pair's score averaged over {distorted}{on_images}",
+            f"each pair's score averaged over {distorted}{on_images}"
+            + (f", by a network {turned}" if turns else ""),
             [seed],
             views,
         ),
-        ensemble_lever(profile, members): (networks, ensemble, 0),
+        ensemble_lever(profile, members, turns): (networks, ensemble, 0),
         f"ensemble-{members}-with-views{size}": (
             f"{networks}, each network's score averaged over {distorted}",
             ensemble,
@@ -119,12 +159,12 @@ def member_scores(networks: dict, splits, views: int) -> dict:
 
 
 def seed_rows(
-    profile, seed: int, network_of, views: int, members: int
+    profile, seed: int, network_of, views: int, members: int, turns: int = 0
 ) -> list[dict]:
     """The seed's rows, one per lever of :func:`seed_levers`, each with the network alone.
 
     ``network_of(seed)`` returns ``(network, results.json)`` of the fast reproduction
-    trained with that seed.
+    trained with that seed (with ``turns`` quarter turns, :func:`member_recipe`).
     """
     splits = load_splits(profile, recipe_for(profile), seed)
     started = time.perf_counter()
@@ -151,7 +191,7 @@ def seed_rows(
     alone = accuracies([seed], 0)
     rows = []
     for lever, (description, used, lever_views) in seed_levers(
-        profile, seed, views, members
+        profile, seed, views, members, turns
     ).items():
         rows.append(
             {
@@ -162,6 +202,7 @@ def seed_rows(
                 "seed": seed,
                 "members": used,
                 "views": lever_views,
+                "quarter_turns": turns,
                 **accuracies(used, lever_views),
                 **{f"{key}_alone": value for key, value in alone.items()},
                 "train_seconds": round(
@@ -169,12 +210,16 @@ def seed_rows(
                 ),
                 "scoring_seconds": scoring_seconds,
                 "run_folders": [
-                    str(run_folder(profile, member).relative_to(RUNS.parent))
-                    for member in used
+                    str(
+                        member_folder(profile, m, turns).relative_to(
+                            RUNS.parent
+                        )
+                    )
+                    for m in used
                 ],
             }
         )
-        if lever == ensemble_lever(profile, members):
+        if lever == ensemble_lever(profile, members, turns):
             # What the ensemble adds to its members: read on validation, never on the test.
             rows[-1]["validation_agreement"] = test_time.agreement(
                 list(scored["validation_one_shot"][0].values()),
@@ -183,7 +228,8 @@ def seed_rows(
     return rows
 
 
-def main(argv=None) -> int:
+def parse_arguments(argv=None):
+    """The command line's settings, refused with a way out where impossible."""
     parser = common.command_parser(
         "bench.test_time", __doc__, profile=False, seeds="several"
     )
@@ -205,14 +251,25 @@ def main(argv=None) -> int:
         help="the fast network on "
         f"{mnist.REDUCED_IMAGE_SIZE}x{mnist.REDUCED_IMAGE_SIZE} images (bench.mnist --reduced)",
     )
+    parser.add_argument(
+        "--turns",
+        type=int,
+        default=0,
+        help="train the members with each training character also turned by 1, 2 or 3 "
+        "quarter turns as new characters (not in the paper; default 0, none)",
+    )
     args = parser.parse_args(argv)
     if args.members < 2 or args.views < 1:
         parser.error(
             "an ensemble needs --members 2 or more, and --views 1 or more"
         )
-    profile = get_profile("fast")
-    if args.reduced:
-        profile = mnist.reduced_profile(profile)
+    if args.turns not in (0, 1, 2, 3):
+        parser.error("--turns takes 0 (none), 1, 2 or 3 quarter turns")
+    return args
+
+
+def command_line(args) -> str:
+    """The command that repeats this run, naming only the settings not at their default."""
     command = "python -m bench.test_time --seeds " + " ".join(
         str(seed) for seed in args.seeds
     )
@@ -220,17 +277,39 @@ def main(argv=None) -> int:
     for option, value, default in (
         ("--views", args.views, DEFAULT_VIEWS),
         ("--members", args.members, DEFAULT_MEMBERS),
+        ("--turns", args.turns, 0),
     ):
         command += f" {option} {value}" if value != default else ""
+    return command
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    command = command_line(args)
+    profile = get_profile("fast")
+    if args.reduced:
+        profile = mnist.reduced_profile(profile)
     # Every member is trained (or its finished run read) before any scoring is timed.
+    recipe = member_recipe(profile, args.turns)
     trained = {
-        member: trained_network(profile, member, command)
+        member: trained_network(
+            profile,
+            member,
+            command,
+            recipe,
+            member_folder(profile, member, args.turns),
+        )
         for seed in args.seeds
         for member in member_seeds(seed, args.members)
     }
     for seed in args.seeds:
         for row in seed_rows(
-            profile, seed, trained.__getitem__, args.views, args.members
+            profile,
+            seed,
+            trained.__getitem__,
+            args.views,
+            args.members,
+            args.turns,
         ):
             row.update(
                 command=command, machine=common.machine(), date=common.now()

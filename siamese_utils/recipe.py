@@ -46,17 +46,17 @@ OPTIMIZERS = ("layerwise-sgd", "adam")
 # The range of learning rates the paper's Bayesian search explored (Section 3.2).
 PAPER_LEARNING_RATE_RANGE = (1e-4, 1e-1)
 # How a recipe is written into the records (:meth:`Recipe.as_dict`). Version 1 (rows without
-# ``record_version``) wrote ``distortion_pool`` and ``batch_norm`` only when set, since rows
-# from before those settings existed had to compare equal; version 2 wrote every field;
-# version 3 leaves out the evaluation's sizes, which the profile owns now; version 4 adds
-# ``pair_set``; version 5 adds ``weight_average``.
-RECORD_VERSION = 5
-# What version 1 left out, at the value it meant.
+# ``record_version``) wrote ``distortion_pool`` and ``batch_norm`` only when set (here at the
+# value it meant); version 2 wrote every field; version 3 left out the evaluation's sizes,
+# which the profile owns now; later versions added the settings of ADDED_IN_VERSION.
+RECORD_VERSION = 6
 VERSION_1_DEFAULTS = {"distortion_pool": 0, "batch_norm": False}
-# What versions 1 to 3 did not have, at the value it meant.
-VERSION_3_DEFAULTS = {"pair_set": 0}
-# What versions 1 to 4 did not have, at the value it meant.
-VERSION_4_DEFAULTS = {"weight_average": 0.0}
+# version -> the settings it added -> the value every older run had.
+ADDED_IN_VERSION = {
+    4: {"pair_set": 0},
+    5: {"weight_average": 0.0},
+    6: {"quarter_turns": 0},
+}
 # What versions 1 and 2 wrote that the profile now owns (the evaluation's sizes).
 MOVED_TO_THE_PROFILE = (
     "validation_trials",
@@ -71,13 +71,13 @@ def recorded_recipe(values: dict) -> dict:
     values = dict(values)
     if "record_version" not in values:
         values = {**VERSION_1_DEFAULTS, **values}
-    if values.get("record_version", 1) < 3:
+    version = values.get("record_version", 1)
+    if version < 3:
         for key in MOVED_TO_THE_PROFILE:
             values.pop(key, None)
-    if values.get("record_version", 1) < 4:
-        values = {**VERSION_3_DEFAULTS, **values}
-    if values.get("record_version", 1) < 5:
-        values = {**VERSION_4_DEFAULTS, **values}
+    for added, defaults in ADDED_IN_VERSION.items():
+        if version < added:
+            values = {**defaults, **values}
     values["record_version"] = RECORD_VERSION
     return values
 
@@ -127,6 +127,9 @@ class Recipe:
             updated after every step (Adam's ``use_ema``), or ``0.0`` for none (not in the
             paper). With it, every validation scores the averaged weights, and the epoch
             kept is an average's: a momentum of 0.998 averages over about 500 steps.
+        quarter_turns: add each training character turned by 90 degrees, 180, ... (1 to 3
+            quarter turns) as new characters of its alphabet, or ``0`` for none (not in the
+            paper; :func:`siamese_utils.run_data.with_turned_characters`).
     """
 
     sampler: str
@@ -148,6 +151,7 @@ class Recipe:
     max_epochs: int = 10
     patience: int = 5
     weight_average: float = 0.0
+    quarter_turns: int = 0
 
     def __post_init__(self):
         sampling = sampler_named(self.sampler)
@@ -182,6 +186,11 @@ class Recipe:
                 "moving average of the weights, or 0.0 for none; the paper's per-layer "
                 "SGD keeps no average."
             )
+        if self.quarter_turns not in (0, 1, 2, 3):
+            raise ValueError(
+                f"quarter_turns={self.quarter_turns!r}: 1, 2 or 3 turns of each training "
+                "character as new characters, or 0 for none."
+            )
         if self.distortion_pool < 0 or (
             self.distortion_pool and self.distortions is None
         ):
@@ -199,14 +208,8 @@ class Recipe:
             raise ValueError(
                 f"episode is (alphabets, characters, images per character), got {self.episode!r}."
             )
-        require_positive_integers(
-            **dict(
-                zip(
-                    ("alphabets", "characters", "images per character"),
-                    self.episode,
-                )
-            )
-        )
+        parts = ("alphabets", "characters", "images per character")
+        require_positive_integers(**dict(zip(parts, self.episode)))
 
     @property
     def sampling(self) -> Sampler:

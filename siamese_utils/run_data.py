@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from siamese_utils import data, evaluate, model, sampling
+from siamese_utils import data, drawers, evaluate, model, sampling
 from siamese_utils.recipe import Recipe
 from siamese_utils.seeding import stream
 
@@ -23,6 +23,45 @@ class Splits:
     test_pairs: tuple
     calibration_pairs: (
         tuple  # training pairs that set the threshold of a ranking-loss run
+    )
+
+
+def with_turned_characters(
+    split: data.OmniglotSplit, turns: int
+) -> data.OmniglotSplit:
+    """``split`` plus each of its characters turned by 90 degrees, 180, ... (``turns``
+    quarter turns, 1 to 3), every turn a new character of the same alphabet (not in the
+    paper).
+
+    A letter turned on its side is a shape its alphabet does not use for that letter, so
+    training gets up to four times as many characters to tell apart, each drawn by the same
+    drawers. A turned character's id is the original's plus ``k`` times
+    :data:`siamese_utils.drawers.NUM_CHARACTERS`, so it is never taken for a real one.
+
+    Raises:
+        ValueError: for ``turns`` outside 1..3 (a fourth turn is the character itself).
+    """
+    if turns not in (1, 2, 3):
+        raise ValueError(
+            f"turns={turns!r}: add 1, 2 or 3 quarter turns of each character; a "
+            "fourth turn would be the character itself."
+        )
+    ks = range(turns + 1)
+
+    def stacked(arrays):
+        stack = np.concatenate(list(arrays))
+        stack.flags.writeable = False
+        return stack
+
+    return data.OmniglotSplit(
+        name=f"{split.name}[{turns} quarter turns]",
+        images=stacked(np.rot90(split.images, k, axes=(1, 2)) for k in ks),
+        characters=stacked(
+            split.characters + k * drawers.NUM_CHARACTERS for k in ks
+        ),
+        alphabets=stacked(split.alphabets for _ in ks),
+        alphabet_names=split.alphabet_names,
+        drawers=stacked(split.drawers for _ in ks),
     )
 
 
@@ -45,6 +84,8 @@ def load_splits(
         data.TEST_DRAWERS
     )
     train = background.select_drawers(training_drawers)
+    if recipe.quarter_turns:
+        train = with_turned_characters(train, recipe.quarter_turns)
     return Splits(
         train=train,
         validation_trials=evaluate.paper_protocol_trials(

@@ -184,6 +184,24 @@ def test_a_scoring_lever_needs_two_members_and_one_view(option, capsys):
     assert "--members 2 or more" in capsys.readouterr().err
 
 
+def test_the_recorded_command_names_the_settings_that_differ_from_the_defaults():
+    from bench import test_time
+
+    argv = "--seeds 2015 2016 2017 --reduced --members 5 --turns 3 --views 8".split()
+    assert test_time.command_line(test_time.parse_arguments(argv)) == (
+        "python -m bench.test_time --seeds 2015 2016 2017 --reduced --members 5 "
+        "--turns 3"
+    )
+
+
+def test_turns_outside_zero_to_three_are_refused_before_any_training(capsys):
+    from bench import test_time
+
+    with pytest.raises(SystemExit):
+        test_time.main(["--seeds", "2015", "--turns", "4"])
+    assert "--turns takes 0 (none), 1, 2 or 3" in capsys.readouterr().err
+
+
 def test_the_paper_recipe_rows_train_the_paper_recipe_for_the_fast_budget():
     import dataclasses
 

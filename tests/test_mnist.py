@@ -1,6 +1,7 @@
 """The paper's Table 3 trials: MNIST read as tfds would, and 10-way one-shot trials from it."""
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -135,6 +136,15 @@ def test_table_3_over_seeds_trains_a_missing_network_and_refuses_another_recipes
     with pytest.raises(ValueError, match="another recipe"):
         bench_mnist.trained_network(smoke, 8, "the command")
     assert (folder / "best.keras").is_file()  # refused, not replaced
+
+    # A run recorded before the recipe had quarter_turns (record version 5) ran with none.
+    folder = tmp_path / "mnist-smoke-seed9"
+    _kept_run(folder, smoke)
+    older = json.loads((folder / "results.json").read_text())
+    del older["recipe"]["quarter_turns"]
+    older["recipe"]["record_version"] = 5
+    (folder / "results.json").write_text(json.dumps(older))
+    assert bench_mnist.trained_network(smoke, 9, "the command")[1] == older
 
 
 def test_the_reduced_network_is_the_profile_on_35_pixel_images_with_kernels_that_fit():

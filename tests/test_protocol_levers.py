@@ -105,6 +105,54 @@ def test_a_lever_on_the_reduced_network_says_it_starts_from_that_network():
     )
 
 
+def test_turned_characters_are_a_training_lever_on_the_same_seeds_networks_alone():
+    def row(lever, seed, members, turns, alone, seconds):
+        return {
+            "lever": lever,
+            "description": lever,
+            "image_size": 35,
+            "seed": seed,
+            "members": members,
+            "quarter_turns": turns,
+            "validation_one_shot": alone + 0.03,
+            "one_shot_paper_protocol": alone,
+            "validation_one_shot_alone": alone,
+            "one_shot_paper_protocol_alone": alone - 0.05,
+            "train_seconds": seconds,
+            "command": f"python -m bench.test_time --reduced{' --turns 3' * bool(turns)}",
+        }
+
+    rows = [
+        row("distortion-averaging-35px", 1, [1], 0, 0.80, 170.0),
+        row("ensemble-2-35px", 1, [1, 101], 0, 0.80, 340.0),
+        row("distortion-averaging-35px", 2, [2], 0, 0.82, 170.0),
+        row("distortion-averaging-35px-turns3", 1, [1], 3, 0.86, 180.0),
+        row("ensemble-2-35px-turns3", 1, [1, 101], 3, 0.86, 360.0),
+        # No plain network of seed 3 to stand beside this one.
+        row("distortion-averaging-35px-turns3", 3, [3], 3, 0.99, 180.0),
+    ]
+    (lever,) = protocol_levers.turned_levers(rows)
+    assert lever.name == "turns3-35px" and lever.kind == "training"
+    assert lever.seeds == [1]
+    assert lever.scores["validation_one_shot"] == {1: 0.86}
+    assert lever.baseline["validation_one_shot"] == {1: 0.80}
+    assert lever.baseline["one_shot_paper_protocol"] == {1: pytest.approx(0.75)}
+    assert lever.minutes == pytest.approx(3.0)
+    assert lever.baseline_name == "the fast recipe's 35x35 network"
+    # The turned ensemble starts from the turned network, and says so.
+    scoring = {
+        lever.name: lever for lever in protocol_levers.scoring_levers(rows)
+    }
+    assert (
+        scoring["ensemble-2-35px-turns3"].baseline_name
+        == "the fast recipe's 35x35 network with turned characters"
+    )
+    assert (
+        scoring["ensemble-2-35px"].baseline_name
+        == "the fast recipe's 35x35 network"
+    )
+
+
 def test_one_seed_carries_the_fast_recipes_seed_spread_and_gets_an_interval():
     rows = [ablation_row("fast-width-1.5", 1, 0.90, 0.84)]
     (lever,) = protocol_levers.training_levers(rows, FAST)
@@ -160,6 +208,21 @@ def test_the_target_is_judged_on_the_lever_validation_chose_not_on_the_best_test
         and "short of the 85% target" in text
     )
     assert "The best protocol mean, fast-b's 86.0%, meets the target" in text
+
+
+def test_a_tie_on_validation_goes_to_the_lever_listed_first():
+    # Seed by seed the two differ, but their validation means are the same 0.86.
+    gains = {"fast-plain": (0.02, 0.04, 0.00), "fast-more": (0.03, 0.00, 0.03)}
+    rows = [
+        ablation_row(name, seed, 0.84 + gain, protocol)
+        for name, protocol in [("fast-plain", 0.80), ("fast-more", 0.83)]
+        for seed, gain in zip(FAST, gains[name])
+    ]
+    levers = protocol_levers.training_levers(rows, FAST)
+    assert [lever.name for lever in levers] == ["fast-plain", "fast-more"]
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "fast-plain (the best validation mean, 86.0%)" in text
+    assert "The best protocol mean, fast-more's 83.0%" in text
 
 
 def test_nothing_recorded_says_which_commands_record_it():

@@ -73,6 +73,49 @@ def test_no_evaluation_alphabet_reaches_training_and_validation_and_test_are_dis
     assert not validation_groups & test_groups
 
 
+def test_turned_characters_are_new_characters_of_the_same_alphabets_and_drawers(
+    background,
+):
+    train = background.select_drawers(data.TRAINING_DRAWERS)
+    turned = run_data.with_turned_characters(train, 3)
+    assert len(turned) == 4 * len(train)
+    assert turned.num_characters == 4 * train.num_characters
+    # Each quarter turn is a block of the same images, turned, as characters of their own.
+    n = len(train)
+    for k in range(4):
+        block = slice(k * n, (k + 1) * n)
+        assert np.array_equal(
+            turned.images[block], np.rot90(train.images, k, axes=(1, 2))
+        )
+        assert np.array_equal(turned.alphabets[block], train.alphabets)
+        assert np.array_equal(turned.drawers[block], train.drawers)
+    originals = set(train.characters)
+    assert not originals & set(turned.characters[n:])
+    assert set(turned.characters % data.drawers.NUM_CHARACTERS) == originals
+    assert not turned.images.flags.writeable
+
+
+@pytest.mark.parametrize("turns", [0, 4, -1])
+def test_turns_outside_one_to_three_are_refused(background, turns):
+    with pytest.raises(ValueError, match="1, 2 or 3 quarter turns"):
+        run_data.with_turned_characters(background, turns)
+    if turns:
+        with pytest.raises(ValueError, match="quarter_turns"):
+            dataclasses.replace(RECIPE, quarter_turns=turns)
+
+
+def test_a_recipe_with_turns_trains_on_them_and_is_tested_on_the_same_trials():
+    plain = run_data.load_splits(SMOKE, RECIPE, seed=0)
+    turned = run_data.load_splits(
+        SMOKE, dataclasses.replace(RECIPE, quarter_turns=2), seed=0
+    )
+    assert len(turned.train) == 3 * len(plain.train)
+    for name in ("validation_trials", "test_trials"):
+        before, after = getattr(plain, name), getattr(turned, name)
+        for field in ("images", "queries", "candidates", "answers"):
+            assert np.array_equal(getattr(before, field), getattr(after, field))
+
+
 # The training stream ----------------------------------------------------------------------
 
 

@@ -5,7 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from bench import test_time as bench_test_time
 from siamese_utils import evaluate, model, profiles, test_time
+from siamese_utils.recipe import recipe_for
 from siamese_utils.seeding import set_seed
 
 
@@ -137,8 +139,9 @@ def test_accuracy_counts_the_trials_whose_answer_scores_highest(trials):
     )
 
 
-def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
-    from bench import test_time as bench_test_time
+def reduced_rows(turns: int = 0):
+    """Seed 5's rows for an ensemble of two reduced networks (one untrained network twice,
+    each trained in 2 s), scored with one view, and the reduced profile."""
     from siamese_utils import mnist
 
     reduced = mnist.reduced_profile(profiles.get_profile("smoke"))
@@ -149,7 +152,13 @@ def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
         lambda seed: (network, {"train_seconds": 2.0}),
         views=1,
         members=2,
+        turns=turns,
     )
+    return rows, reduced
+
+
+def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
+    rows, reduced = reduced_rows()
     assert [row["lever"] for row in rows] == [
         "distortion-averaging-35px",
         "ensemble-2-35px",
@@ -172,11 +181,31 @@ def test_the_reduced_networks_levers_carry_their_image_size_in_name_and_row():
     assert "validation_agreement" not in rows[0] | rows[2]
 
 
+def test_members_trained_with_turned_characters_are_levers_of_their_own():
+    rows, reduced = reduced_rows(turns=3)
+    assert [row["lever"] for row in rows] == [
+        "distortion-averaging-35px-turns3",
+        "ensemble-2-35px-turns3",
+        "ensemble-2-with-views-35px-turns3",
+    ]
+    assert all(row["quarter_turns"] == 3 for row in rows)
+    assert all(
+        "turned by 3 quarter turns" in row["description"] for row in rows
+    )
+    assert rows[1]["run_folders"][0].endswith(
+        "test-time-smoke-35px-turns3-seed5"
+    )
+    assert "validation_agreement" in rows[1]
+    # The members train by the profile's recipe with the turns, and nothing else changed.
+    assert bench_test_time.member_recipe(reduced, 3) == dataclasses.replace(
+        recipe_for(reduced), quarter_turns=3
+    )
+    assert bench_test_time.member_recipe(reduced, 0) == recipe_for(reduced)
+
+
 def test_each_lever_scores_its_members_mean_from_members_scored_once(
     networks, monkeypatch
 ):
-    from bench import test_time as bench_test_time
-    from siamese_utils.recipe import recipe_for
     from siamese_utils.run_data import load_splits
 
     smoke = profiles.get_profile("smoke")
