@@ -50,8 +50,8 @@ from bench.mnist import run_folder, size_tag, trained_network
 from siamese_utils import evaluate, mnist, test_time
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
-from siamese_utils.recipe import recipe_for
-from siamese_utils.run_data import load_splits
+from siamese_utils.recipe import QUARTER_TURNS, recipe_for
+from siamese_utils.run_data import load_splits, turns_in_words
 
 ROWS = RECORDS / "test-time.jsonl"
 DEFAULT_VIEWS = 8
@@ -112,8 +112,8 @@ def seed_levers(
         else ""
     )
     turned = (
-        f"also trained on the training characters turned by {turns} quarter turn"
-        f"{'s' if turns > 1 else ''}, as new characters (not in the paper)"
+        f"also trained on the training characters turned by {turns_in_words(turns)}, "
+        "as new characters (not in the paper)"
         if turns
         else ""
     )
@@ -263,7 +263,7 @@ def parse_arguments(argv=None):
         parser.error(
             "an ensemble needs --members 2 or more, and --views 1 or more"
         )
-    if args.turns not in (0, 1, 2, 3):
+    if args.turns not in QUARTER_TURNS:
         parser.error("--turns takes 0 (none), 1, 2 or 3 quarter turns")
     return args
 

@@ -29,6 +29,7 @@ from siamese_utils import records
 from siamese_utils.display import listed, markdown_table
 from siamese_utils.paper_tables import mnist_rows
 from siamese_utils.profiles import get_profile
+from siamese_utils.run_data import turns_in_words
 from siamese_utils.statistics import Estimate, difference
 
 ABLATION_ROWS = records.RESULTS_FOLDER / "ablation.jsonl"
@@ -191,16 +192,15 @@ def turned_levers(test_time_rows=None) -> list[Lever]:
             Lever(
                 name=f"turns{turns}-{size}px",
                 description=f"the fast recipe's {size}x{size} network trained with each "
-                f"training character also turned by {turns} quarter turn"
-                f"{'s' if turns > 1 else ''} as new characters of its alphabet (not in "
-                "the paper)",
+                f"training character also turned by {turns_in_words(turns)} as new "
+                "characters of its alphabet (not in the paper)",
                 kind="training",
                 scores=_alone(shared),
                 baseline=_alone([before[row["seed"]] for row in shared]),
                 minutes=float(np.mean([r["train_seconds"] for r in shared]))
                 / 60,
                 command="; ".join(dict.fromkeys(r["command"] for r in shared)),
-                baseline_name=f"the fast recipe's {size}x{size} network",
+                **_baseline_name({"image_size": size}),
             )
         )
     return levers

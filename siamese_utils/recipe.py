@@ -43,6 +43,7 @@ from siamese_utils.samplers import (
 )
 
 OPTIMIZERS = ("layerwise-sgd", "adam")
+QUARTER_TURNS = (0, 1, 2, 3)  # the values of Recipe.quarter_turns
 # The range of learning rates the paper's Bayesian search explored (Section 3.2).
 PAPER_LEARNING_RATE_RANGE = (1e-4, 1e-1)
 # How a recipe is written into the records (:meth:`Recipe.as_dict`). Version 1 (rows without
@@ -128,8 +129,7 @@ class Recipe:
             paper). With it, every validation scores the averaged weights, and the epoch
             kept is an average's: a momentum of 0.998 averages over about 500 steps.
         quarter_turns: add each training character turned by 90 degrees, 180, ... (1 to 3
-            quarter turns) as new characters of its alphabet, or ``0`` for none (not in the
-            paper; :func:`siamese_utils.run_data.with_turned_characters`).
+            turns) as new characters, or ``0`` for none (not in the paper; :mod:`siamese_utils.run_data`).
     """
 
     sampler: str
@@ -186,7 +186,7 @@ class Recipe:
                 "moving average of the weights, or 0.0 for none; the paper's per-layer "
                 "SGD keeps no average."
             )
-        if self.quarter_turns not in (0, 1, 2, 3):
+        if self.quarter_turns not in QUARTER_TURNS:
             raise ValueError(
                 f"quarter_turns={self.quarter_turns!r}: 1, 2 or 3 turns of each training "
                 "character as new characters, or 0 for none."

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from siamese_utils import data, drawers, evaluate, model, sampling
-from siamese_utils.recipe import Recipe
+from siamese_utils.recipe import QUARTER_TURNS, Recipe
 from siamese_utils.seeding import stream
 
 
@@ -41,7 +41,7 @@ def with_turned_characters(
     Raises:
         ValueError: for ``turns`` outside 1..3 (a fourth turn is the character itself).
     """
-    if turns not in (1, 2, 3):
+    if not turns or turns not in QUARTER_TURNS:
         raise ValueError(
             f"turns={turns!r}: add 1, 2 or 3 quarter turns of each character; a "
             "fourth turn would be the character itself."
@@ -63,6 +63,11 @@ def with_turned_characters(
         alphabet_names=split.alphabet_names,
         drawers=stacked(split.drawers for _ in ks),
     )
+
+
+def turns_in_words(turns: int) -> str:
+    """``"3 quarter turns"``, ``"1 quarter turn"``: how the book names ``turns``."""
+    return f"{turns} quarter turn{'s' if turns > 1 else ''}"
 
 
 def load_splits(
