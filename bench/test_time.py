@@ -29,7 +29,11 @@ alone beside them is the 35x35 one.
 by 90, 180 and 270 degrees as three new characters (``Recipe.quarter_turns``, not in the
 paper), into ``results/test-time-fast[-35px]-turns3-seedSEED``: its levers are named with a
 ``-turns3`` suffix, its rows carry ``quarter_turns``, and the network alone beside them is
-the turned one.
+the turned one. ``--plain-members 10`` with it adds two mixed levers,
+``ensemble-5-35px-turns3+10-35px`` and its ``-with-views`` twin: the turned ensemble's
+members together with the seed's first 10 plain networks (the ``--reduced`` ensemble's),
+their rows listing the plain ones in ``plain_members``. Their training time is all of
+theirs.
 
 One row per lever and seed goes to ``bench/results/test-time.jsonl``, with the network
 alone beside it on the same trials. Each member is scored once per trial set, with and
@@ -95,13 +99,15 @@ def member_folder(profile, member: int, turns: int):
 
 
 def seed_levers(
-    profile, seed: int, views: int, members: int, turns: int = 0
+    profile, seed: int, views: int, members: int, turns: int = 0, plain: int = 0
 ) -> dict:
-    """lever name -> (description, member seeds, distorted views).
+    """lever name -> (description, members, distorted views).
 
     A lever scores a pair by the mean score of its members, each first averaged over its
-    views when it has any; every lever's members are among the seed's ensemble
-    (:func:`member_seeds`), so all of them read the same scored members.
+    views when it has any. A member is ``(quarter turns, seed)``: every lever's members are
+    among the seed's ensemble (:func:`member_seeds`), trained with ``turns``, and, when
+    ``plain`` is above 0, the mixed levers add the seed's first ``plain`` networks trained
+    without turns; all of them read the same scored members.
     """
     # The reduced network's levers are other levers: named, and described, by their size,
     # and so are those of members trained with turned characters.
@@ -117,18 +123,18 @@ def seed_levers(
         if turns
         else ""
     )
-    ensemble = member_seeds(seed, members)
+    ensemble = [(turns, member) for member in member_seeds(seed, members)]
     distorted = f"the undistorted pair and {views} pairs of distorted views (the paper's ranges)"
     networks = (
         f"the mean score of {members} fast networks{on_images}, trained with the seed and "
         f"{members - 1} more (seed + {MEMBER_SEED_STEP}, + {2 * MEMBER_SEED_STEP}, ...)"
         + (f", each {turned}" if turns else "")
     )
-    return {
+    levers = {
         f"distortion-averaging{size}": (
             f"each pair's score averaged over {distorted}{on_images}"
             + (f", by a network {turned}" if turns else ""),
-            [seed],
+            [(turns, seed)],
             views,
         ),
         ensemble_lever(profile, members, turns): (networks, ensemble, 0),
@@ -138,20 +144,37 @@ def seed_levers(
             views,
         ),
     }
+    if plain:
+        mixed = ensemble + [(0, member) for member in member_seeds(seed, plain)]
+        name = f"{ensemble_lever(profile, members, turns)}+{plain}{size_tag(profile)}"
+        with_plain = (
+            f"{networks}, together with {plain} fast networks{on_images} trained "
+            "without turned characters (the seed's own, seed + "
+            f"{MEMBER_SEED_STEP}, ...), all {members + plain} networks' scores averaged"
+        )
+        levers[name] = (with_plain, mixed, 0)
+        levers[
+            f"ensemble-{members}-with-views{size}+{plain}{size_tag(profile)}"
+        ] = (
+            f"{with_plain}, each first averaged over {distorted}",
+            mixed,
+            views,
+        )
+    return levers
 
 
 def member_scores(networks: dict, splits, views: int) -> dict:
     """Every network's scores on each trial set, without and with distorted views, computed
-    once for all the levers: ``{figure: {0: {seed: scores}, views: {seed: scores}}}``, one
-    ``(t, n)`` array per network of ``networks`` (member seed -> network)."""
+    once for all the levers: ``{figure: {0: {member: scores}, views: {member: scores}}}``,
+    one ``(t, n)`` array per network of ``networks`` (member -> network)."""
     scored = {}
     for figure, name in TRIAL_SETS.items():
         trials = getattr(splits, name)
         viewed = test_time.member_view_scores(networks.values(), trials, views)
         scored[figure] = {
             0: {
-                seed: evaluate.siamese_scores(network, trials)
-                for seed, network in networks.items()
+                member: evaluate.siamese_scores(network, trials)
+                for member, network in networks.items()
             },
             views: dict(zip(networks, viewed)),
         }
@@ -159,19 +182,28 @@ def member_scores(networks: dict, splits, views: int) -> dict:
 
 
 def seed_rows(
-    profile, seed: int, network_of, views: int, members: int, turns: int = 0
+    profile,
+    seed: int,
+    network_of,
+    views: int,
+    members: int,
+    turns: int = 0,
+    plain: int = 0,
 ) -> list[dict]:
     """The seed's rows, one per lever of :func:`seed_levers`, each with the network alone.
 
-    ``network_of(seed)`` returns ``(network, results.json)`` of the fast reproduction
-    trained with that seed (with ``turns`` quarter turns, :func:`member_recipe`).
+    ``network_of((turns, seed))`` returns ``(network, results.json)`` of the fast
+    reproduction trained with that many quarter turns (:func:`member_recipe`) and that
+    seed: a member of :func:`seed_levers`.
     """
     splits = load_splits(profile, recipe_for(profile), seed)
+    levers = seed_levers(profile, seed, views, members, turns, plain)
     started = time.perf_counter()
     scored = member_scores(
         {
             member: network_of(member)[0]
-            for member in member_seeds(seed, members)
+            for _, used, _ in levers.values()
+            for member in used
         },
         splits,
         views,
@@ -179,7 +211,7 @@ def seed_rows(
     scoring_seconds = round(time.perf_counter() - started, 1)
 
     def accuracies(used: list, lever_views: int) -> dict:
-        # The mean score of the networks trained with the `used` seeds, on each trial set.
+        # The mean score of the `used` networks, on each trial set.
         return {
             figure: test_time.accuracy(
                 np.mean([scored[figure][lever_views][m] for m in used], axis=0),
@@ -188,43 +220,40 @@ def seed_rows(
             for figure, name in TRIAL_SETS.items()
         }
 
-    alone = accuracies([seed], 0)
+    alone = accuracies([(turns, seed)], 0)
     rows = []
-    for lever, (description, used, lever_views) in seed_levers(
-        profile, seed, views, members, turns
-    ).items():
-        rows.append(
-            {
-                "lever": lever,
-                "description": description,
-                "profile": profile.name,
-                "image_size": profile.image_size,
-                "seed": seed,
-                "members": used,
-                "views": lever_views,
-                "quarter_turns": turns,
-                **accuracies(used, lever_views),
-                **{f"{key}_alone": value for key, value in alone.items()},
-                "train_seconds": round(
-                    sum(network_of(m)[1]["train_seconds"] for m in used), 1
-                ),
-                "scoring_seconds": scoring_seconds,
-                "run_folders": [
-                    str(
-                        member_folder(profile, m, turns).relative_to(
-                            RUNS.parent
-                        )
-                    )
-                    for m in used
-                ],
-            }
-        )
+    for lever, (description, used, lever_views) in levers.items():
+        row = {
+            "lever": lever,
+            "description": description,
+            "profile": profile.name,
+            "image_size": profile.image_size,
+            "seed": seed,
+            # The members trained with the lever's turns; any others in `plain_members`.
+            "members": [m for t, m in used if t == turns],
+            "views": lever_views,
+            "quarter_turns": turns,
+            **accuracies(used, lever_views),
+            **{f"{key}_alone": value for key, value in alone.items()},
+            "train_seconds": round(
+                sum(network_of(member)[1]["train_seconds"] for member in used),
+                1,
+            ),
+            "scoring_seconds": scoring_seconds,
+            "run_folders": [
+                str(member_folder(profile, m, t).relative_to(RUNS.parent))
+                for t, m in used
+            ],
+        }
+        if any(t != turns for t, _ in used):
+            row["plain_members"] = [m for t, m in used if t != turns]
         if lever == ensemble_lever(profile, members, turns):
             # What the ensemble adds to its members: read on validation, never on the test.
-            rows[-1]["validation_agreement"] = test_time.agreement(
-                list(scored["validation_one_shot"][0].values()),
+            row["validation_agreement"] = test_time.agreement(
+                [scored["validation_one_shot"][0][m] for m in used],
                 splits.validation_trials,
             )
+        rows.append(row)
     return rows
 
 
@@ -258,7 +287,20 @@ def parse_arguments(argv=None):
         help="train the members with each training character also turned by 1, 2 or 3 "
         "quarter turns as new characters (not in the paper; default 0, none)",
     )
+    parser.add_argument(
+        "--plain-members",
+        type=int,
+        default=0,
+        help="with --turns: also score each turned ensemble together with this many "
+        "networks trained without turns (default 0, none)",
+    )
     args = parser.parse_args(argv)
+    if args.plain_members and not args.turns:
+        parser.error(
+            "--plain-members mixes turned networks with plain ones: give --turns too"
+        )
+    if args.plain_members < 0:
+        parser.error("--plain-members takes 0 (none) or more networks")
     if args.members < 2 or args.views < 1:
         parser.error(
             "an ensemble needs --members 2 or more, and --views 1 or more"
@@ -278,6 +320,7 @@ def command_line(args) -> str:
         ("--views", args.views, DEFAULT_VIEWS),
         ("--members", args.members, DEFAULT_MEMBERS),
         ("--turns", args.turns, 0),
+        ("--plain-members", args.plain_members, 0),
     ):
         command += f" {option} {value}" if value != default else ""
     return command
@@ -290,17 +333,20 @@ def main(argv=None) -> int:
     if args.reduced:
         profile = mnist.reduced_profile(profile)
     # Every member is trained (or its finished run read) before any scoring is timed.
-    recipe = member_recipe(profile, args.turns)
     trained = {
-        member: trained_network(
+        (turns, member): trained_network(
             profile,
             member,
             command,
-            recipe,
-            member_folder(profile, member, args.turns),
+            member_recipe(profile, turns),
+            member_folder(profile, member, turns),
         )
         for seed in args.seeds
-        for member in member_seeds(seed, args.members)
+        for turns, count in (
+            (args.turns, args.members),
+            (0, args.plain_members),
+        )
+        for member in member_seeds(seed, count)
     }
     for seed in args.seeds:
         for row in seed_rows(
@@ -310,6 +356,7 @@ def main(argv=None) -> int:
             args.views,
             args.members,
             args.turns,
+            args.plain_members,
         ):
             row.update(
                 command=command, machine=common.machine(), date=common.now()

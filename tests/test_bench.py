@@ -192,6 +192,18 @@ def test_the_recorded_command_names_the_settings_that_differ_from_the_defaults()
         "python -m bench.test_time --seeds 2015 2016 2017 --reduced --members 5 "
         "--turns 3"
     )
+    mixed = test_time.parse_arguments([*argv, "--plain-members", "10"])
+    assert test_time.command_line(mixed).endswith(
+        "--turns 3 --plain-members 10"
+    )
+
+
+def test_plain_members_without_turns_are_refused_before_any_training(capsys):
+    from bench import test_time
+
+    with pytest.raises(SystemExit):
+        test_time.main(["--seeds", "2015", "--plain-members", "5"])
+    assert "give --turns too" in capsys.readouterr().err
 
 
 def test_turns_outside_zero_to_three_are_refused_before_any_training(capsys):

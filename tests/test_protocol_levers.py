@@ -225,6 +225,22 @@ def test_a_tie_on_validation_goes_to_the_lever_listed_first():
     assert "The best protocol mean, fast-more's 83.0%" in text
 
 
+def test_a_lever_over_the_training_budget_is_never_chosen():
+    over = 60 * (protocol_levers.TRAINING_BUDGET_MINUTES + 1)
+    rows = [
+        ablation_row(name, seed, 0.84 + gain, protocol, seconds)
+        for name, gain, protocol, seconds in [
+            ("fast-long", 0.06, 0.90, over),
+            ("fast-short", 0.02, 0.82, 600.0),
+        ]
+        for seed in FAST
+    ]
+    levers = protocol_levers.training_levers(rows, FAST)
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "at most 60 minutes of training per seed, fast-short" in text
+    assert "fast-long (the best" not in text and "fast-long's" not in text
+
+
 def test_nothing_recorded_says_which_commands_record_it():
     text = protocol_levers.levers_table([], FAST).data
     assert "python -m bench.test_time" in text
@@ -234,7 +250,7 @@ def test_a_one_seed_lever_cannot_meet_a_three_seed_target():
     rows = [ablation_row("fast-width-1.5", 1, 0.95, 0.95)]
     levers = protocol_levers.training_levers(rows, FAST)
     text = protocol_levers.levers_findings(levers, FAST).data
-    assert "no lever is recorded for that many yet" in text
+    assert "no lever is recorded for that yet" in text
     assert "reaching" not in text and "short of" not in text
 
 

@@ -139,9 +139,10 @@ def test_accuracy_counts_the_trials_whose_answer_scores_highest(trials):
     )
 
 
-def reduced_rows(turns: int = 0):
+def reduced_rows(turns: int = 0, plain: int = 0):
     """Seed 5's rows for an ensemble of two reduced networks (one untrained network twice,
-    each trained in 2 s), scored with one view, and the reduced profile."""
+    each trained in 2 s; ``plain`` more for the mixed levers), scored with one view, and
+    the reduced profile."""
     from siamese_utils import mnist
 
     reduced = mnist.reduced_profile(profiles.get_profile("smoke"))
@@ -153,6 +154,7 @@ def reduced_rows(turns: int = 0):
         views=1,
         members=2,
         turns=turns,
+        plain=plain,
     )
     return rows, reduced
 
@@ -203,6 +205,32 @@ def test_members_trained_with_turned_characters_are_levers_of_their_own():
     assert bench_test_time.member_recipe(reduced, 0) == recipe_for(reduced)
 
 
+def test_plain_members_join_the_turned_ensemble_in_levers_of_their_own():
+    rows, _ = reduced_rows(turns=3, plain=3)
+    levers = {row["lever"]: row for row in rows}
+    assert list(levers)[3:] == [
+        "ensemble-2-35px-turns3+3-35px",
+        "ensemble-2-with-views-35px-turns3+3-35px",
+    ]
+    mixed = levers["ensemble-2-35px-turns3+3-35px"]
+    assert mixed["members"] == [5, 105]
+    assert mixed["plain_members"] == [5, 105, 205]
+    assert mixed["train_seconds"] == 10.0
+    assert [folder.rsplit("/", 1)[1] for folder in mixed["run_folders"]] == [
+        "test-time-smoke-35px-turns3-seed5",
+        "test-time-smoke-35px-turns3-seed105",
+        "mnist-smoke-35px-seed5",
+        "mnist-smoke-35px-seed105",
+        "mnist-smoke-35px-seed205",
+    ]
+    assert "together with 3 fast networks" in mixed["description"]
+    # Only the turned ensemble reads its members' agreement, over its own two members.
+    agreement = levers["ensemble-2-35px-turns3"]["validation_agreement"]
+    assert len(agreement) == 3
+    assert "validation_agreement" not in mixed
+    assert all("plain_members" not in row for row in rows[:3])
+
+
 def test_each_lever_scores_its_members_mean_from_members_scored_once(
     networks, monkeypatch
 ):
@@ -228,7 +256,7 @@ def test_each_lever_scores_its_members_mean_from_members_scored_once(
     rows = bench_test_time.seed_rows(
         smoke,
         5,
-        lambda seed: (by_seed[seed], {"train_seconds": 1.0}),
+        lambda member: (by_seed[member[1]], {"train_seconds": 1.0}),
         views=2,
         members=2,
     )
