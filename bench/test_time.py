@@ -78,9 +78,13 @@ def turns_tag(turns: int) -> str:
     return f"-turns{turns}" if turns else ""
 
 
-def ensemble_lever(profile, members: int, turns: int = 0) -> str:
-    """The plain ensemble's lever name, ``ensemble-10-35px`` for ten reduced networks."""
-    return f"ensemble-{members}{size_tag(profile)}{turns_tag(turns)}"
+def ensemble_lever(
+    profile, members: int, turns: int = 0, with_views: bool = False
+) -> str:
+    """The ensemble's lever name, ``ensemble-10-35px`` for ten reduced networks, and
+    ``ensemble-10-with-views-35px`` for the same scored over distorted views."""
+    views = "-with-views" if with_views else ""
+    return f"ensemble-{members}{views}{size_tag(profile)}{turns_tag(turns)}"
 
 
 def member_recipe(profile, turns: int):
@@ -138,7 +142,7 @@ def seed_levers(
             views,
         ),
         ensemble_lever(profile, members, turns): (networks, ensemble, 0),
-        f"ensemble-{members}-with-views{size}": (
+        ensemble_lever(profile, members, turns, with_views=True): (
             f"{networks}, each network's score averaged over {distorted}",
             ensemble,
             views,
@@ -146,15 +150,20 @@ def seed_levers(
     }
     if plain:
         mixed = ensemble + [(0, member) for member in member_seeds(seed, plain)]
-        name = f"{ensemble_lever(profile, members, turns)}+{plain}{size_tag(profile)}"
+        # Named as the turned ensemble's levers, with the plain networks added.
+        plus = f"+{plain}{size_tag(profile)}"
         with_plain = (
             f"{networks}, together with {plain} fast networks{on_images} trained "
             "without turned characters (the seed's own, seed + "
             f"{MEMBER_SEED_STEP}, ...), all {members + plain} networks' scores averaged"
         )
-        levers[name] = (with_plain, mixed, 0)
+        levers[ensemble_lever(profile, members, turns) + plus] = (
+            with_plain,
+            mixed,
+            0,
+        )
         levers[
-            f"ensemble-{members}-with-views{size}+{plain}{size_tag(profile)}"
+            ensemble_lever(profile, members, turns, with_views=True) + plus
         ] = (
             f"{with_plain}, each first averaged over {distorted}",
             mixed,
