@@ -179,11 +179,16 @@ def turned_levers(test_time_rows=None) -> list[Lever]:
         else test_time_rows
     )
     plain, turned = {}, {}
+    fast_size = get_profile("fast").image_size
     for row in rows:
         # The row whose only member is the seed's network times that network's training.
         if row["members"] == [row["seed"]]:
             group = turned if row.get("quarter_turns") else plain
-            key = (row.get("quarter_turns", 0), row.get("image_size"))
+            # The first rows, of the fast profile's own network, name no size.
+            key = (
+                row.get("quarter_turns", 0),
+                row.get("image_size", fast_size),
+            )
             group.setdefault(key, {})[row["seed"]] = row
     levers = []
     for (turns, size), by_seed in turned.items():

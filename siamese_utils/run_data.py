@@ -4,6 +4,7 @@ drawer, Koch et al., 2015, Section 4.1), and how its best network is scored on t
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,34 +86,21 @@ def load_splits(
     background = data.load_split("train", profile.image_size, data_dir=data_dir)
     evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
     validation = data.validation_split(profile.image_size, data_dir=data_dir)
-    test = evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
-        data.TEST_DRAWERS
-    )
+    test = _test_set(evaluation)
     train = background.select_drawers(training_drawers)
     if recipe.quarter_turns:
         train = with_turned_characters(train, recipe.quarter_turns)
+    trials = _trial_sets(profile, seed, validation, test)
     return Splits(
         train=train,
-        validation_trials=evaluate.paper_protocol_trials(
-            validation,
-            profile.n_way,
-            profile.validation_trials,
-            stream(seed, "validation-trials"),
-            data.VALIDATION_ALPHABETS,
-        ),
+        validation_trials=trials.validation_trials,
         validation_pairs=sampling.pair_arrays(
             validation,
             profile.validation_pairs,
             stream(seed, "validation-pairs"),
             profile.same_alphabet_negatives,
         ),
-        test_trials=evaluate.paper_protocol_trials(
-            test,
-            profile.n_way,
-            profile.test_trials,
-            stream(seed, "test-trials"),
-            data.TEST_ALPHABETS,
-        ),
+        test_trials=trials.test_trials,
         # The paper's test pairs (Table 1) draw a different character from anywhere in the
         # test set, not preferably from the same alphabet as the training pairs do.
         test_pairs=sampling.pair_arrays(
@@ -126,6 +114,62 @@ def load_splits(
             profile.validation_pairs,
             stream(seed, "calibration-pairs"),
             profile.same_alphabet_negatives,
+        ),
+    )
+
+
+class TrialSets(NamedTuple):
+    """A seed's one-shot trials: on the validation alphabets, and the paper's protocol."""
+
+    validation_trials: evaluate.OneShotTrials
+    test_trials: evaluate.OneShotTrials
+
+
+def scoring_trials(profile, seed: int, data_dir=None) -> TrialSets:
+    """The seed's trials as :func:`load_splits` draws them, at the profile's image size,
+    without loading or sampling the training data: all that scoring a trained network
+    needs. A seed draws the same trials (the same characters and drawings) at every image
+    size."""
+    evaluation = data.load_split("test", profile.image_size, data_dir=data_dir)
+    validation = data.validation_split(profile.image_size, data_dir=data_dir)
+    return _trial_sets(profile, seed, validation, _test_set(evaluation))
+
+
+def same_tasks(*trial_sets: TrialSets) -> bool:
+    """Whether the trial sets pose the same tasks: the same queries against the same
+    candidates with the same answers, whatever the size of their images."""
+    first, *others = trial_sets
+    return all(
+        np.array_equal(getattr(a, key), getattr(b, key))
+        for other in others
+        for a, b in zip(first, other)
+        for key in ("queries", "candidates", "answers")
+    )
+
+
+def _test_set(evaluation: data.OmniglotSplit) -> data.OmniglotSplit:
+    """The paper's test images: the test alphabets, drawn by the test drawers."""
+    return evaluation.select_alphabets(data.TEST_ALPHABETS).select_drawers(
+        data.TEST_DRAWERS
+    )
+
+
+def _trial_sets(profile, seed: int, validation, test) -> TrialSets:
+    # Each trial set draws from a stream of its own, so either can be drawn alone.
+    return TrialSets(
+        validation_trials=evaluate.paper_protocol_trials(
+            validation,
+            profile.n_way,
+            profile.validation_trials,
+            stream(seed, "validation-trials"),
+            data.VALIDATION_ALPHABETS,
+        ),
+        test_trials=evaluate.paper_protocol_trials(
+            test,
+            profile.n_way,
+            profile.test_trials,
+            stream(seed, "test-trials"),
+            data.TEST_ALPHABETS,
         ),
     )
 

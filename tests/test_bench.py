@@ -196,6 +196,22 @@ def test_the_recorded_command_names_the_settings_that_differ_from_the_defaults()
     assert test_time.command_line(mixed).endswith(
         "--turns 3 --plain-members 10"
     )
+    across = test_time.parse_arguments(
+        "--seeds 2015 --members 3 --turns 3 --reduced-members 10".split()
+    )
+    assert test_time.command_line(across) == (
+        "python -m bench.test_time --seeds 2015 --turns 3 --reduced-members 10"
+    )
+
+
+def test_reduced_members_join_only_the_profiles_own_networks(capsys):
+    from bench import test_time
+
+    with pytest.raises(SystemExit):
+        test_time.main(
+            ["--seeds", "2015", "--reduced", "--reduced-members", "5"]
+        )
+    assert "drop --reduced" in capsys.readouterr().err
 
 
 def test_plain_members_without_turns_are_refused_before_any_training(capsys):

@@ -153,6 +153,29 @@ def test_turned_characters_are_a_training_lever_on_the_same_seeds_networks_alone
     )
 
 
+def test_the_first_rows_naming_no_size_are_the_fast_networks_turned_baseline():
+    def row(turns, alone, **size):
+        return {
+            "seed": 1,
+            "members": [1],
+            **({"quarter_turns": turns} if turns else {}),
+            "validation_one_shot_alone": alone,
+            "one_shot_paper_protocol_alone": alone - 0.05,
+            "train_seconds": 300.0,
+            "command": "python -m bench.test_time",
+            **size,
+        }
+
+    # The fast profile's own network, recorded before rows carried their size.
+    plain = row(0, 0.84)
+    (lever,) = protocol_levers.turned_levers(
+        [plain, row(3, 0.88, image_size=52)]
+    )
+    assert lever.name == "turns3-52px"
+    assert lever.baseline["validation_one_shot"] == {1: 0.84}
+    assert lever.scores["validation_one_shot"] == {1: 0.88}
+
+
 def test_one_seed_carries_the_fast_recipes_seed_spread_and_gets_an_interval():
     rows = [ablation_row("fast-width-1.5", 1, 0.90, 0.84)]
     (lever,) = protocol_levers.training_levers(rows, FAST)

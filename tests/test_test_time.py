@@ -231,6 +231,76 @@ def test_plain_members_join_the_turned_ensemble_in_levers_of_their_own():
     assert all("plain_members" not in row for row in rows[:3])
 
 
+def test_a_seed_draws_the_same_trials_at_every_image_size():
+    from siamese_utils.run_data import same_tasks, scoring_trials
+
+    smoke = profiles.get_profile("smoke")
+    trial_sets = bench_test_time.trials_by_size(smoke, 5, reduced=True)
+    for name in bench_test_time.TRIAL_SETS.values():
+        own, small = (getattr(trial_sets[size], name) for size in (False, True))
+        assert own.images.shape[1] == smoke.image_size
+        assert small.images.shape[1] == 35
+        np.testing.assert_array_equal(own.candidates, small.candidates)
+        np.testing.assert_array_equal(own.answers, small.answers)
+    assert same_tasks(*trial_sets.values())
+    # Another seed draws other tasks, and the check tells them apart.
+    assert not same_tasks(trial_sets[False], scoring_trials(smoke, 6))
+
+
+def test_reduced_members_join_the_ensemble_each_scoring_at_its_own_size():
+    from siamese_utils import mnist
+
+    smoke = profiles.get_profile("smoke")
+    reduced = mnist.reduced_profile(smoke)
+    set_seed(1)
+    own = model.siamese_network(**smoke.network_kwargs())
+    small = model.siamese_network(**reduced.network_kwargs())
+    rows = bench_test_time.seed_rows(
+        smoke,
+        5,
+        lambda m: (small if m.reduced else own, {"train_seconds": 2.0}),
+        views=1,
+        members=2,
+        turns=3,
+        reduced=3,
+    )
+    levers = {row["lever"]: row for row in rows}
+    assert list(levers)[3:] == [
+        "ensemble-2-turns3+3-35px-turns3",
+        "ensemble-2-with-views-turns3+3-35px-turns3",
+    ]
+    mixed = levers["ensemble-2-turns3+3-35px-turns3"]
+    assert mixed["members"] == [5, 105]
+    assert mixed["reduced_members"] == [5, 105, 205]
+    assert "plain_members" not in mixed
+    assert mixed["train_seconds"] == 10.0
+    assert mixed["run_folders"][-1].endswith(
+        "test-time-smoke-35px-turns3-seed205"
+    )
+    assert (
+        "together with 3 fast networks on 35x35 images (the seed's own, seed + 100, "
+        "...) trained with the same turned characters, all 5 networks'"
+    ) in mixed["description"]
+    # Two networks of the profile's size and three of the reduced one, each on its trials.
+    trials_at = bench_test_time.trials_by_size(smoke, 5, reduced=True)
+    for figure, name in bench_test_time.TRIAL_SETS.items():
+        by_size = [
+            evaluate.siamese_scores(network, getattr(trials_at[size], name))
+            for network, size in ((own, False), (small, True))
+        ]
+        mean = np.mean([by_size[0]] * 2 + [by_size[1]] * 3, axis=0)
+        chosen = getattr(trials_at[False], name)
+        assert mixed[figure] == test_time.accuracy(mean, chosen)
+
+
+def test_reduced_members_are_refused_for_an_ensemble_already_reduced():
+    from siamese_utils import mnist
+
+    reduced = mnist.reduced_profile(profiles.get_profile("smoke"))
+    with pytest.raises(ValueError, match="already reduced"):
+        bench_test_time.seed_levers(reduced, 5, 1, 2, turns=3, reduced=2)
+
+
 def test_each_lever_scores_its_members_mean_from_members_scored_once(
     networks, monkeypatch
 ):
