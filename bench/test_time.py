@@ -190,22 +190,22 @@ def _other_networks(profile, seed: int, turns: int, plain: int, reduced: int):
             "This ensemble is already reduced: add plain networks (plain=) instead."
         )
     seeds = f"(the seed's own, seed + {MEMBER_SEED_STEP}, ...)"
-    small = mnist.reduced_profile(profile)
     others = []
-    for count, other_turns, other in (
-        (plain, 0, profile),
-        (reduced, turns, small),
+    for count, other_turns, small in (
+        (plain, 0, False),
+        (reduced, turns, True),
     ):
         if count:
+            added = [
+                Member(other_turns, member, reduced=small)
+                for member in member_seeds(seed, count)
+            ]
+            other = member_profile(profile, added[0])
             kind = f"fast networks{_on_images(other)} " + (
                 f"{seeds} trained with the same turned characters"
                 if other_turns
                 else f"trained without turned characters {seeds}"
             )
-            added = [
-                Member(other_turns, member, reduced=other is small)
-                for member in member_seeds(seed, count)
-            ]
             tag = f"+{count}{size_tag(other)}{turns_tag(other_turns)}"
             others.append((tag, kind, added))
     return others
@@ -259,11 +259,12 @@ def trials_by_size(profile, seed: int, reduced: bool) -> dict:
     """
     trials_at = {False: scoring_trials(profile, seed)}
     if reduced:
-        trials_at[True] = scoring_trials(mnist.reduced_profile(profile), seed)
+        small = mnist.reduced_profile(profile)
+        trials_at[True] = scoring_trials(small, seed)
         if not same_tasks(*trials_at.values()):
             raise ValueError(
-                f"Seed {seed} drew other trials at {profile.image_size} and 35 "
-                "pixels, so their networks' scores cannot be averaged."
+                f"Seed {seed} drew other trials at {profile.image_size} and "
+                f"{small.image_size} pixels, so their networks' scores cannot be averaged."
             )
     return trials_at
 
