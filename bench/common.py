@@ -99,6 +99,21 @@ def append_row(path, row: dict) -> None:
         handle.write(json.dumps(row) + "\n")
 
 
+def append_lever_row(path, row: dict, command: str) -> None:
+    """Stamp a protocol lever's row (``bench.test_time``'s form) with ``command``, the
+    machine and the date, append it to ``path``, and print it beside its network alone."""
+    row.update(command=command, machine=machine(), date=now())
+    append_row(path, row)
+    print(
+        f"seed {row['seed']} {row['lever']}: validation "
+        f"{100 * row['validation_one_shot_alone']:.1f} -> "
+        f"{100 * row['validation_one_shot']:.1f}%, protocol "
+        f"{100 * row['one_shot_paper_protocol_alone']:.1f} -> "
+        f"{100 * row['one_shot_paper_protocol']:.1f}%",
+        flush=True,
+    )
+
+
 def table_text(headers, rows, caption: str | None = None) -> str:
     """A Markdown table as text, by the book's one table writer
     (:func:`siamese_utils.display.markdown_table`)."""

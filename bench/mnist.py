@@ -24,6 +24,7 @@ import json
 
 from bench import common
 from siamese_utils import evaluate, mnist, model, records, reproduce
+from siamese_utils.data import TRAINING_DRAWERS
 from siamese_utils.paths import RECORDS, RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import recipe_for, recorded_recipe
@@ -60,16 +61,24 @@ def command_for(profile, seed: int) -> str:
     return f"python -m bench.mnist --profile {profile.name}{reduced} --seeds {seed}"
 
 
-def trained_network(profile, seed: int, command: str, recipe=None, folder=None):
+def trained_network(
+    profile,
+    seed: int,
+    command: str,
+    recipe=None,
+    folder=None,
+    training_drawers=TRAINING_DRAWERS,
+):
     """The seed's network and its run's ``results.json``: a finished run's, or a new
     reproduction's when the folder holds none.
 
     ``recipe`` trains it (the profile's own when omitted) in ``folder`` (:func:`run_folder`
-    when omitted).
+    when omitted), on the background drawers ``training_drawers`` (indices from 0; the
+    paper's 12 when omitted).
 
     Raises:
-        ValueError: the folder holds a finished run of another recipe than the one asked
-            for, or a network for other images (it is left as it is).
+        ValueError: the folder holds a finished run of another recipe or other drawers than
+            the ones asked for, or a network for other images (it is left as it is).
     """
     recipe = recipe or recipe_for(profile)
     folder = folder or run_folder(profile, seed)
@@ -83,8 +92,15 @@ def trained_network(profile, seed: int, command: str, recipe=None, folder=None):
             recipe=recipe,
             overwrite=True,
             command=command,
+            training_drawers=training_drawers,
         )
     recorded = json.loads(results.read_text())
+    drawers = [d + 1 for d in sorted(training_drawers)]
+    if recorded.get("training_drawers", drawers) != drawers:
+        raise ValueError(
+            f"The run in {folder} trained on drawers {recorded['training_drawers']}, not "
+            f"the {drawers} asked for. Delete that folder to train it again."
+        )
     # A record of an earlier version describes the same recipe in its own words.
     if records.as_json(recorded_recipe(recorded["recipe"])) != records.as_json(
         recipe.as_dict()

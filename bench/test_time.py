@@ -481,18 +481,7 @@ def main(argv=None) -> int:
             args.plain_members,
             args.reduced_members,
         ):
-            row.update(
-                command=command, machine=common.machine(), date=common.now()
-            )
-            common.append_row(ROWS, row)
-            print(
-                f"seed {seed} {row['lever']}: validation "
-                f"{100 * row['validation_one_shot_alone']:.1f} -> "
-                f"{100 * row['validation_one_shot']:.1f}%, protocol "
-                f"{100 * row['one_shot_paper_protocol_alone']:.1f} -> "
-                f"{100 * row['one_shot_paper_protocol']:.1f}%",
-                flush=True,
-            )
+            common.append_lever_row(ROWS, row, command)
     return 0
 
 

@@ -12,7 +12,11 @@ chosen, or not, on the 320 validation tasks; its protocol score is the test, rea
   seeds' networks). Their rows carry the network alone on the same trials;
 * turned characters (``python -m bench.test_time --turns 3``): a training lever whose
   networks ``bench.test_time`` trains as an ensemble's members, so it is read from those
-  rows, each seed's turned network alone against the plain network alone of that seed.
+  rows, each seed's turned network alone against the plain network alone of that seed;
+* centring (``python -m bench.centring``) and all the background drawers (``python -m
+  bench.all_drawers``) write rows of the same form as ``bench.test_time``'s; the latter's
+  ``all-drawers-35px-turns3`` row is a training lever, its network alone against the one
+  trained on the paper's drawers.
 
 The image-size and schedule-length levers are the scale curve's
 (:mod:`siamese_utils.scale_curve`).
@@ -26,6 +30,7 @@ import numpy as np
 from IPython.display import Markdown
 
 from siamese_utils import records
+from siamese_utils.data import TRAINING_DRAWERS
 from siamese_utils.display import listed, markdown_table
 from siamese_utils.paper_tables import mnist_rows
 from siamese_utils.profiles import get_profile
@@ -116,11 +121,14 @@ def _lever(name: str, kind: str, by_seed: dict, baseline) -> Lever:
 
 def _baseline_name(row: dict) -> dict:
     """``baseline_name`` for a lever whose network alone is not the fast profile's own
-    (a scoring lever on the reduced 35x35 network, or on networks trained with turned
-    characters); nothing otherwise."""
+    (a scoring lever on the reduced 35x35 network, on networks trained with turned
+    characters, or on all the background drawers); nothing otherwise."""
     fast_size = get_profile("fast").image_size
     size = row.get("image_size", fast_size)
     turned = " with turned characters" if row.get("quarter_turns") else ""
+    drawers = row.get("alone_training_drawers", len(TRAINING_DRAWERS))
+    if drawers != len(TRAINING_DRAWERS):
+        turned += f" on all {drawers} drawers"
     if size == fast_size and not turned:
         return {}
     on = f"{size}x{size} " if size != fast_size else ""
@@ -181,8 +189,13 @@ def turned_levers(test_time_rows=None) -> list[Lever]:
     plain, turned = {}, {}
     fast_size = get_profile("fast").image_size
     for row in rows:
-        # The row whose only member is the seed's network times that network's training.
-        if row["members"] == [row["seed"]]:
+        # bench.test_time's row whose only member is the seed's network (trained on the
+        # paper's drawers) times that network's training.
+        if (
+            row["members"] == [row["seed"]]
+            and row["lever"].startswith("distortion-averaging")
+            and "training_drawers" not in row
+        ):
             group = turned if row.get("quarter_turns") else plain
             # The first rows, of the fast profile's own network, name no size.
             key = (
@@ -296,14 +309,14 @@ def _other_baselines(recorded) -> str:
 
 
 def levers_findings(recorded=None, fast=None) -> Markdown:
-    """Which levers beat the fast recipe on validation beyond their uncertainty, and the
-    best protocol score against the 85% target."""
+    """Which levers beat the fast recipe on validation beyond their uncertainty (and which
+    lost to it beyond theirs), and the best protocol score against the 85% target."""
     fast = fast_runs() if fast is None else fast
     recorded = levers(fast) if recorded is None else recorded
     if not recorded:
         return Markdown("")
     spread = validation_spread(fast)
-    parts, chosen = [], []
+    parts, chosen, lost = [], [], []
     for lever in recorded:
         change = difference(*lever.estimates(VALIDATION, spread))
         against = (
@@ -312,13 +325,15 @@ def levers_findings(recorded=None, fast=None) -> Markdown:
             else f" (against {lever.baseline_name} alone)"
         )
         parts.append(f"{lever.name}{against}: {change.describe()}")
-        if change.beyond_uncertainty and change.mean > 0:
-            chosen.append(lever.name)
+        if change.beyond_uncertainty:
+            (chosen if change.mean > 0 else lost).append(lever.name)
     verdict = (
-        f"Beyond its uncertainty on validation: {', '.join(chosen)}."
+        f"Gains beyond their uncertainty on validation: {', '.join(chosen)}."
         if chosen
         else "No lever beat the fast recipe on validation beyond its uncertainty."
     )
+    if lost:
+        verdict += f" Losses beyond their uncertainty: {', '.join(lost)}."
     return Markdown(
         "On the validation tasks, against the fast recipe on the same seeds: "
         + "; ".join(parts)

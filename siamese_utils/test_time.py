@@ -11,7 +11,13 @@ neither is in Koch et al. (2015):
   :func:`agreement` counts, trial by trial, how many of them were right on their own and
   whether their average was.
 
-Both return a ``(trials, n_way)`` array of scores, like
+A third, :func:`centred_scores`, lowers each candidate's score by how much the network
+likes that candidate for the trial's other candidates (:func:`candidate_scores`), on the
+guess that a candidate resembling its whole alphabet (a "hub") draws wrong answers. Also
+not in the paper; it reads only the candidates a trial shows, never another trial's query.
+``python -m bench.centring`` measured it, and validation dropped it (chapter 6).
+
+All three return a ``(trials, n_way)`` array of scores, like
 :func:`siamese_utils.evaluate.siamese_scores`, so :func:`siamese_utils.evaluate.pick_candidates`
 chooses from them the same way.
 """
@@ -148,6 +154,44 @@ def agreement(
         [int(np.sum(right == k)), int(np.sum(ensemble_right[right == k]))]
         for k in range(len(member_scores) + 1)
     ]
+
+
+def candidate_scores(network, trials: OneShotTrials) -> np.ndarray:
+    """The score of every ordered pair of each trial's candidates, ``(t, n, n)``: entry
+    ``[t, i, j]`` scores candidate ``i`` against candidate ``j`` (each image embedded once)."""
+    embeddings = embed(network, trials.images)
+    n = trials.n_way
+    firsts = np.repeat(trials.candidates, n, axis=1).ravel()
+    seconds = np.tile(trials.candidates, (1, n)).ravel()
+    scores = score_embeddings(network, embeddings[firsts], embeddings[seconds])
+    return np.asarray(scores).reshape(len(trials), n, n)
+
+
+def centred_scores(
+    query_scores: np.ndarray, among_candidates: np.ndarray, weight: float
+) -> np.ndarray:
+    """Each (query, candidate) score less ``weight`` times that candidate's mean score
+    against the trial's other candidates, ``(t, n)``; ``weight`` 0 leaves them as they are.
+
+    ``query_scores`` is ``(t, n)`` (:func:`siamese_utils.evaluate.siamese_scores`) and
+    ``among_candidates`` ``(t, n, n)`` (:func:`candidate_scores`); the diagonal, a candidate
+    against itself, is left out.
+
+    Raises:
+        ValueError: the two arrays do not describe the same trials.
+    """
+    query_scores = np.asarray(query_scores)
+    among_candidates = np.asarray(among_candidates)
+    t, n = query_scores.shape
+    if among_candidates.shape != (t, n, n) or n < 2:
+        raise ValueError(
+            f"centring needs a (t, n, n) array of candidate scores for ({t}, {n}) query "
+            f"scores, with n of 2 or more; got {among_candidates.shape}. Score the same "
+            "trials with candidate_scores."
+        )
+    others = ~np.eye(n, dtype=bool)
+    hub = (among_candidates * others).sum(axis=-1) / (n - 1)
+    return query_scores - weight * hub
 
 
 def accuracy(scores: np.ndarray, trials: OneShotTrials, seed: int = 0) -> float:

@@ -128,6 +128,8 @@ def test_turned_characters_are_a_training_lever_on_the_same_seeds_networks_alone
         row("distortion-averaging-35px", 2, [2], 0, 0.82, 170.0),
         row("distortion-averaging-35px-turns3", 1, [1], 3, 0.86, 180.0),
         row("ensemble-2-35px-turns3", 1, [1, 101], 3, 0.86, 360.0),
+        # Another command's row on the same network: not the one that times it.
+        row("centred-0.5-35px-turns3", 1, [1], 3, 0.50, 999.0),
         # No plain network of seed 3 to stand beside this one.
         row("distortion-averaging-35px-turns3", 3, [3], 3, 0.99, 180.0),
     ]
@@ -156,6 +158,7 @@ def test_turned_characters_are_a_training_lever_on_the_same_seeds_networks_alone
 def test_the_first_rows_naming_no_size_are_the_fast_networks_turned_baseline():
     def row(turns, alone, **size):
         return {
+            "lever": "distortion-averaging" + ("-turns3" if turns else ""),
             "seed": 1,
             "members": [1],
             **({"quarter_turns": turns} if turns else {}),
@@ -197,7 +200,9 @@ def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
     levers = protocol_levers.training_levers(rows, FAST)
     text = protocol_levers.levers_findings(levers, FAST).data
     assert "fast-a: +5.0 points" in text and "fast-b: -1.0 points" in text
-    assert "Beyond its uncertainty on validation: fast-a." in text
+    assert "Gains beyond their uncertainty on validation: fast-a." in text
+    # fast-b lost the same point on every seed: a loss beyond its uncertainty.
+    assert "Losses beyond their uncertainty: fast-b." in text
     assert (
         "fast-a (the best validation mean, 89.3%) scores 85.0% on the protocol"
         in text

@@ -1,0 +1,145 @@
+"""All the background drawers: the turned 35x35 network trained on the 20 drawers of the
+training alphabets instead of the paper's 12, as a training lever and under the scoring
+levers, recorded in rows of bench.test_time's form."""
+
+import json
+
+import pytest
+
+from bench import all_drawers
+from bench import test_time as bench_test_time
+from bench.mnist import trained_network
+from siamese_utils import (
+    data,
+    evaluate,
+    mnist,
+    model,
+    profiles,
+    protocol_levers,
+    test_time,
+)
+from siamese_utils.seeding import set_seed
+
+
+@pytest.fixture(scope="module")
+def reduced():
+    return mnist.reduced_profile(profiles.get_profile("smoke"))
+
+
+@pytest.fixture(scope="module")
+def two_networks(reduced):
+    set_seed(1)
+    own = model.siamese_network(**reduced.network_kwargs())
+    paper = model.siamese_network(**reduced.network_kwargs())
+    return own, paper
+
+
+def test_all_the_drawers_are_the_twenty_of_every_character():
+    assert all_drawers.ALL_DRAWERS == tuple(range(20))
+    assert set(data.TRAINING_DRAWERS) < set(all_drawers.ALL_DRAWERS)
+
+
+def test_the_scoring_levers_rows_say_their_networks_saw_every_drawer(
+    reduced, two_networks
+):
+    own, _ = two_networks
+    rows = bench_test_time.seed_rows(
+        reduced,
+        5,
+        lambda member: (own, {"train_seconds": 2.0}),
+        views=1,
+        members=2,
+        turns=all_drawers.TURNS,
+    )
+    renamed = [all_drawers.on_all_drawers(row, reduced) for row in rows]
+    assert [row["lever"] for row in renamed] == [
+        "distortion-averaging-35px-turns3-all-drawers",
+        "ensemble-2-35px-turns3-all-drawers",
+        "ensemble-2-with-views-35px-turns3-all-drawers",
+    ]
+    ensemble = renamed[1]
+    assert ensemble["run_folders"] == [
+        "results/all-drawers-smoke-35px-turns3-seed5",
+        "results/all-drawers-smoke-35px-turns3-seed105",
+    ]
+    assert ensemble["description"].endswith(
+        "every network trained on all 20 drawers of the training alphabets instead "
+        "of the paper's 12 (not in the paper)"
+    )
+    assert ensemble["training_drawers"] == 20
+    # The scores are bench.test_time's, untouched.
+    assert ensemble["validation_one_shot"] == rows[1]["validation_one_shot"]
+
+
+def test_the_training_lever_sets_the_network_beside_the_one_of_the_papers_drawers(
+    reduced, two_networks
+):
+    own, paper = two_networks
+    row = all_drawers.training_row(
+        reduced,
+        5,
+        (own, {"train_seconds": 3.0}),
+        (paper, {"train_seconds": 2.0}),
+    )
+    assert row["lever"] == "all-drawers-35px-turns3"
+    assert row["members"] == [5] and row["train_seconds"] == 3.0
+    assert row["alone_training_drawers"] == 12
+    trials = all_drawers.scoring_trials(reduced, 5).validation_trials
+    for network, figure in (
+        (own, "validation_one_shot"),
+        (paper, "validation_one_shot_alone"),
+    ):
+        expected = test_time.accuracy(
+            evaluate.siamese_scores(network, trials), trials
+        )
+        assert row[figure] == expected
+
+
+def lever_row(lever: str, alone_drawers: int, **fields) -> dict:
+    return {
+        "lever": lever,
+        "description": lever,
+        "image_size": 35,
+        "seed": 1,
+        "members": [1],
+        "quarter_turns": 3,
+        "validation_one_shot": 0.9,
+        "one_shot_paper_protocol": 0.8,
+        "validation_one_shot_alone": 0.85,
+        "one_shot_paper_protocol_alone": 0.75,
+        "train_seconds": 120.0,
+        "command": "python -m bench.all_drawers",
+        "training_drawers": 20,
+        "alone_training_drawers": alone_drawers,
+        **fields,
+    }
+
+
+def test_each_lever_names_the_network_alone_it_starts_from():
+    rows = [
+        lever_row("all-drawers-35px-turns3", 12),
+        lever_row("distortion-averaging-35px-turns3-all-drawers", 20),
+    ]
+    training, scoring = protocol_levers.scoring_levers(rows)
+    assert training.baseline_name == (
+        "the fast recipe's 35x35 network with turned characters"
+    )
+    assert scoring.baseline_name == (
+        "the fast recipe's 35x35 network with turned characters on all 20 drawers"
+    )
+    # Neither row is bench.test_time's network on the paper's drawers.
+    assert protocol_levers.turned_levers(rows) == []
+
+
+def test_a_run_on_other_drawers_is_refused_not_reused(tmp_path, reduced):
+    recipe = bench_test_time.member_recipe(reduced, all_drawers.TURNS)
+    (tmp_path / "best.keras").write_bytes(b"")
+    (tmp_path / "results.json").write_text(
+        json.dumps(
+            {"recipe": recipe.as_dict(), "training_drawers": list(range(1, 13))}
+        )
+    )
+    with pytest.raises(ValueError, match="Delete that folder"):
+        trained_network(
+            reduced, 5, "test", recipe, tmp_path, all_drawers.ALL_DRAWERS
+        )
