@@ -158,12 +158,8 @@ def main(argv=None) -> int:
         for each in levers.member_seeds(seed, args.members):
             network_of(levers.Member(TURNS, each))
     for seed in args.seeds:
-        paper = trained_network(
-            profile,
-            seed,
-            command,
-            recipe,
-            levers.member_folder(profile, levers.Member(TURNS, seed)),
+        paper = levers.trained_member(
+            profile, levers.Member(TURNS, seed), command
         )
         rows = [
             training_row(

@@ -19,14 +19,13 @@ from __future__ import annotations
 import time
 
 from bench import common
-from bench.mnist import size_tag, trained_network
+from bench.mnist import size_tag
 from bench.test_time import (
     ROWS,
     TRIAL_SETS,
     Member,
     member_folder,
-    member_profile,
-    member_recipe,
+    trained_member,
     turns_tag,
 )
 from siamese_utils import evaluate, mnist, test_time
@@ -136,14 +135,7 @@ def main(argv=None) -> int:
     fast = get_profile("fast")
     profile = mnist.reduced_profile(fast)
     for seed in args.seeds:
-        member = Member(TURNS, seed)
-        network, results = trained_network(
-            member_profile(profile, member),
-            seed,
-            command,
-            member_recipe(profile, TURNS),
-            member_folder(profile, member),
-        )
+        network, results = trained_member(profile, Member(TURNS, seed), command)
         for row in seed_rows(profile, seed, network, results, args.weights):
             common.append_lever_row(ROWS, row, command)
     return 0

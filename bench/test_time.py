@@ -118,6 +118,19 @@ def member_folder(profile, member: Member):
     return RUNS / f"test-time-{own.name}{turned}"
 
 
+def trained_member(profile, member: Member, command: str):
+    """``member``'s network and ``results.json`` (:func:`bench.mnist.trained_network`):
+    trained by :func:`member_recipe` into :func:`member_folder` when missing."""
+    own = member_profile(profile, member)
+    return trained_network(
+        own,
+        member.seed,
+        command,
+        member_recipe(own, member.turns),
+        member_folder(profile, member),
+    )
+
+
 def seed_levers(
     profile,
     seed: int,
@@ -453,13 +466,7 @@ def main(argv=None) -> int:
         profile = mnist.reduced_profile(profile)
     # Every member is trained (or its finished run read) before any scoring is timed.
     trained = {
-        member: trained_network(
-            member_profile(profile, member),
-            member.seed,
-            command,
-            member_recipe(member_profile(profile, member), member.turns),
-            member_folder(profile, member),
-        )
+        member: trained_member(profile, member, command)
         for seed in args.seeds
         for turns, count, reduced in (
             (args.turns, args.members, False),
