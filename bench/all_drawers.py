@@ -7,20 +7,25 @@ number names one person within an alphabet but not across alphabets (``python -m
 bench.drawers``, chapter 6), so training on them shows no validation or test handwriting.
 It gives every training character 20 drawings instead of 12. Not in the paper.
 
-``python -m bench.all_drawers [--seeds 2015 2016 2017] [--members 5] [--views 8]`` trains
-the network of ``python -m bench.test_time --reduced --turns 3`` on all 20 drawers, for
-each seed and ``--members - 1`` more seeds (seed + 100, + 200, ...), into
-``results/all-drawers-fast-35px-turns3-seedSEED``, and scores the seed's trials with
-``bench.test_time``'s levers on them, named with an ``-all-drawers`` suffix and started from
-one such network alone. One more row per seed, ``all-drawers-35px-turns3``, is the training
-lever itself: the network trained on all 20 drawers alone, beside the one trained on the
-paper's 12 (``bench.test_time``'s, trained when missing) alone on the same trials. Rows go
-to ``bench/results/test-time.jsonl``; a lever is kept only if it wins on validation.
+``python -m bench.all_drawers [--seeds 2015 2016 2017] [--members 5] [--views 8]
+[--paper-members 0]`` trains the network of ``python -m bench.test_time --reduced --turns
+3`` on all 20 drawers, for each seed and ``--members - 1`` more seeds (seed + 100, + 200,
+...), into ``results/all-drawers-fast-35px-turns3-seedSEED``, and scores the seed's trials
+with ``bench.test_time``'s levers on them, named with an ``-all-drawers`` suffix and started
+from one such network alone. One more row per seed, ``all-drawers-35px-turns3``, is the
+training lever itself: the network trained on all 20 drawers alone, beside the one trained
+on the paper's 12 (``bench.test_time``'s, trained when missing) alone on the same trials.
+With ``--paper-members K``, each seed's ensemble is also scored together with the seed's
+first K of those networks on the paper's drawers (:func:`mixed_row`), without views. Rows
+go to ``bench/results/test-time.jsonl``; a lever is kept only if it wins on validation.
 """
 
 from __future__ import annotations
 
 import functools
+import time
+
+import numpy as np
 
 from bench import common
 from bench import test_time as levers
@@ -62,21 +67,22 @@ def on_all_drawers(row: dict, profile) -> dict:
     }
 
 
+def ensemble_scores(networks: list, trial_sets) -> dict:
+    """The accuracy, on each of ``bench.test_time``'s trial sets, of the mean score of
+    ``networks`` (one network alone where it holds one)."""
+    accuracies = {}
+    for figure, name in levers.TRIAL_SETS.items():
+        trials = getattr(trial_sets, name)
+        scores = [evaluate.siamese_scores(net, trials) for net in networks]
+        accuracies[figure] = test_time.accuracy(np.mean(scores, axis=0), trials)
+    return accuracies
+
+
 def training_row(profile, seed: int, own: tuple, paper: tuple) -> dict:
     """The lever itself: ``own``, the seed's network trained on all the drawers, alone,
     beside ``paper``, the one trained on the paper's 12, alone on the same trials (each a
     ``(network, results.json)``)."""
     trial_sets = scoring_trials(profile, seed)
-
-    def scored(network) -> dict:
-        return {
-            figure: test_time.accuracy(
-                evaluate.siamese_scores(network, getattr(trial_sets, name)),
-                getattr(trial_sets, name),
-            )
-            for figure, name in levers.TRIAL_SETS.items()
-        }
-
     return {
         "lever": f"all-drawers{size_tag(profile)}{levers.turns_tag(TURNS)}",
         "description": f"the fast recipe's {profile.image_size}x{profile.image_size} "
@@ -93,9 +99,60 @@ def training_row(profile, seed: int, own: tuple, paper: tuple) -> dict:
         "quarter_turns": TURNS,
         "training_drawers": len(ALL_DRAWERS),
         "alone_training_drawers": len(data.TRAINING_DRAWERS),
-        **scored(own[0]),
-        **{f"{key}_alone": value for key, value in scored(paper[0]).items()},
+        **ensemble_scores([own[0]], trial_sets),
+        **{
+            f"{key}_alone": value
+            for key, value in ensemble_scores([paper[0]], trial_sets).items()
+        },
         "train_seconds": own[1]["train_seconds"],
+    }
+
+
+def mixed_row(profile, seed: int, own: dict, paper: dict) -> dict:
+    """The seed's ensemble of networks trained on all the drawers together with the seed's
+    first networks trained on the paper's 12 (``bench.test_time``'s): every network's
+    score averaged, without distorted views, beside the first of ``own`` alone.
+
+    ``own`` and ``paper`` map each network's seed to its ``(network, results.json)``, the
+    seed's own first.
+    """
+    trial_sets = scoring_trials(profile, seed)
+    started = time.perf_counter()
+    networks = [net for net, _ in (*own.values(), *paper.values())]
+    mixed = ensemble_scores(networks, trial_sets)
+    alone = ensemble_scores([own[seed][0]], trial_sets)
+    size = f"{size_tag(profile)}{levers.turns_tag(TURNS)}"
+    folders = [member_folder(profile, each) for each in own] + [
+        levers.member_folder(profile, levers.Member(TURNS, each))
+        for each in paper
+    ]
+    pixels = f"{profile.image_size}x{profile.image_size}"
+    return {
+        "lever": f"ensemble-{len(own)}{size}{SUFFIX}+{len(paper)}{size}",
+        "description": f"the mean score of {len(own) + len(paper)} fast networks on "
+        f"{pixels} images, all trained with turned characters, with the seed and more "
+        f"seeds: {len(own)} on all {len(ALL_DRAWERS)} drawers of the training "
+        f"alphabets and {len(paper)} on the paper's {len(data.TRAINING_DRAWERS)} "
+        "(neither the turns nor the extra drawers are in the paper)",
+        "profile": profile.name,
+        "image_size": profile.image_size,
+        "seed": seed,
+        "members": list(own),
+        "paper_drawers_members": list(paper),
+        "run_folders": [str(f.relative_to(RUNS.parent)) for f in folders],
+        "views": 0,
+        "quarter_turns": TURNS,
+        "training_drawers": len(ALL_DRAWERS),
+        "alone_training_drawers": len(ALL_DRAWERS),
+        **mixed,
+        **{f"{key}_alone": value for key, value in alone.items()},
+        "train_seconds": round(
+            sum(
+                r["train_seconds"] for _, r in (*own.values(), *paper.values())
+            ),
+            1,
+        ),
+        "scoring_seconds": round(time.perf_counter() - started, 1),
     }
 
 
@@ -104,23 +161,19 @@ def parse_arguments(argv=None):
     parser = common.command_parser(
         "bench.all_drawers", __doc__, profile=False, seeds="several"
     )
-    parser.add_argument(
-        "--members",
-        type=int,
-        default=DEFAULT_MEMBERS,
-        help=f"networks per ensemble (default {DEFAULT_MEMBERS})",
+    common.ensemble_options(
+        parser, members=DEFAULT_MEMBERS, views=levers.DEFAULT_VIEWS
     )
     parser.add_argument(
-        "--views",
+        "--paper-members",
         type=int,
-        default=levers.DEFAULT_VIEWS,
-        help=f"distortions per image (default {levers.DEFAULT_VIEWS})",
+        default=0,
+        help="also score each seed's ensemble together with this many turned 35x35 "
+        "networks trained on the paper's 12 drawers (bench.test_time's; default 0, none)",
     )
     args = parser.parse_args(argv)
-    if args.members < 2 or args.views < 1:
-        parser.error(
-            "an ensemble needs --members 2 or more, and --views 1 or more"
-        )
+    if args.paper_members < 0:
+        parser.error("--paper-members takes 0 (none) or more")
     return args
 
 
@@ -132,6 +185,7 @@ def command_line(args) -> str:
     for option, value, default in (
         ("--members", args.members, DEFAULT_MEMBERS),
         ("--views", args.views, levers.DEFAULT_VIEWS),
+        ("--paper-members", args.paper_members, 0),
     ):
         command += f" {option} {value}" if value != default else ""
     return command
@@ -154,24 +208,43 @@ def main(argv=None) -> int:
             training_drawers=ALL_DRAWERS,
         )
 
+    @functools.cache
+    def paper_network_of(seed):
+        member = levers.Member(TURNS, seed)
+        return levers.trained_member(profile, member, command)
+
+    # Every network is trained before any is scored.
     for seed in args.seeds:
         for each in levers.member_seeds(seed, args.members):
             network_of(levers.Member(TURNS, each))
+        for each in levers.member_seeds(seed, max(args.paper_members, 1)):
+            paper_network_of(each)
     for seed in args.seeds:
-        paper = levers.trained_member(
-            profile, levers.Member(TURNS, seed), command
-        )
-        rows = [
-            training_row(
-                profile, seed, network_of(levers.Member(TURNS, seed)), paper
-            )
-        ]
+        own = network_of(levers.Member(TURNS, seed))
+        rows = [training_row(profile, seed, own, paper_network_of(seed))]
         rows += [
             on_all_drawers(row, profile)
             for row in levers.seed_rows(
                 profile, seed, network_of, args.views, args.members, TURNS
             )
         ]
+        if args.paper_members:
+            rows.append(
+                mixed_row(
+                    profile,
+                    seed,
+                    {
+                        each: network_of(levers.Member(TURNS, each))
+                        for each in levers.member_seeds(seed, args.members)
+                    },
+                    {
+                        each: paper_network_of(each)
+                        for each in levers.member_seeds(
+                            seed, args.paper_members
+                        )
+                    },
+                )
+            )
         for row in rows:
             common.append_lever_row(levers.ROWS, row, command)
     return 0

@@ -58,6 +58,48 @@ def command_parser(
     return parser
 
 
+def ensemble_options(
+    parser: argparse.ArgumentParser, *, members: int, views: int
+) -> None:
+    """Add ``--members`` and ``--views``, the size of a scoring lever's ensemble and the
+    distortions each image is scored under, with their defaults. Fewer than two networks,
+    or no view, is refused: there would be nothing to average."""
+
+    def at_least(option: str, least: int, why: str):
+        def count(text: str) -> int:  # argparse names it in a refusal
+            value = int(text)
+            if value < least:
+                raise argparse.ArgumentTypeError(
+                    f"{why}: give {option} {least} or more, not {value}"
+                )
+            return value
+
+        return count
+
+    for option, default, least, why, meaning in (
+        (
+            "--members",
+            members,
+            2,
+            "an ensemble averages two networks or more",
+            "networks per ensemble",
+        ),
+        (
+            "--views",
+            views,
+            1,
+            "each image is scored under one view or more",
+            "distortions per image",
+        ),
+    ):
+        parser.add_argument(
+            option,
+            type=at_least(option, least, why),
+            default=default,
+            help=f"{meaning} (default {default})",
+        )
+
+
 def recorded_run(
     path, folder, command: str, figures, fields=None, **settings
 ) -> dict:

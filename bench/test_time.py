@@ -378,17 +378,8 @@ def parse_arguments(argv=None):
     parser = common.command_parser(
         "bench.test_time", __doc__, profile=False, seeds="several"
     )
-    parser.add_argument(
-        "--views",
-        type=int,
-        default=DEFAULT_VIEWS,
-        help=f"distortions per image (default {DEFAULT_VIEWS})",
-    )
-    parser.add_argument(
-        "--members",
-        type=int,
-        default=DEFAULT_MEMBERS,
-        help=f"networks per ensemble (default {DEFAULT_MEMBERS})",
+    common.ensemble_options(
+        parser, members=DEFAULT_MEMBERS, views=DEFAULT_VIEWS
     )
     parser.add_argument(
         "--reduced",
@@ -431,10 +422,6 @@ def parse_arguments(argv=None):
     if min(args.plain_members, args.reduced_members) < 0:
         parser.error(
             "--plain-members and --reduced-members take 0 (none) or more"
-        )
-    if args.members < 2 or args.views < 1:
-        parser.error(
-            "an ensemble needs --members 2 or more, and --views 1 or more"
         )
     if args.turns not in QUARTER_TURNS:
         parser.error("--turns takes 0 (none), 1, 2 or 3 quarter turns")

@@ -143,3 +143,47 @@ def test_a_run_on_other_drawers_is_refused_not_reused(tmp_path, reduced):
         trained_network(
             reduced, 5, "test", recipe, tmp_path, all_drawers.ALL_DRAWERS
         )
+
+
+def test_a_mixed_ensemble_averages_every_network_of_both_kinds(
+    reduced, two_networks
+):
+    own, paper = two_networks
+    row = all_drawers.mixed_row(
+        reduced,
+        5,
+        {
+            5: (own, {"train_seconds": 3.0}),
+            105: (paper, {"train_seconds": 3.0}),
+        },
+        {5: (paper, {"train_seconds": 2.0})},
+    )
+    assert row["lever"] == "ensemble-2-35px-turns3-all-drawers+1-35px-turns3"
+    assert row["members"] == [5, 105] and row["paper_drawers_members"] == [5]
+    assert row["run_folders"] == [
+        "results/all-drawers-smoke-35px-turns3-seed5",
+        "results/all-drawers-smoke-35px-turns3-seed105",
+        "results/test-time-smoke-35px-turns3-seed5",
+    ]
+    assert row["train_seconds"] == 8.0 and row["views"] == 0
+    trials = all_drawers.scoring_trials(reduced, 5).test_trials
+    scores = [evaluate.siamese_scores(n, trials) for n in (own, paper, paper)]
+    assert row["one_shot_paper_protocol"] == test_time.accuracy(
+        sum(scores) / 3, trials
+    )
+    # The network alone is the seed's own, trained on all the drawers.
+    assert row["one_shot_paper_protocol_alone"] == test_time.accuracy(
+        scores[0], trials
+    )
+    assert protocol_levers.scoring_levers([row | {"command": "c"}])[
+        0
+    ].baseline_name.endswith("on all 20 drawers")
+
+
+def test_the_command_names_the_networks_on_the_papers_drawers_it_mixes_in():
+    args = all_drawers.parse_arguments(["--paper-members", "5"])
+    assert all_drawers.command_line(args) == (
+        "python -m bench.all_drawers --seeds 2015 2016 2017 --paper-members 5"
+    )
+    with pytest.raises(SystemExit):
+        all_drawers.parse_arguments(["--paper-members", "-1"])

@@ -6,6 +6,7 @@ evaluation benchmark's two methods agree.
 """
 
 import dataclasses
+import importlib
 import json
 import os
 
@@ -176,12 +177,18 @@ def test_an_ensembles_members_are_its_seed_then_steps_of_a_hundred():
 
 
 @pytest.mark.parametrize("option", [["--members", "1"], ["--views", "0"]])
-def test_a_scoring_lever_needs_two_members_and_one_view(option, capsys):
-    from bench import test_time
+@pytest.mark.parametrize("command", ["test_time", "all_drawers"])
+def test_a_scoring_lever_needs_two_members_and_one_view(
+    command, option, capsys
+):
+    module = importlib.import_module(f"bench.{command}")
 
     with pytest.raises(SystemExit):
-        test_time.main(["--seeds", "2015", *option])
-    assert "--members 2 or more" in capsys.readouterr().err
+        module.main(["--seeds", "2015", *option])
+    least = {"--members": 2, "--views": 1}[option[0]]
+    assert f"give {option[0]} {least} or more, not {option[1]}" in (
+        capsys.readouterr().err
+    )
 
 
 def test_the_recorded_command_names_the_settings_that_differ_from_the_defaults():
