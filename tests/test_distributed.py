@@ -19,6 +19,10 @@ from siamese_utils.pipeline import training_dataset
 from siamese_utils.profiles import get_profile
 from siamese_utils.recipe import RECIPES, check_distributable
 
+# A guard against a hung subprocess, not a speed check. The two-replica step takes about
+# 40 s here, yet once ran past a 300 s guard in a fresh-clone CI run (slow machine or a
+# hang, not yet known); 900 s still fails a hang well inside CI's hour.
+HANG_GUARD_SECONDS = 900
 SMOKE = get_profile("smoke")
 # The replicas add the same float32 gradients in another order; after a few steps the
 # weights may differ in the last bits, nowhere near a real divergence (weights are ~0.1-1).
@@ -41,7 +45,7 @@ def _train(tmp_path, name, *options, workers=1):
             *options,
         ],
         workers=workers,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
     )
     return tmp_path / name, outputs
 
@@ -167,7 +171,7 @@ def test_two_worker_processes_train_the_same_weights_and_only_the_chief_writes(
             str(tmp_path / "cluster"),
         ],
         workers=2,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
     )
     folder = tmp_path / "cluster"
     results = json.loads((folder / "results.json").read_text())
@@ -374,7 +378,9 @@ def test_logical_cpus_leave_the_replicas_a_thread_each_beyond_the_cores():
 
 def test_batch_normalisation_on_two_replicas_normalises_by_the_global_batch():
     def departure(statistics):
-        output = _python_output(ONE_STEP_EACH_WAY, statistics, timeout=300)
+        output = _python_output(
+            ONE_STEP_EACH_WAY, statistics, timeout=HANG_GUARD_SECONDS
+        )
         return float(output.strip().splitlines()[-1])
 
     # Each replica holds one of the step's two episodes. Normalised by its own episode,
