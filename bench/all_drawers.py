@@ -25,12 +25,10 @@ from __future__ import annotations
 import functools
 import time
 
-import numpy as np
-
 from bench import common
 from bench import test_time as levers
 from bench.mnist import size_tag, trained_network
-from siamese_utils import data, evaluate, mnist, test_time
+from siamese_utils import data, mnist, test_time
 from siamese_utils.paths import RUNS
 from siamese_utils.profiles import get_profile
 from siamese_utils.run_data import scoring_trials
@@ -67,15 +65,16 @@ def on_all_drawers(row: dict, profile) -> dict:
     }
 
 
-def ensemble_scores(networks: list, trial_sets) -> dict:
+def ensemble_accuracies(networks: list, trial_sets) -> dict:
     """The accuracy, on each of ``bench.test_time``'s trial sets, of the mean score of
-    ``networks`` (one network alone where it holds one)."""
-    accuracies = {}
-    for figure, name in levers.TRIAL_SETS.items():
-        trials = getattr(trial_sets, name)
-        scores = [evaluate.siamese_scores(net, trials) for net in networks]
-        accuracies[figure] = test_time.accuracy(np.mean(scores, axis=0), trials)
-    return accuracies
+    ``networks`` (one network alone where it holds one), without distorted views."""
+    return {
+        figure: test_time.accuracy(
+            test_time.ensemble_scores(networks, getattr(trial_sets, name)),
+            getattr(trial_sets, name),
+        )
+        for figure, name in levers.TRIAL_SETS.items()
+    }
 
 
 def training_row(profile, seed: int, own: tuple, paper: tuple) -> dict:
@@ -99,10 +98,12 @@ def training_row(profile, seed: int, own: tuple, paper: tuple) -> dict:
         "quarter_turns": TURNS,
         "training_drawers": len(ALL_DRAWERS),
         "alone_training_drawers": len(data.TRAINING_DRAWERS),
-        **ensemble_scores([own[0]], trial_sets),
+        **ensemble_accuracies([own[0]], trial_sets),
         **{
             f"{key}_alone": value
-            for key, value in ensemble_scores([paper[0]], trial_sets).items()
+            for key, value in ensemble_accuracies(
+                [paper[0]], trial_sets
+            ).items()
         },
         "train_seconds": own[1]["train_seconds"],
     }
@@ -118,9 +119,9 @@ def mixed_row(profile, seed: int, own: dict, paper: dict) -> dict:
     """
     trial_sets = scoring_trials(profile, seed)
     started = time.perf_counter()
-    networks = [net for net, _ in (*own.values(), *paper.values())]
-    mixed = ensemble_scores(networks, trial_sets)
-    alone = ensemble_scores([own[seed][0]], trial_sets)
+    everything = (*own.values(), *paper.values())
+    mixed = ensemble_accuracies([net for net, _ in everything], trial_sets)
+    alone = ensemble_accuracies([own[seed][0]], trial_sets)
     size = f"{size_tag(profile)}{levers.turns_tag(TURNS)}"
     folders = [member_folder(profile, each) for each in own] + [
         levers.member_folder(profile, levers.Member(TURNS, each))
@@ -147,10 +148,7 @@ def mixed_row(profile, seed: int, own: dict, paper: dict) -> dict:
         **mixed,
         **{f"{key}_alone": value for key, value in alone.items()},
         "train_seconds": round(
-            sum(
-                r["train_seconds"] for _, r in (*own.values(), *paper.values())
-            ),
-            1,
+            sum(r["train_seconds"] for _, r in everything), 1
         ),
         "scoring_seconds": round(time.perf_counter() - started, 1),
     }
@@ -213,7 +211,8 @@ def main(argv=None) -> int:
         member = levers.Member(TURNS, seed)
         return levers.trained_member(profile, member, command)
 
-    # Every network is trained before any is scored.
+    # Every network is trained before any is scored, the seed's own network on the
+    # paper's drawers even without --paper-members: training_row compares with it.
     for seed in args.seeds:
         for each in levers.member_seeds(seed, args.members):
             network_of(levers.Member(TURNS, each))
