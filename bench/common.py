@@ -58,24 +58,27 @@ def command_parser(
     return parser
 
 
+def at_least(option: str, least: int, why: str):
+    """An argparse ``type`` that reads an integer and refuses one below ``least``, saying
+    ``why`` and what to give ``option`` instead (argparse names the option in the error)."""
+
+    def count(text: str) -> int:
+        value = int(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(
+                f"{why}: give {option} {least} or more, not {value}"
+            )
+        return value
+
+    return count
+
+
 def ensemble_options(
     parser: argparse.ArgumentParser, *, members: int, views: int
 ) -> None:
     """Add ``--members`` and ``--views``, the size of a scoring lever's ensemble and the
     distortions each image is scored under, with their defaults. Fewer than two networks,
     or no view, is refused: there would be nothing to average."""
-
-    def at_least(option: str, least: int, why: str):
-        def count(text: str) -> int:  # argparse names it in a refusal
-            value = int(text)
-            if value < least:
-                raise argparse.ArgumentTypeError(
-                    f"{why}: give {option} {least} or more, not {value}"
-                )
-            return value
-
-        return count
-
     for option, default, least, why, meaning in (
         (
             "--members",

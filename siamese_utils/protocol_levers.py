@@ -34,6 +34,7 @@ from siamese_utils.data import TRAINING_DRAWERS
 from siamese_utils.display import listed, markdown_table
 from siamese_utils.paper_tables import mnist_rows
 from siamese_utils.profiles import get_profile
+from siamese_utils.recipe import RECIPES
 from siamese_utils.run_data import turns_in_words
 from siamese_utils.statistics import Estimate, difference
 
@@ -50,6 +51,8 @@ TARGET_SEEDS = 3
 # ... with at most this many minutes of training per seed on 2 cores, as a mean over the
 # seeds (:attr:`Lever.minutes`; an ensemble counts all of its networks).
 TRAINING_BUDGET_MINUTES = 60
+# The fast recipe's schedule; a lever's network alone trained longer is named so.
+FAST_EPOCHS = RECIPES["fast"].max_epochs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,13 +125,16 @@ def _lever(name: str, kind: str, by_seed: dict, baseline) -> Lever:
 def _baseline_name(row: dict) -> dict:
     """``baseline_name`` for a lever whose network alone is not the fast profile's own
     (a scoring lever on the reduced 35x35 network, on networks trained with turned
-    characters, or on all the background drawers); nothing otherwise."""
+    characters, on all the background drawers, or for more epochs); nothing otherwise."""
     fast_size = get_profile("fast").image_size
     size = row.get("image_size", fast_size)
     turned = " with turned characters" if row.get("quarter_turns") else ""
     drawers = row.get("alone_training_drawers", len(TRAINING_DRAWERS))
     if drawers != len(TRAINING_DRAWERS):
         turned += f" on all {drawers} drawers"
+    epochs = row.get("alone_epochs", FAST_EPOCHS)
+    if epochs != FAST_EPOCHS:
+        turned += f" for {epochs} epochs"
     if size == fast_size and not turned:
         return {}
     on = f"{size}x{size} " if size != fast_size else ""

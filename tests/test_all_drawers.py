@@ -180,10 +180,94 @@ def test_a_mixed_ensemble_averages_every_network_of_both_kinds(
     ].baseline_name.endswith("on all 20 drawers")
 
 
-def test_the_command_names_the_networks_on_the_papers_drawers_it_mixes_in():
+def test_the_command_names_the_networks_on_the_papers_drawers_it_mixes_in(
+    capsys,
+):
     args = all_drawers.parse_arguments(["--paper-members", "5"])
     assert all_drawers.command_line(args) == (
         "python -m bench.all_drawers --seeds 2015 2016 2017 --paper-members 5"
     )
     with pytest.raises(SystemExit):
         all_drawers.parse_arguments(["--paper-members", "-1"])
+    assert "give --paper-members 0 or more, not -1" in capsys.readouterr().err
+
+
+def test_longer_training_stretches_the_fast_schedule_and_names_its_folders(
+    reduced,
+):
+    reduced_fast = mnist.reduced_profile(profiles.get_profile("fast"))
+    fast = all_drawers.member_recipe(reduced_fast, all_drawers.DEFAULT_EPOCHS)
+    longer = all_drawers.member_recipe(reduced_fast, 48)
+    # At the fast recipe's epochs it is the recipe the earlier runs trained by, so
+    # trained_network reads them instead of refusing their folders.
+    assert fast == bench_test_time.member_recipe(
+        reduced_fast, all_drawers.TURNS
+    )
+    assert (fast.max_epochs, longer.max_epochs, longer.patience) == (24, 48, 48)
+    assert longer.cosine_decay and longer.quarter_turns == all_drawers.TURNS
+    assert all_drawers.member_folder(reduced, 5, 48).name == (
+        "all-drawers-smoke-35px-turns3-48ep-seed5"
+    )
+    assert all_drawers.member_folder(reduced, 5).name == (
+        "all-drawers-smoke-35px-turns3-seed5"
+    )
+
+
+def test_the_longer_networks_are_set_beside_their_fast_schedules_network(
+    reduced, two_networks
+):
+    longer, fast = two_networks
+    row = all_drawers.training_row(
+        reduced,
+        5,
+        (longer, {"train_seconds": 6.0}),
+        (fast, {"train_seconds": 3.0}),
+        epochs=48,
+    )
+    assert row["lever"] == "all-drawers-35px-turns3-48ep"
+    assert row["description"].endswith(
+        "for 48 epochs instead of the fast recipe's 24"
+    )
+    assert row["run_folders"] == [
+        "results/all-drawers-smoke-35px-turns3-48ep-seed5"
+    ]
+    assert (row["epochs"], row["alone_epochs"]) == (48, 24)
+    assert row["alone_training_drawers"] == 20 and row["train_seconds"] == 6.0
+    lever = protocol_levers.scoring_levers([row | {"command": "c"}])[0]
+    assert lever.baseline_name == (
+        "the fast recipe's 35x35 network with turned characters on all 20 drawers"
+    )
+
+
+def test_the_scoring_levers_on_longer_networks_say_how_long_they_trained(
+    reduced, two_networks
+):
+    own, _ = two_networks
+    row = bench_test_time.seed_rows(
+        reduced,
+        5,
+        lambda member: (own, {"train_seconds": 6.0}),
+        views=1,
+        members=2,
+        turns=all_drawers.TURNS,
+    )[1]
+    renamed = all_drawers.on_all_drawers(row, reduced, epochs=48)
+    assert renamed["lever"] == "ensemble-2-35px-turns3-all-drawers-48ep"
+    assert renamed["run_folders"][1] == (
+        "results/all-drawers-smoke-35px-turns3-48ep-seed105"
+    )
+    lever = protocol_levers.scoring_levers([renamed | {"command": "c"}])[0]
+    assert lever.baseline_name == (
+        "the fast recipe's 35x35 network with turned characters on all 20 drawers "
+        "for 48 epochs"
+    )
+
+
+def test_the_command_records_the_epochs_and_refuses_none(capsys):
+    args = all_drawers.parse_arguments(["--members", "3", "--epochs", "48"])
+    assert all_drawers.command_line(args) == (
+        "python -m bench.all_drawers --seeds 2015 2016 2017 --members 3 --epochs 48"
+    )
+    with pytest.raises(SystemExit):
+        all_drawers.parse_arguments(["--epochs", "0"])
+    assert "give --epochs 1 or more, not 0" in capsys.readouterr().err
