@@ -39,11 +39,11 @@ def test_all_the_drawers_are_the_twenty_of_every_character():
     assert set(data.TRAINING_DRAWERS) < set(all_drawers.ALL_DRAWERS)
 
 
-def test_the_scoring_levers_rows_say_their_networks_saw_every_drawer(
-    reduced, two_networks
-):
+@pytest.fixture(scope="module")
+def scoring_rows(reduced, two_networks):
+    """bench.test_time's rows of seed 5 for an ensemble of two turned networks."""
     own, _ = two_networks
-    rows = bench_test_time.seed_rows(
+    return bench_test_time.seed_rows(
         reduced,
         5,
         lambda member: (own, {"train_seconds": 2.0}),
@@ -51,6 +51,12 @@ def test_the_scoring_levers_rows_say_their_networks_saw_every_drawer(
         members=2,
         turns=all_drawers.TURNS,
     )
+
+
+def test_the_scoring_levers_rows_say_their_networks_saw_every_drawer(
+    reduced, scoring_rows
+):
+    rows = scoring_rows
     renamed = [all_drawers.on_all_drawers(row, reduced) for row in rows]
     assert [row["lever"] for row in renamed] == [
         "distortion-averaging-35px-turns3-all-drawers",
@@ -71,16 +77,23 @@ def test_the_scoring_levers_rows_say_their_networks_saw_every_drawer(
     assert ensemble["validation_one_shot"] == rows[1]["validation_one_shot"]
 
 
+def training_row(reduced, two_networks, **epochs) -> dict:
+    """The training lever's row of seed 5: the first network beside the second."""
+    own, alone = two_networks
+    return all_drawers.training_row(
+        reduced,
+        5,
+        (own, {"train_seconds": 3.0}),
+        (alone, {"train_seconds": 2.0}),
+        **epochs,
+    )
+
+
 def test_the_training_lever_sets_the_network_beside_the_one_of_the_papers_drawers(
     reduced, two_networks
 ):
     own, paper = two_networks
-    row = all_drawers.training_row(
-        reduced,
-        5,
-        (own, {"train_seconds": 3.0}),
-        (paper, {"train_seconds": 2.0}),
-    )
+    row = training_row(reduced, two_networks)
     assert row["lever"] == "all-drawers-35px-turns3"
     assert row["members"] == [5] and row["train_seconds"] == 3.0
     assert row["alone_training_drawers"] == 12
@@ -216,14 +229,7 @@ def test_longer_training_stretches_the_fast_schedule_and_names_its_folders(
 def test_the_longer_networks_are_set_beside_their_fast_schedules_network(
     reduced, two_networks
 ):
-    longer, fast = two_networks
-    row = all_drawers.training_row(
-        reduced,
-        5,
-        (longer, {"train_seconds": 6.0}),
-        (fast, {"train_seconds": 3.0}),
-        epochs=48,
-    )
+    row = training_row(reduced, two_networks, epochs=48)
     assert row["lever"] == "all-drawers-35px-turns3-48ep"
     assert row["description"].endswith(
         "for 48 epochs instead of the fast recipe's 24"
@@ -232,7 +238,7 @@ def test_the_longer_networks_are_set_beside_their_fast_schedules_network(
         "results/all-drawers-smoke-35px-turns3-48ep-seed5"
     ]
     assert (row["epochs"], row["alone_epochs"]) == (48, 24)
-    assert row["alone_training_drawers"] == 20 and row["train_seconds"] == 6.0
+    assert row["alone_training_drawers"] == 20 and row["train_seconds"] == 3.0
     lever = protocol_levers.scoring_levers([row | {"command": "c"}])[0]
     assert lever.baseline_name == (
         "the fast recipe's 35x35 network with turned characters on all 20 drawers"
@@ -240,18 +246,9 @@ def test_the_longer_networks_are_set_beside_their_fast_schedules_network(
 
 
 def test_the_scoring_levers_on_longer_networks_say_how_long_they_trained(
-    reduced, two_networks
+    reduced, scoring_rows
 ):
-    own, _ = two_networks
-    row = bench_test_time.seed_rows(
-        reduced,
-        5,
-        lambda member: (own, {"train_seconds": 6.0}),
-        views=1,
-        members=2,
-        turns=all_drawers.TURNS,
-    )[1]
-    renamed = all_drawers.on_all_drawers(row, reduced, epochs=48)
+    renamed = all_drawers.on_all_drawers(scoring_rows[1], reduced, epochs=48)
     assert renamed["lever"] == "ensemble-2-35px-turns3-all-drawers-48ep"
     assert renamed["run_folders"][1] == (
         "results/all-drawers-smoke-35px-turns3-48ep-seed105"

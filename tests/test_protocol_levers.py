@@ -213,8 +213,31 @@ def test_the_findings_name_the_verdict_and_hold_the_best_against_the_target():
         in text
     )
     assert "reaching the 85% target" in text
+    # The same protocol score on every seed: an interval of one point, at the target.
+    assert (
+        "85.0% on the protocol, 95% interval 85.0 to 85.0 over its seeds"
+        in text
+    )
+    assert "interval reaches below" not in text
     table = protocol_levers.levers_table(levers, FAST).data
     assert "84.3 → 89.3 (+5.0 points)" in table
+
+
+def test_a_mean_at_the_target_whose_interval_reaches_below_it_is_called_so():
+    protocols = dict(zip(FAST, (0.82, 0.85, 0.89)))
+    rows = [
+        ablation_row(
+            "fast-a", seed, FAST[seed]["validation_one_shot"] + 0.05, protocol
+        )
+        for seed, protocol in protocols.items()
+    ]
+    levers = protocol_levers.training_levers(rows, FAST)
+    text = protocol_levers.levers_findings(levers, FAST).data
+    assert "scores 85.3% on the protocol, 95% interval 76.6 to 94.1" in text
+    assert (
+        "reaching the 85% target. Its mean reaches the target, but its interval "
+        "reaches below it: three seeds cannot tell it from a recipe that falls short."
+    ) in text
 
 
 def test_the_target_is_judged_on_the_lever_validation_chose_not_on_the_best_test_score():
