@@ -8,9 +8,9 @@ bench.drawers``, chapter 6), so training on them shows no validation or test han
 It gives every training character 20 drawings instead of 12. Not in the paper.
 
 ``python -m bench.all_drawers [--seeds 2015 2016 2017] [--members 5] [--views 8]
-[--paper-members 0] [--epochs 24]`` trains the network of ``python -m bench.test_time --reduced --turns
-3`` on all 20 drawers, for each seed and ``--members - 1`` more seeds (seed + 100, + 200,
-...), into ``results/all-drawers-fast-35px-turns3-seedSEED``, and scores the seed's trials
+[--paper-members 0] [--epochs 24]`` trains the network of ``python -m bench.test_time
+--reduced --turns 3`` on all 20 drawers, for each seed and ``--members - 1`` more seeds
+(seed + 100, + 200, ...), into ``results/all-drawers-fast-35px-turns3-seedSEED``, and scores the seed's trials
 with ``bench.test_time``'s levers on them, named with an ``-all-drawers`` suffix and started
 from one such network alone. One more row per seed, ``all-drawers-35px-turns3``, is the
 training lever itself: the network trained on all 20 drawers alone, beside the one trained
@@ -20,7 +20,8 @@ first K of those networks on the paper's drawers (:func:`mixed_row`), without vi
 ``--epochs N`` trains the networks on all the drawers for N epochs instead of the fast
 recipe's 24 (its cosine schedule stretched over them; folders and levers tagged ``-Nep``),
 and the training lever ``all-drawers-35px-turns3-Nep`` sets the seed's network beside its
-24-epoch one: the schedule's length is the lever. Rows go to ``bench/results/test-time.jsonl``; a lever is kept only if it wins on validation.
+24-epoch one: the schedule's length is the lever. Rows go to
+``bench/results/test-time.jsonl``; a lever is kept only if it wins on validation.
 """
 
 from __future__ import annotations

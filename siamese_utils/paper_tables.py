@@ -117,12 +117,12 @@ def mnist_table(results: dict) -> Markdown:
     rows = []
     for label, result in results.items():
         estimate = Estimate.over_tasks(result.correct, trials_per_task=1)
-        half = estimate.half_width
+        low, high = estimate.interval
         rows.append(
             [
                 label,
                 f"{100 * estimate.mean:.1f}",
-                f"{100 * (estimate.mean - half):.1f} to {100 * (estimate.mean + half):.1f}",
+                f"{100 * low:.1f} to {100 * high:.1f}",
                 "-",
             ]
         )

@@ -466,19 +466,17 @@ def target_sentence(recorded) -> str:
     chosen = max(complete, key=lambda lever: round(mean(lever, VALIDATION), 9))
     after, before = chosen.estimates(PROTOCOL)
     reached = "reaching" if after.mean >= TARGET else "short of"
-    low, high = (
-        100 * (after.mean + sign * after.half_width) for sign in (-1, 1)
-    )
+    low, high = after.interval
     sentence = (
         f"Chosen on validation among the levers recorded over {TARGET_SEEDS} or more "
         f"seeds with at most {TRAINING_BUDGET_MINUTES} minutes of training per seed, "
         f"{chosen.name} (the best validation mean, "
         f"{100 * mean(chosen, VALIDATION):.1f}%) scores {100 * after.mean:.1f}% on the "
-        f"protocol, 95% interval {low:.1f} to {high:.1f} over its seeds "
+        f"protocol, 95% interval {100 * low:.1f} to {100 * high:.1f} over its seeds "
         f"({chosen.baseline_name} alone on the same seeds and trials: "
         f"{100 * before.mean:.1f}%), {reached} the {100 * TARGET:.0f}% target."
     )
-    if after.mean >= TARGET > low / 100:
+    if after.mean >= TARGET > low:
         sentence += (
             " Its mean reaches the target, but its interval reaches below it: three "
             "seeds cannot tell it from a recipe that falls short."

@@ -97,6 +97,13 @@ class Estimate:
             return None
         return t_quantile(self.degrees_of_freedom) * self.standard_error
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% interval of ``mean``, ``(low, high)``; ``None`` without a standard
+        error."""
+        half = self.half_width
+        return None if half is None else (self.mean - half, self.mean + half)
+
     @classmethod
     def over(cls, clusters: Mapping, unit: str) -> Estimate:
         """The mean of ``clusters`` (label -> figure), e.g. seed -> validation accuracy."""
